@@ -1,0 +1,390 @@
+#include "config/core_config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "config/duration.h"
+
+extern char** environ;  // POSIX; not declared by every libc header
+
+namespace fabnet::config {
+
+ConfigError::ConfigError(std::string source, std::string key, std::string value,
+                         std::string problem, std::string expected)
+    : std::runtime_error(fmt::format("{}{}{}: {}{}{}", source, key.empty() ? "" : ": ", key,
+                                     problem, expected.empty() ? "" : "; expected ", expected)),
+      source_(std::move(source)),
+      key_(std::move(key)),
+      value_(std::move(value)),
+      expected_(std::move(expected)) {}
+
+Environment process_environment() {
+  Environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view kv(*entry);
+    if (!kv.starts_with("CORE_")) continue;
+    const size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+namespace {
+
+using std::chrono::nanoseconds;
+
+constexpr std::string_view kKeyUseLeaderElection = "peer.gossip.useLeaderElection";
+constexpr std::string_view kKeyOrgLeader = "peer.gossip.orgLeader";
+constexpr std::string_view kExpectDuration = "a positive Go duration such as 10s, 500ms or 1m30s";
+constexpr std::string_view kExpectBool =
+    "a boolean: true, false, True, False, TRUE, FALSE, t, f, T, F, 1 or 0";
+constexpr std::string_view kExpectString = "a single string value";
+constexpr std::string_view kExpectBootstrap =
+    "a host:port string, several separated by spaces, or a YAML list of them";
+
+void throw_both_leader_flags(std::string source, std::string_view where_election,
+                             std::string_view where_leader) {
+  throw ConfigError(std::move(source),
+                    fmt::format("{} and {}", kKeyUseLeaderElection, kKeyOrgLeader), "true",
+                    fmt::format("both are true ({} from {}, {} from {})", kKeyUseLeaderElection,
+                                where_election, kKeyOrgLeader, where_leader),
+                    "at most one of them true: useLeaderElection for dynamic election, orgLeader "
+                    "for a static leader, neither for a static follower");
+}
+
+// One setting's raw text and where it was found, for error messages.
+struct Raw {
+  std::string text;
+  std::string where;  // "core.yaml:113" or "environment variable CORE_..."
+};
+
+std::string env_name(std::string_view key) {
+  std::string name = "CORE_";
+  for (char c : key) {
+    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<std::string> split_fields(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// A deep copy in flow style, so a list or mapping prints on one line: [a, b].
+YAML::Node flow_copy(const YAML::Node& n) {
+  YAML::Node copy = YAML::Clone(n);
+  std::vector<YAML::Node> todo{copy};
+  while (!todo.empty()) {
+    YAML::Node cur = todo.back();
+    todo.pop_back();
+    if (cur.IsMap() || cur.IsSequence()) cur.SetStyle(YAML::EmitterStyle::Flow);
+    if (cur.IsSequence()) {
+      for (YAML::Node child : cur) todo.push_back(child);
+    } else if (cur.IsMap()) {
+      for (auto it = cur.begin(); it != cur.end(); ++it) todo.push_back(it->second);
+    }
+  }
+  return copy;
+}
+
+// Walks the YAML tree by dotted key path and consults CORE_* overrides first,
+// following viper: env wins, keys match case-insensitively, null/empty = unset.
+class Reader {
+ public:
+  Reader(YAML::Node root, const Environment& env, std::string source)
+      : root_(std::move(root)), env_(env), source_(std::move(source)) {}
+
+  const std::string& source() const { return source_; }
+
+  // Non-empty CORE_* value for key, if any.
+  std::optional<Raw> from_env(std::string_view key) const {
+    const std::string name = env_name(key);
+    auto it = env_.find(name);
+    if (it == env_.end() || it->second.empty()) return std::nullopt;  // v2.4.9: "" is unset
+    return Raw{it->second, "environment variable " + name};
+  }
+
+  // The node at key, or an invalid node when absent or null. Throws when an
+  // ancestor is present but not a mapping.
+  YAML::Node node(std::string_view key) const {
+    YAML::Node cur = root_;
+    std::string walked;
+    size_t start = 0;
+    while (true) {
+      if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+      if (!cur.IsMap()) {
+        throw type_error(cur, walked, "a mapping of settings");
+      }
+      const size_t dot = key.find('.', start);
+      const std::string_view part =
+          key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      walked = std::string(key.substr(0, dot));
+      YAML::Node next(YAML::NodeType::Undefined);
+      const std::string wanted = lower(part);
+      for (auto it = cur.begin(); it != cur.end(); ++it) {
+        if (it->first.IsScalar() && lower(it->first.Scalar()) == wanted) {
+          next.reset(it->second);
+          break;
+        }
+      }
+      // reset() rebinds; operator= would overwrite the node inside the tree.
+      cur.reset(next);
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    return cur;
+  }
+
+  // Scalar setting from env or file; nullopt when unset.
+  std::optional<Raw> scalar(std::string_view key, std::string_view expected) const {
+    const YAML::Node n = node(key);  // checked even when env wins, so bad files never pass
+    if (auto e = from_env(key)) return e;
+    if (!n.IsDefined()) return std::nullopt;
+    if (!n.IsScalar()) throw type_error(n, std::string(key), expected);
+    if (n.Scalar().empty()) return std::nullopt;
+    return Raw{n.Scalar(), where(n)};
+  }
+
+  std::string where(const YAML::Node& n) const {
+    const YAML::Mark m = n.Mark();
+    if (m.is_null()) return source_;
+    return fmt::format("{}:{}", source_, m.line + 1);
+  }
+
+  ConfigError type_error(const YAML::Node& n, std::string key, std::string_view expected) const {
+    const std::string kind = n.IsMap()        ? "a mapping"
+                             : n.IsSequence() ? "a list"
+                             : n.IsNull()     ? "an empty value"
+                                              : "a scalar";
+    std::string shown;
+    if (n.IsScalar() || n.IsNull()) {
+      shown = n.IsScalar() ? n.Scalar() : "";
+    } else {
+      YAML::Emitter out;
+      out << flow_copy(n);
+      shown = out.c_str();
+    }
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    return ConfigError(
+        where(n), key.empty() ? "(top level)" : std::move(key), shown,
+        n.IsNull() ? "found " + kind
+                   : fmt::format("found {} {}", kind, n.IsScalar() ? '"' + shown + '"' : shown),
+        std::string(expected));
+  }
+
+ private:
+  YAML::Node root_;
+  const Environment& env_;
+  std::string source_;
+};
+
+void read_string(const Reader& r, std::string_view key, std::string& out) {
+  if (auto raw = r.scalar(key, kExpectString)) out = raw->text;
+}
+
+// Returns where the value came from, or "" when unset.
+std::string read_bool(const Reader& r, std::string_view key, bool& out) {
+  auto raw = r.scalar(key, kExpectBool);
+  if (!raw) return "";
+  // Exactly Go's strconv.ParseBool set.
+  static constexpr std::string_view kTrue[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static constexpr std::string_view kFalse[] = {"0", "f", "F", "FALSE", "false", "False"};
+  for (auto t : kTrue) {
+    if (raw->text == t) {
+      out = true;
+      return raw->where;
+    }
+  }
+  for (auto f : kFalse) {
+    if (raw->text == f) {
+      out = false;
+      return raw->where;
+    }
+  }
+  throw ConfigError(raw->where, std::string(key), raw->text,
+                    fmt::format("invalid boolean \"{}\"", raw->text), std::string(kExpectBool));
+}
+
+// Returns true when the key was set.
+bool read_duration(const Reader& r, std::string_view key, nanoseconds& out) {
+  auto raw = r.scalar(key, kExpectDuration);
+  if (!raw) return false;
+  nanoseconds d{};
+  try {
+    d = parse_go_duration(raw->text);
+  } catch (const DurationError& e) {
+    throw ConfigError(raw->where, std::string(key), raw->text,
+                      fmt::format("invalid duration \"{}\": {}", raw->text, e.what()),
+                      std::string(kExpectDuration));
+  }
+  // Deliberately no "0 means default" (Fabric's GetDurationOrDefault): a zero
+  // here is almost always a typo and would silently change timing.
+  if (d <= nanoseconds::zero()) {
+    throw ConfigError(raw->where, std::string(key), raw->text,
+                      fmt::format("invalid duration \"{}\": must be greater than zero", raw->text),
+                      std::string(kExpectDuration));
+  }
+  out = d;
+  return true;
+}
+
+void read_bootstrap(const Reader& r, std::string_view key, std::vector<std::string>& out) {
+  const YAML::Node n = r.node(key);
+  if (auto e = r.from_env(key)) {
+    out = split_fields(e->text);  // viper's GetStringSlice splits env values on whitespace
+    return;
+  }
+  if (!n.IsDefined()) return;
+  if (n.IsScalar()) {
+    out = split_fields(n.Scalar());
+    return;
+  }
+  if (!n.IsSequence()) throw r.type_error(n, std::string(key), kExpectBootstrap);
+  std::vector<std::string> list;
+  for (const YAML::Node& item : n) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      throw r.type_error(item, std::string(key), kExpectBootstrap);
+    }
+    list.push_back(item.Scalar());
+  }
+  out = std::move(list);
+}
+
+CoreConfig extract(const Reader& r) {
+  CoreConfig c;
+  c.source = r.source();
+  read_string(r, "peer.id", c.peer_id);
+  read_string(r, "peer.networkId", c.network_id);
+  read_string(r, "peer.listenAddress", c.listen_address);
+  read_string(r, "peer.address", c.address);
+  read_string(r, "peer.localMspId", c.local_msp_id);
+  read_string(r, "peer.mspConfigPath", c.msp_config_path);
+  read_string(r, "operations.listenAddress", c.operations_listen_address);
+
+  GossipSettings& g = c.gossip;
+  read_bootstrap(r, "peer.gossip.bootstrap", g.bootstrap);
+  const std::string election_from = read_bool(r, kKeyUseLeaderElection, g.use_leader_election);
+  const std::string leader_from = read_bool(r, kKeyOrgLeader, g.org_leader);
+  if (g.use_leader_election && g.org_leader) {
+    throw_both_leader_flags(r.source(), election_from, leader_from);
+  }
+  read_string(r, "peer.gossip.endpoint", g.endpoint);
+  read_string(r, "peer.gossip.externalEndpoint", g.external_endpoint);
+
+  election::ElectionTimings& t = g.election;
+  read_duration(r, "peer.gossip.election.startupGracePeriod", t.startup_grace_period);
+  read_duration(r, "peer.gossip.election.membershipSampleInterval", t.membership_sample_interval);
+  read_duration(r, "peer.gossip.election.leaderAliveThreshold", t.leader_alive_threshold);
+  read_duration(r, "peer.gossip.election.leaderElectionDuration", t.leader_election_duration);
+
+  // Fabric derives each default from the previous value actually in effect.
+  read_duration(r, "peer.gossip.aliveTimeInterval", g.alive_time_interval);
+  if (!read_duration(r, "peer.gossip.aliveExpirationTimeout", g.alive_expiration_timeout)) {
+    g.alive_expiration_timeout = 5 * g.alive_time_interval;
+  }
+  if (!read_duration(r, "peer.gossip.reconnectInterval", g.reconnect_interval)) {
+    g.reconnect_interval = g.alive_expiration_timeout;
+  }
+  return c;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  constexpr std::string_view kExpect = "a readable core.yaml file";
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(name, "", "", "cannot read configuration: is a directory",
+                      std::string(kExpect));
+  }
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(name.c_str(), "rb"));
+  if (!f) {
+    throw ConfigError(name, "", "",
+                      fmt::format("cannot open configuration: {}", std::strerror(errno)),
+                      std::string(kExpect));
+  }
+  std::string text;
+  char buf[8192];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
+  if (std::ferror(f.get())) {
+    throw ConfigError(name, "", "",
+                      fmt::format("cannot read configuration: {}", std::strerror(errno)),
+                      std::string(kExpect));
+  }
+  return text;
+}
+
+}  // namespace
+
+election::LeaderMode GossipSettings::leader_mode() const {
+  if (use_leader_election && org_leader) {
+    throw_both_leader_flags("gossip settings", "use_leader_election", "org_leader");
+  }
+  if (use_leader_election) return election::LeaderMode::kDynamic;
+  if (org_leader) return election::LeaderMode::kStaticLeader;
+  return election::LeaderMode::kStaticFollower;
+}
+
+CoreConfig load_core_config_string(std::string_view yaml_text, const Environment& env,
+                                   std::string_view source_name) {
+  const std::string source(source_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(fmt::format("{}:{}:{}", source, e.mark.line + 1, e.mark.column + 1), "", "",
+                      fmt::format("malformed YAML: {}", e.msg), "a valid YAML document");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source, "", "", fmt::format("malformed YAML: {}", e.what()),
+                      "a valid YAML document");
+  }
+  try {
+    return extract(Reader(root, env, source));
+  } catch (const YAML::Exception& e) {
+    // Not expected with the checks above; never let yaml-cpp's type escape.
+    throw ConfigError(source, "", "", fmt::format("unreadable YAML structure: {}", e.what()),
+                      "a core.yaml mapping");
+  }
+}
+
+CoreConfig load_core_config_file(const std::filesystem::path& path, const Environment& env) {
+  return load_core_config_string(read_file(path), env, path.string());
+}
+
+CoreConfig default_core_config() {
+  CoreConfig c;
+  c.source = "<defaults>";
+  return c;
+}
+
+}  // namespace fabnet::config

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "election/election_config.h"
+
+namespace fabnet::config {
+
+// Any problem with the peer configuration. what() is one complete sentence for a
+// human: "<source>[:line]: <key>: <problem>; expected <expectation>". The parts are
+// also kept separately; key() and value() are empty for file-level problems.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string source, std::string key, std::string value, std::string problem,
+              std::string expected);
+
+  const std::string& source() const { return source_; }  // file path, env var or source name
+  const std::string& key() const { return key_; }        // dotted path, e.g. peer.gossip.orgLeader
+  const std::string& value() const { return value_; }
+  const std::string& expected() const { return expected_; }
+
+ private:
+  std::string source_;
+  std::string key_;
+  std::string value_;
+  std::string expected_;
+};
+
+// Environment variables by name; only CORE_* entries matter to the loader.
+using Environment = std::map<std::string, std::string>;
+
+// Snapshot of the process environment, restricted to CORE_* entries.
+Environment process_environment();
+
+struct GossipSettings {
+  bool use_leader_election = false;    // peer.gossip.useLeaderElection
+  bool org_leader = false;             // peer.gossip.orgLeader
+  election::ElectionTimings election;  // peer.gossip.election.*
+  std::chrono::nanoseconds alive_time_interval{std::chrono::seconds(5)};
+  std::chrono::nanoseconds alive_expiration_timeout{std::chrono::seconds(25)};
+  std::chrono::nanoseconds reconnect_interval{std::chrono::seconds(25)};
+  std::vector<std::string> bootstrap;  // peer.gossip.bootstrap
+  std::string endpoint;                // peer.gossip.endpoint ("" = unset)
+  std::string external_endpoint;       // peer.gossip.externalEndpoint ("" = unset)
+
+  // Throws ConfigError if both flags are set (the loader never returns that).
+  election::LeaderMode leader_mode() const;
+};
+
+struct CoreConfig {
+  std::string peer_id;                    // peer.id
+  std::string network_id;                 // peer.networkId
+  std::string listen_address;             // peer.listenAddress
+  std::string address;                    // peer.address
+  std::string local_msp_id;               // peer.localMspId
+  std::string msp_config_path;            // peer.mspConfigPath
+  std::string operations_listen_address;  // operations.listenAddress
+  GossipSettings gossip;
+  std::string source;  // file path, source name, or "<defaults>"
+};
+
+// Loads core.yaml, applies CORE_* overrides from env, validates. Throws ConfigError.
+CoreConfig load_core_config_file(const std::filesystem::path& path, const Environment& env);
+CoreConfig load_core_config_string(std::string_view yaml_text, const Environment& env,
+                                   std::string_view source_name);
+
+// Fabric's code defaults, as if core.yaml were empty and no CORE_* variable set.
+CoreConfig default_core_config();
+
+}  // namespace fabnet::config

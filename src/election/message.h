@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace fabnet::election {
+
+// A peer's PKI-ID: raw bytes (0x00 is an ordinary byte).
+using PeerId = std::string;
+
+// Bytewise lexicographic order; a proper prefix is smaller (election.md §1).
+// Spelled out rather than relying on std::string's operator< so the rule is visible.
+inline bool id_less(std::string_view a, std::string_view b) {
+  const std::size_t common = a.size() < b.size() ? a.size() : b.size();
+  const int c = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
+  return c != 0 ? c < 0 : a.size() < b.size();
+}
+
+// Age of a message from one sender (election.md §6).
+struct PeerTime {
+  std::uint64_t inc_num = 0;
+  std::uint64_t seq_num = 0;
+  friend bool operator==(const PeerTime&, const PeerTime&) = default;
+};
+
+// Fabric's freshness rule (protocol.md §8): a higher inc_num wins whatever the
+// seq_num; with equal inc_num only a strictly higher seq_num is newer.
+inline bool is_newer(const PeerTime& candidate, const PeerTime& held) {
+  if (candidate.inc_num != held.inc_num) return candidate.inc_num > held.inc_num;
+  return candidate.seq_num > held.seq_num;
+}
+
+// The election's view of Fabric's LeadershipMessage (proto/gossip/message.proto).
+struct LeadershipMessage {
+  PeerId pki_id;
+  PeerTime timestamp;
+  bool is_declaration = false;
+};
+
+// Stamps outgoing messages: inc_num is fixed for the instance (wall-clock ns at
+// creation, supplied by the driver), seq_num is incremented before each message so
+// the first carries 1 (election.md §6).
+class MessageFactory {
+ public:
+  MessageFactory(PeerId self, std::uint64_t inc_num) : self_(std::move(self)), inc_num_(inc_num) {}
+  LeadershipMessage make(bool is_declaration) {
+    return LeadershipMessage{self_, PeerTime{inc_num_, ++seq_num_}, is_declaration};
+  }
+  std::uint64_t last_seq_num() const { return seq_num_; }
+
+ private:
+  PeerId self_;
+  std::uint64_t inc_num_;
+  std::uint64_t seq_num_ = 0;
+};
+
+// Drops duplicates and replays: remembers the newest PeerTime seen per sender.
+class FreshnessFilter {
+ public:
+  // True (and remembered) if `time` is newer than anything held from `sender`.
+  bool admit(const PeerId& sender, const PeerTime& time) {
+    auto [it, inserted] = newest_.try_emplace(sender, time);
+    if (inserted) return true;
+    if (!is_newer(time, it->second)) return false;
+    it->second = time;
+    return true;
+  }
+  void forget(const PeerId& sender) { newest_.erase(sender); }
+  std::size_t size() const { return newest_.size(); }
+
+ private:
+  std::unordered_map<PeerId, PeerTime> newest_;
+};
+
+}  // namespace fabnet::election
