@@ -1,0 +1,219 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "node/crypto.h"
+#include "node/identity_store.h"
+#include "node/message.h"
+#include "runtime/scheduler.h"
+
+namespace fabnet::discovery {
+
+using election::PeerId;
+using election::PeerTime;
+using node::ConnectionInfo;
+using node::MessagePtr;
+using runtime::Duration;
+using runtime::TimePoint;
+
+// protocol.md §6 and §11; defaults are Fabric's.
+struct DiscoverySettings {
+  Duration alive_time_interval = std::chrono::seconds(5);
+  Duration alive_expiration_timeout = std::chrono::seconds(25);
+  Duration reconnect_interval = std::chrono::seconds(25);
+  Duration pull_interval = std::chrono::seconds(4);  // periodic membership sync
+  int pull_peer_num = 3;
+  int propagate_peer_num = 3;
+  Duration publish_cert_period = std::chrono::seconds(10);
+  int msg_expiration_factor = 20;  // a dead member is purged after expiration x this
+  int max_connection_attempts = 120;
+  std::vector<std::string> bootstrap;  // endpoints of same-org peers
+};
+
+struct SelfInfo {
+  PeerId pki_id;
+  std::string identity;           // serialized msp.SerializedIdentity
+  std::string org;                // MSP ID
+  std::string endpoint;           // internal endpoint (where peers of my org reach me)
+  std::string external_endpoint;  // "" = invisible to other orgs
+  std::uint64_t inc_num = 0;      // wall-clock ns at process start
+};
+
+struct Member {
+  PeerId pki_id;
+  std::string org;
+  std::string endpoint;  // Member.endpoint of its alive message (external)
+  std::string internal_endpoint;
+  PeerTime last_time;      // newest accepted PeerTime
+  TimePoint last_seen{0};  // when that was accepted
+  TimePoint dead_since{0};
+  bool alive = false;
+  MessagePtr last_alive;  // its newest alive Envelope, for membership responses
+};
+
+// What discovery needs from its node.
+class DiscoveryHost {
+ public:
+  virtual ~DiscoveryHost() = default;
+  virtual void send(const PeerId& to, const std::string& endpoint, MessagePtr message) = 0;
+  virtual void send_to_endpoint(const std::string& endpoint, MessagePtr message) = 0;
+  // Marshals `message` and signs it when `sign` is set (protocol.md §3.2).
+  virtual MessagePtr seal(gossip::GossipMessage message, bool sign) = 0;
+  virtual void on_member_alive(const PeerId& peer) = 0;   // learned or resurrected
+  virtual void on_member_dead(const PeerId& peer) = 0;    // expired
+  virtual void on_member_purged(const PeerId& peer) = 0;  // forgotten entirely
+};
+
+// Sends are counted per destination: one alive message gossiped to three peers
+// counts three.
+struct DiscoveryCounters {
+  std::uint64_t alive_sent = 0;       // own alive messages
+  std::uint64_t alive_received = 0;   // alive_msg messages handled (not nested ones)
+  std::uint64_t alive_forwarded = 0;  // received alive messages passed on
+  std::uint64_t stale_dropped = 0;    // not fresher than what we hold
+  std::uint64_t invalid_dropped = 0;  // unknown identity, bad signature, malformed
+  std::uint64_t membership_requests_sent = 0;
+  std::uint64_t membership_responses_sent = 0;
+  std::uint64_t expirations = 0;
+  std::uint64_t resurrections = 0;
+};
+
+// Membership of one peer (protocol.md §6): periodic signed alive messages, expiry
+// after alive_expiration_timeout, resurrection by a fresher alive message, a
+// restarted peer (higher inc_num) superseding its old self, bootstrap and
+// membership request/response. Pure: time and randomness come from the caller.
+class Discovery {
+ public:
+  // Throws std::invalid_argument if a period in `settings` is not positive.
+  Discovery(SelfInfo self, DiscoverySettings settings, runtime::Scheduler& scheduler,
+            DiscoveryHost& host, node::IdentityStore& identities, const node::CryptoService& crypto,
+            std::mt19937_64& random);
+  ~Discovery();
+  Discovery(const Discovery&) = delete;
+  Discovery& operator=(const Discovery&) = delete;
+
+  // Arms the periodic timers and contacts the bootstrap peers. Once only: a
+  // restarted peer is a new instance with a higher inc_num.
+  void start();
+  void stop();  // idempotent; nothing is sent afterwards
+
+  // Messages with content alive_msg, mem_req or mem_res (tag already checked).
+  // Ignored unless running (after start(), before stop()).
+  void handle(const ConnectionInfo& from, const MessagePtr& message);
+
+  bool is_alive(const PeerId& peer) const;         // O(1)
+  const Member* member(const PeerId& peer) const;  // alive or dead; nullptr once purged
+  std::size_t alive_count() const;
+  std::vector<PeerId> alive_members() const;  // in no particular order
+  void for_each_alive(const std::function<void(const Member&)>& visit) const;
+  const DiscoveryCounters& counters() const { return counters_; }
+  const SelfInfo& self() const { return self_; }
+
+ private:
+  // A member with its places in the liveness bookkeeping.
+  struct Entry {
+    Member member;
+    std::size_t alive_slot = 0;  // index in alive_ while alive
+    // In alive_by_last_seen_ while alive, in dead_by_time_ while dead.
+    std::list<Entry*>::iterator in_order;
+  };
+  enum class Admission { kLearned, kStale, kInvalid, kAboutSelf };
+
+  bool running() const { return started_ && !stopped_; }
+  void every(runtime::Timer& timer, Duration period, void (Discovery::*tick)());
+  void send_alive();
+  void check_expirations();
+  void reconnect_to_dead();
+  void sync_membership();
+  void contact_bootstrap_peers();
+  void send_bootstrap_request(std::uint64_t nonce);
+
+  void handle_alive(const ConnectionInfo& from, const MessagePtr& message);
+  void handle_membership_request(const ConnectionInfo& from, const MessagePtr& message);
+  void handle_membership_response(const ConnectionInfo& from, const MessagePtr& message);
+  Admission admit_alive(const ConnectionInfo& from, const MessagePtr& message,
+                        bool check_signature_first);
+  void record_dead(const MessagePtr& message);
+  bool is_authentic(const node::SignedGossip& message, const gossip::AliveMessage& alive);
+  Entry& learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
+               const MessagePtr& message);
+  // The member whose newest alive message has exactly these bytes, if any.
+  const Entry* holder_of(const std::string& payload) const;
+  void set_last_alive(Entry& entry, MessagePtr message);
+
+  MessagePtr build_own_alive();
+  MessagePtr build_membership_request(std::uint64_t nonce);
+  void gossip_alive(const MessagePtr& message, const std::string& about_org,
+                    const PeerId& received_from, std::uint64_t& counter);
+  void send_to_member(const Member& member, const MessagePtr& message);
+  // Up to `count` distinct random alive members accepted by `eligible`.
+  template <typename Eligible>
+  std::vector<const Entry*> pick_alive(int count, const Eligible& eligible);
+
+  void mark_alive(Entry& entry);
+  void mark_dead(Entry& entry);
+  void purge_forgotten_dead();
+  // True if `time` is no newer than what a purged member last said.
+  bool buried(const PeerId& peer, const PeerTime& time);
+  bool is_bootstrap(const Member& member) const;
+
+  SelfInfo self_;
+  DiscoverySettings settings_;
+  runtime::Scheduler& scheduler_;
+  DiscoveryHost& host_;
+  node::IdentityStore& identities_;
+  const node::CryptoService& crypto_;
+  std::mt19937_64& random_;
+  DiscoveryCounters counters_;
+
+  bool started_ = false;
+  bool stopped_ = false;
+  TimePoint started_at_{0};
+  std::uint64_t seq_num_ = 0;
+  MessagePtr latest_own_alive_;  // reused in membership responses (Fabric's selfAliveMessage)
+
+  std::unordered_map<PeerId, Entry> members_;  // node-based: Entry* stay valid
+  std::vector<Entry*> alive_;                  // for O(1) random picks
+  std::list<Entry*> alive_by_last_seen_;       // oldest first: expiry looks at the front
+  std::list<Entry*> dead_by_time_;             // in the order they died
+  // Hash of a member's newest alive payload, so identical copies nested in
+  // membership responses are recognised without parsing.
+  std::unordered_map<std::size_t, Entry*> entry_by_payload_hash_;
+  std::unordered_set<std::string> bootstrap_endpoints_;
+
+  // A purged member's last PeerTime, kept for one more alive-store TTL: Fabric's
+  // store still compares expired messages until 2 x TTL (protocol.md §8), so
+  // copies held by peers that purge later do not bring the member back.
+  struct Tombstone {
+    PeerTime last_time;
+    TimePoint purged_at;
+  };
+  std::unordered_map<PeerId, Tombstone> tombstones_;
+  std::deque<std::pair<TimePoint, PeerId>> tombstones_by_time_;
+
+  struct BootstrapContact {
+    BootstrapContact(runtime::Scheduler& scheduler, std::string to, MessagePtr message)
+        : endpoint(std::move(to)), request(std::move(message)), retry(scheduler) {}
+    std::string endpoint;
+    MessagePtr request;  // resent unchanged, nonce included
+    int attempts = 0;
+    runtime::Timer retry;
+  };
+  std::unordered_map<std::uint64_t, std::unique_ptr<BootstrapContact>> bootstrap_by_nonce_;
+
+  runtime::Timer alive_timer_;
+  runtime::Timer expiration_timer_;
+  runtime::Timer reconnect_timer_;
+  runtime::Timer sync_timer_;
+};
+
+}  // namespace fabnet::discovery

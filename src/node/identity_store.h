@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "node/crypto.h"
+
+namespace fabnet::node {
+
+// Identities this node has learned (handshake, alive messages), keyed by PKI-ID.
+// An identity is stored only if its PKI-ID recomputes to the claimed one
+// (protocol.md §3.1).
+class IdentityStore {
+ public:
+  explicit IdentityStore(const CryptoService& crypto) : crypto_(crypto) {}
+
+  // Returns false (and stores nothing) if the identity is malformed or does not
+  // hash to `claimed`. Re-putting a known identity is a no-op that returns true.
+  bool put(const PeerId& claimed, const std::string& identity) {
+    auto it = entries_.find(claimed);
+    if (it != entries_.end()) return it->second.identity == identity;
+    const auto pki_id = crypto_.pki_id_of(identity);
+    const auto org = crypto_.org_of(identity);
+    if (!pki_id || !org || *pki_id != claimed) return false;
+    entries_.emplace(claimed, Entry{identity, *org});
+    return true;
+  }
+  const std::string* identity(const PeerId& id) const {
+    auto it = entries_.find(id);
+    return it == entries_.end() ? nullptr : &it->second.identity;
+  }
+  // MSP ID of a known peer; nullptr if its identity is unknown.
+  const std::string* org(const PeerId& id) const {
+    auto it = entries_.find(id);
+    return it == entries_.end() ? nullptr : &it->second.org;
+  }
+  void remove(const PeerId& id) { entries_.erase(id); }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string identity;
+    std::string org;
+  };
+  const CryptoService& crypto_;
+  std::unordered_map<PeerId, Entry> entries_;
+};
+
+}  // namespace fabnet::node

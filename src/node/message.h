@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "election/message.h"
+#include "gossip/message.pb.h"
+
+namespace fabnet::node {
+
+using election::PeerId;
+
+// A gossip message as it travels: the parsed content together with the exact
+// bytes that were signed, so signatures are checked over what arrived, never over
+// a re-serialisation (protocol.md §2.5). Immutable once built; one instance is
+// shared by every receiver in the simulator.
+struct SignedGossip {
+  gossip::GossipMessage message;
+  std::string payload;    // marshaled `message` (Envelope.payload)
+  std::string signature;  // Envelope.signature; empty for unsigned types
+
+  // Bytes on the wire for accounting: the Envelope's payload and signature fields.
+  std::size_t wire_size() const { return payload.size() + signature.size() + 6; }
+};
+using MessagePtr = std::shared_ptr<const SignedGossip>;
+
+// Who is on the other end of a connection, as the handshake established it
+// (protocol.md §4.2): the authenticated PKI-ID and serialized identity.
+struct ConnectionInfo {
+  PeerId pki_id;
+  std::string identity;  // serialized msp.SerializedIdentity
+  std::string endpoint;
+};
+
+// Short name of a message's content for counters and reports ("alive_msg", "leadership_msg", ...).
+std::string_view content_name(const gossip::GossipMessage& message);
+
+}  // namespace fabnet::node

@@ -1,0 +1,588 @@
+#include "node/node.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "node/channel_mac.h"
+#include "node/identity_store.h"
+#include "node/tags.h"
+#include "wire/leadership_codec.h"
+
+namespace fabnet::node {
+
+namespace {
+
+using election::LeaderElection;
+using election::LeadershipMessage;
+using election::PeerTime;
+using gossip::GossipMessage;
+using runtime::Duration;
+using runtime::TimePoint;
+
+// Picks up to `k` distinct elements of `pool` at random (partial Fisher-Yates).
+template <typename T>
+std::vector<T> pick_random(std::vector<T> pool, std::size_t k, std::mt19937_64& random) {
+  k = std::min(k, pool.size());
+  for (std::size_t i = 0; i < k; ++i) {
+    std::uniform_int_distribution<std::size_t> pick(i, pool.size() - 1);
+    std::swap(pool[i], pool[pick(random)]);
+  }
+  pool.resize(k);
+  return pool;
+}
+
+// What one peer's newest StateInfo for a channel told us (protocol.md §7.3).
+struct StateInfoEntry {
+  PeerTime time;
+  bool left_channel = false;
+  std::string org;
+  MessagePtr message;  // kept whole for snapshots
+};
+
+}  // namespace
+
+class ChannelState;
+
+struct Node::Impl final : discovery::DiscoveryHost {
+  Impl(NodeSettings s, runtime::Scheduler& sch, Transport& t, const CryptoService& c,
+       NodeObserver* o, Node& n)
+      : settings(std::move(s)),
+        scheduler(sch),
+        transport(t),
+        crypto(c),
+        observer(o),
+        owner(n),
+        random(settings.seed),
+        identities(c) {
+    for (const ChannelDefinition& def : settings.channels) definitions.emplace(def.name, def);
+    identities.put(settings.self.pki_id, settings.self.identity);
+    discovery_ = std::make_unique<discovery::Discovery>(
+        settings.self, settings.discovery, scheduler, *this, identities, crypto, random);
+  }
+
+  // DiscoveryHost
+  void send(const PeerId& to, const std::string& endpoint, MessagePtr message) override {
+    if (!running) return;
+    count_sent(*message);
+    transport.send(to, endpoint, std::move(message));
+  }
+  void send_to_endpoint(const std::string& endpoint, MessagePtr message) override {
+    if (!running) return;
+    count_sent(*message);
+    transport.send_to_endpoint(endpoint, std::move(message));
+  }
+  MessagePtr seal(GossipMessage message, bool sign) override {
+    auto sealed = std::make_shared<SignedGossip>();
+    {
+      google::protobuf::io::StringOutputStream stream(&sealed->payload);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      message.SerializeToCodedStream(&coded);
+    }
+    if (sign) sealed->signature = crypto.sign(sealed->payload);
+    sealed->message = std::move(message);
+    return sealed;
+  }
+  void on_member_alive(const PeerId& peer) override {
+    if (observer) observer->on_member_change(owner, peer, true);
+  }
+  void on_member_dead(const PeerId& peer) override {
+    if (observer) observer->on_member_change(owner, peer, false);
+  }
+  void on_member_purged(const PeerId& peer) override;
+
+  void count_sent(const SignedGossip& message) {
+    const std::string_view name = content_name(message.message);
+    ++counter(counters.sent, name);
+    counter(counters.sent_bytes, name) += message.wire_size();
+    if (observer) observer->on_send(owner, message);
+  }
+  void drop(const SignedGossip& message, std::string_view reason) {
+    ++counter(counters.dropped, reason);
+    if (observer) observer->on_drop(owner, message, reason);
+  }
+  static std::uint64_t& counter(std::map<std::string, std::uint64_t, std::less<>>& map,
+                                std::string_view key) {
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(std::string(key), 0).first;
+    return it->second;
+  }
+
+  const std::string* org_of(const PeerId& peer) const { return identities.org(peer); }
+  std::string endpoint_of(const PeerId& peer) const {
+    const discovery::Member* m = discovery_->member(peer);
+    if (!m) return {};
+    return m->internal_endpoint.empty() ? m->endpoint : m->internal_endpoint;
+  }
+  std::uint64_t wall_clock_ns() const {
+    return settings.self.inc_num + static_cast<std::uint64_t>(scheduler.now().count());
+  }
+
+  void handle(const ConnectionInfo& from, const MessagePtr& message);
+  ChannelState* channel_named(const std::string& name);
+  ChannelState* channel_by_mac(const PeerId& owner_id, const std::string& mac);
+
+  NodeSettings settings;
+  runtime::Scheduler& scheduler;
+  Transport& transport;
+  const CryptoService& crypto;
+  NodeObserver* observer;
+  Node& owner;
+  std::mt19937_64 random;
+  IdentityStore identities;
+  std::unique_ptr<discovery::Discovery> discovery_;
+  std::unordered_map<std::string, ChannelDefinition> definitions;
+  std::map<std::string, std::unique_ptr<ChannelState>> channels;  // joined
+  NodeCounters counters;
+  bool running = false;
+  bool stopped = false;
+};
+
+// One joined channel: its StateInfo store, the views it implies, the StateInfo
+// publish/pull timers and the election of this peer's org (protocol.md §7, §9).
+class ChannelState final : public election::ElectionAdapter {
+ public:
+  ChannelState(Node::Impl& node, const ChannelDefinition& definition)
+      : node_(node),
+        name_(definition.name),
+        orgs_(definition.orgs.begin(), definition.orgs.end()),
+        own_mac_(channel_mac(node.settings.self.pki_id, definition.name)),
+        inc_num_(node.wall_clock_ns()),
+        factory_(node.settings.self.pki_id, node.wall_clock_ns()),
+        publish_timer_(node.scheduler),
+        pull_timer_(node.scheduler) {
+    election_ = std::make_unique<LeaderElection>(
+        node.settings.self.pki_id, node.settings.election, node.settings.leader_mode,
+        node.scheduler, *this, [this](bool is_leader) {
+          if (node_.observer) node_.observer->on_leadership_change(node_.owner, name_, is_leader);
+        });
+    election_->set_observer([this](election::ElectionEvent event) {
+      if (node_.observer) node_.observer->on_election_event(node_.owner, name_, event);
+    });
+  }
+
+  void start() {
+    publish_timer_.arm(node_.settings.publish_state_info_interval, [this] { on_publish_tick(); });
+    pull_timer_.arm(node_.settings.request_state_info_interval, [this] { on_pull_tick(); });
+    election_->start();
+  }
+  void stop() {
+    election_->stop();
+    publish_timer_.cancel();
+    pull_timer_.cancel();
+  }
+
+  const std::string& name() const { return name_; }
+  const std::string& own_mac() const { return own_mac_; }
+  bool has_org(const std::string& org) const { return orgs_.contains(org); }
+  LeaderElection& election() { return *election_; }
+  const LeaderElection& election() const { return *election_; }
+
+  const PeerId* believed_leader() const {
+    if (election_->is_leader()) return &node_.settings.self.pki_id;
+    if (last_declarer_.empty()) return nullptr;
+    if (node_.scheduler.now() - last_declaration_at_ >
+        2 * node_.settings.election.leader_alive_threshold)
+      return nullptr;
+    return &last_declarer_;
+  }
+
+  // Same-org peers of the channel that are alive and have not left (§7.4, §9.3).
+  bool in_org_view(const PeerId& peer) const {
+    auto it = same_org_.find(peer);
+    return it != same_org_.end() && node_.discovery_->is_alive(peer);
+  }
+  std::vector<PeerId> org_view() const {
+    std::vector<PeerId> view;
+    for (const PeerId& peer : same_org_)
+      if (node_.discovery_->is_alive(peer)) view.push_back(peer);
+    std::sort(view.begin(), view.end(),
+              [](const PeerId& a, const PeerId& b) { return election::id_less(a, b); });
+    return view;
+  }
+
+  // ElectionAdapter
+  void gossip(const LeadershipMessage& message) override {
+    MessagePtr sealed = node_.seal(wire::to_gossip_message(message, name_), /*sign=*/true);
+    for (const PeerId& peer : same_org_) {
+      if (!node_.discovery_->is_alive(peer)) continue;
+      node_.send(peer, node_.endpoint_of(peer), sealed);
+    }
+  }
+  LeadershipMessage create_message(bool is_declaration) override {
+    return factory_.make(is_declaration);
+  }
+  bool is_in_view(const PeerId& peer) const override { return in_org_view(peer); }
+  std::size_t view_size() const override {
+    std::size_t size = 0;
+    for (const PeerId& peer : same_org_) size += node_.discovery_->is_alive(peer) ? 1 : 0;
+    return size;
+  }
+  void report_leader_metric(bool) override {}
+
+  // A leadership message for this channel, tag and signature already checked.
+  void on_leadership(const ConnectionInfo& from, const SignedGossip& message,
+                     const LeadershipMessage& leadership) {
+    const std::string* sender_org = node_.org_of(from.pki_id);
+    const std::string& my_org = node_.settings.self.org;
+    if (!sender_org || !has_org(*sender_org)) return node_.drop(message, "sender_not_in_channel");
+    if (*sender_org != my_org) return node_.drop(message, "sender_other_org");
+    const std::string* creator_org = node_.org_of(leadership.pki_id);
+    if (!creator_org || *creator_org != my_org) return node_.drop(message, "creator_other_org");
+    if (!leadership_freshness_.admit(leadership.pki_id, leadership.timestamp))
+      return node_.drop(message, "stale");
+    if (leadership.is_declaration && in_org_view(leadership.pki_id)) {
+      last_declarer_ = leadership.pki_id;
+      last_declaration_at_ = node_.scheduler.now();
+    }
+    election_->handle_message(leadership);
+  }
+
+  // A StateInfo (pushed or from a snapshot) whose MAC names this channel.
+  // Returns whether it was new; `reason` is set when it was rejected.
+  bool on_state_info(const MessagePtr& message, std::string_view& reason) {
+    const gossip::StateInfo& info = message->message.state_info();
+    const PeerId& owner = info.pki_id();
+    if (owner == node_.settings.self.pki_id) {
+      reason = "about_self";
+      return false;
+    }
+    const std::string* identity = node_.identities.identity(owner);
+    if (!identity) {
+      reason = "unknown_identity";
+      return false;
+    }
+    const std::string* org = node_.org_of(owner);
+    if (!org || !has_org(*org)) {
+      reason = "owner_not_in_channel";
+      return false;
+    }
+    const PeerTime time{info.timestamp().inc_num(), info.timestamp().seq_num()};
+    auto it = store_.find(owner);
+    // Identical bytes to what we hold: a duplicate, no need to verify again.
+    if (it != store_.end() && it->second.message->payload == message->payload) {
+      reason = "stale";
+      return false;
+    }
+    if (it != store_.end() && !election::is_newer(time, it->second.time)) {
+      reason = "stale";
+      return false;
+    }
+    if (!node_.crypto.verify(*identity, message->payload, message->signature)) {
+      reason = "bad_signature";
+      return false;
+    }
+    const bool left = info.properties().left_channel();
+    store_[owner] = StateInfoEntry{time, left, *org, message};
+    if (*org == node_.settings.self.org && !left)
+      same_org_.insert(owner);
+    else
+      same_org_.erase(owner);
+    return true;
+  }
+
+  void forget(const PeerId& peer) {
+    store_.erase(peer);
+    same_org_.erase(peer);
+  }
+
+  // state_info_pull_req from `from`, MAC already matched to this channel.
+  void answer_pull(const ConnectionInfo& from) {
+    const std::string* requester_org = node_.org_of(from.pki_id);
+    if (!requester_org || !has_org(*requester_org)) return;
+    const bool same_org = *requester_org == node_.settings.self.org;
+    GossipMessage reply;
+    reply.set_channel(name_);
+    reply.set_tag(GossipMessage::CHAN_OR_ORG);
+    gossip::StateInfoSnapshot* snapshot = reply.mutable_state_snapshot();
+    auto add = [&](const MessagePtr& m) {
+      gossip::Envelope* e = snapshot->add_elements();
+      e->set_payload(m->payload);
+      e->set_signature(m->signature);
+    };
+    if (own_state_info_) add(own_state_info_);
+    for (const auto& [peer, entry] : store_) {
+      // A foreign requester sees my org's peers only if they have an external endpoint.
+      if (!same_org && entry.org == node_.settings.self.org) {
+        const discovery::Member* m = node_.discovery_->member(peer);
+        if (!m || m->endpoint.empty()) continue;
+      }
+      add(entry.message);
+    }
+    if (snapshot->elements_size() == 0) return;
+    node_.send(from.pki_id, from.endpoint, node_.seal(std::move(reply), /*sign=*/false));
+  }
+
+  void on_snapshot(const ConnectionInfo& from, const SignedGossip& message) {
+    const std::string* sender_org = node_.org_of(from.pki_id);
+    if (!sender_org || !has_org(*sender_org)) return node_.drop(message, "sender_not_in_channel");
+    for (const gossip::Envelope& element : message.message.state_snapshot().elements()) {
+      auto parsed = std::make_shared<SignedGossip>();
+      if (!parsed->message.ParseFromString(element.payload()) ||
+          !parsed->message.has_state_info()) {
+        node_.drop(message, "malformed_snapshot_element");
+        continue;
+      }
+      parsed->payload = element.payload();
+      parsed->signature = element.signature();
+      const gossip::StateInfo& info = parsed->message.state_info();
+      if (info.channel_mac() != channel_mac(info.pki_id(), name_)) {
+        node_.drop(message, "bad_mac");
+        continue;
+      }
+      // Elements about peers discovery does not know are skipped silently (§7.2).
+      if (!node_.discovery_->member(info.pki_id())) continue;
+      std::string_view reason;
+      on_state_info(parsed, reason);
+    }
+  }
+
+  void mark_should_publish() { should_publish_ = true; }
+
+ private:
+  // Publishes our StateInfo when flagged (start-up, ledger change) and the
+  // membership is not empty (§7.1).
+  void on_publish_tick() {
+    publish_timer_.arm(node_.settings.publish_state_info_interval, [this] { on_publish_tick(); });
+    if (!should_publish_ || node_.discovery_->alive_count() == 0) return;
+    GossipMessage message;
+    message.set_tag(GossipMessage::CHAN_OR_ORG);
+    gossip::StateInfo* info = message.mutable_state_info();
+    info->mutable_timestamp()->set_inc_num(inc_num_);
+    info->mutable_timestamp()->set_seq_num(node_.wall_clock_ns());
+    info->set_pki_id(node_.settings.self.pki_id);
+    info->set_channel_mac(own_mac_);
+    info->mutable_properties()->set_ledger_height(1);
+    own_state_info_ = node_.seal(std::move(message), /*sign=*/true);
+    should_publish_ = false;
+    push_state_info(own_state_info_, /*except=*/nullptr);
+  }
+
+  void on_pull_tick() {
+    pull_timer_.arm(node_.settings.request_state_info_interval, [this] { on_pull_tick(); });
+    std::vector<PeerId> candidates;
+    node_.discovery_->for_each_alive([&](const discovery::Member& m) {
+      if (has_org(m.org)) candidates.push_back(m.pki_id);
+    });
+    if (candidates.empty()) return;
+    std::sort(candidates.begin(), candidates.end());  // deterministic before shuffling
+    GossipMessage request;
+    request.set_tag(GossipMessage::CHAN_OR_ORG);
+    request.mutable_state_info_pull_req()->set_channel_mac(own_mac_);
+    MessagePtr sealed = node_.seal(std::move(request), /*sign=*/false);
+    for (const PeerId& peer :
+         pick_random(std::move(candidates), node_.settings.pull_peer_num, node_.random))
+      node_.send(peer, node_.endpoint_of(peer), sealed);
+  }
+
+ public:
+  // Pushes a StateInfo to up to propagate_peer_num peers: the channel's orgs if
+  // its owner has an external endpoint, otherwise my org only (§5.3).
+  void push_state_info(const MessagePtr& message, const PeerId* except) {
+    const PeerId& owner = message->message.state_info().pki_id();
+    bool owner_external = false;
+    if (owner == node_.settings.self.pki_id) {
+      owner_external = !node_.settings.self.external_endpoint.empty();
+    } else if (const discovery::Member* m = node_.discovery_->member(owner)) {
+      owner_external = !m->endpoint.empty();
+    }
+    std::vector<PeerId> candidates;
+    node_.discovery_->for_each_alive([&](const discovery::Member& m) {
+      if (except && m.pki_id == *except) return;
+      if (m.pki_id == owner) return;
+      if (owner_external ? has_org(m.org) : m.org == node_.settings.self.org)
+        candidates.push_back(m.pki_id);
+    });
+    std::sort(candidates.begin(), candidates.end());
+    for (const PeerId& peer :
+         pick_random(std::move(candidates), node_.settings.propagate_peer_num, node_.random))
+      node_.send(peer, node_.endpoint_of(peer), message);
+  }
+
+ private:
+  Node::Impl& node_;
+  std::string name_;
+  std::unordered_set<std::string> orgs_;
+  std::string own_mac_;
+  std::uint64_t inc_num_;
+  election::MessageFactory factory_;
+  std::unique_ptr<LeaderElection> election_;
+  election::FreshnessFilter leadership_freshness_;
+  std::unordered_map<PeerId, StateInfoEntry> store_;
+  std::unordered_set<PeerId> same_org_;  // my org's peers with a current StateInfo here
+  MessagePtr own_state_info_;
+  bool should_publish_ = true;
+  PeerId last_declarer_;
+  TimePoint last_declaration_at_{0};
+  runtime::Timer publish_timer_;
+  runtime::Timer pull_timer_;
+};
+
+void Node::Impl::on_member_purged(const PeerId& peer) {
+  for (auto& [name, channel] : channels) channel->forget(peer);
+  if (observer) observer->on_member_change(owner, peer, false);
+}
+
+ChannelState* Node::Impl::channel_named(const std::string& name) {
+  auto it = channels.find(name);
+  return it == channels.end() ? nullptr : it->second.get();
+}
+
+ChannelState* Node::Impl::channel_by_mac(const PeerId& owner_id, const std::string& mac) {
+  for (auto& [name, channel] : channels)
+    if (channel_mac(owner_id, name) == mac) return channel.get();
+  return nullptr;
+}
+
+// Inbound processing in Fabric's order (protocol.md §5.2).
+void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
+  if (!running) return;
+  const GossipMessage& m = message->message;
+  ++counter(counters.received, content_name(m));
+  if (!from.identity.empty()) identities.put(from.pki_id, from.identity);
+  if (!is_tag_legal(m)) return drop(*message, "illegal_tag");
+
+  switch (m.content_case()) {
+    case GossipMessage::kAliveMsg:
+    case GossipMessage::kMemReq:
+    case GossipMessage::kMemRes:
+      discovery_->handle(from, message);
+      return;
+    case GossipMessage::kLeadershipMsg: {
+      ChannelState* channel = channel_named(m.channel());
+      if (!channel) return drop(*message, "channel_not_joined");
+      const auto leadership = wire::leadership_from(m);
+      if (!leadership) return drop(*message, "malformed");
+      const std::string* identity = identities.identity(leadership->pki_id);
+      if (!identity) return drop(*message, "unknown_identity");
+      if (!crypto.verify(*identity, message->payload, message->signature))
+        return drop(*message, "bad_signature");
+      channel->on_leadership(from, *message, *leadership);
+      return;
+    }
+    case GossipMessage::kStateInfo: {
+      const gossip::StateInfo& info = m.state_info();
+      ChannelState* channel = channel_by_mac(info.pki_id(), info.channel_mac());
+      if (!channel) return drop(*message, "channel_not_joined");
+      std::string_view reason;
+      if (channel->on_state_info(message, reason)) {
+        channel->push_state_info(message, &from.pki_id);  // forward what was new
+      } else {
+        drop(*message, reason);
+      }
+      return;
+    }
+    case GossipMessage::kStateInfoPullReq: {
+      ChannelState* channel = channel_by_mac(from.pki_id, m.state_info_pull_req().channel_mac());
+      if (!channel) return drop(*message, "channel_not_joined");
+      channel->answer_pull(from);
+      return;
+    }
+    case GossipMessage::kStateSnapshot: {
+      ChannelState* channel = channel_named(m.channel());
+      if (!channel) return drop(*message, "channel_not_joined");
+      channel->on_snapshot(from, *message);
+      return;
+    }
+    default:
+      return drop(*message, "unsupported");
+  }
+}
+
+Node::Node(NodeSettings settings, runtime::Scheduler& scheduler, Transport& transport,
+           const CryptoService& crypto, NodeObserver* observer)
+    : impl_(std::make_unique<Impl>(std::move(settings), scheduler, transport, crypto, observer,
+                                   *this)) {}
+
+Node::~Node() {
+  stop();
+}
+
+void Node::start() {
+  if (impl_->running || impl_->stopped) return;
+  impl_->running = true;
+  impl_->discovery_->start();
+  for (const std::string& channel : impl_->settings.join_at_start) join_channel(channel);
+}
+
+void Node::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  for (auto& [name, channel] : impl_->channels) channel->stop();
+  impl_->discovery_->stop();
+  impl_->running = false;
+}
+
+void Node::join_channel(const std::string& channel) {
+  auto def = impl_->definitions.find(channel);
+  if (def == impl_->definitions.end())
+    throw std::invalid_argument(
+        fmt::format("unknown channel {:?}: not in the channel definitions", channel));
+  if (impl_->channels.contains(channel)) return;
+  auto state = std::make_unique<ChannelState>(*impl_, def->second);
+  ChannelState& ref = *state;
+  impl_->channels.emplace(channel, std::move(state));
+  if (impl_->running) ref.start();
+}
+
+void Node::on_message(const ConnectionInfo& from, const MessagePtr& message) {
+  impl_->handle(from, message);
+}
+
+void Node::yield(const std::string& channel) {
+  if (ChannelState* c = impl_->channel_named(channel)) c->election().yield();
+}
+
+const PeerId& Node::id() const {
+  return impl_->settings.self.pki_id;
+}
+const std::string& Node::org() const {
+  return impl_->settings.self.org;
+}
+const NodeSettings& Node::settings() const {
+  return impl_->settings;
+}
+bool Node::running() const {
+  return impl_->running;
+}
+
+bool Node::is_leader(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c && !c->election().stopped() && c->election().is_leader();
+}
+
+const PeerId* Node::believed_leader(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c ? c->believed_leader() : nullptr;
+}
+
+std::vector<std::string> Node::joined_channels() const {
+  std::vector<std::string> names;
+  for (const auto& [name, channel] : impl_->channels) names.push_back(name);
+  return names;
+}
+
+std::vector<PeerId> Node::channel_org_view(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c ? c->org_view() : std::vector<PeerId>{};
+}
+
+const election::LeaderElection* Node::election(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c ? &c->election() : nullptr;
+}
+
+const discovery::Discovery& Node::discovery() const {
+  return *impl_->discovery_;
+}
+const NodeCounters& Node::counters() const {
+  return impl_->counters;
+}
+
+}  // namespace fabnet::node

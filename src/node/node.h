@@ -1,0 +1,111 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "discovery/discovery.h"
+#include "election/leader_election.h"
+#include "node/crypto.h"
+#include "node/message.h"
+#include "node/transport.h"
+#include "runtime/scheduler.h"
+
+namespace fabnet::node {
+
+// A channel as its config block defines it, for what gossip needs: the member orgs.
+struct ChannelDefinition {
+  std::string name;
+  std::vector<std::string> orgs;  // MSP IDs
+};
+
+struct NodeSettings {
+  discovery::SelfInfo self;
+  discovery::DiscoverySettings discovery;
+  election::ElectionTimings election;
+  election::LeaderMode leader_mode = election::LeaderMode::kDynamic;
+  runtime::Duration publish_state_info_interval = std::chrono::seconds(4);
+  runtime::Duration request_state_info_interval = std::chrono::seconds(4);
+  int pull_peer_num = 3;
+  int propagate_peer_num = 3;
+  std::vector<ChannelDefinition> channels;  // every channel this node may join
+  std::vector<std::string> join_at_start;   // names from `channels`
+  std::uint64_t seed = 1;                   // the node's random source (peer selection)
+};
+
+class Node;
+class ChannelState;
+
+// Optional hooks for drivers (simulator reports, daemon metrics and logs).
+class NodeObserver {
+ public:
+  virtual ~NodeObserver() = default;
+  virtual void on_leadership_change(const Node&, const std::string& /*channel*/,
+                                    bool /*is_leader*/) {}
+  virtual void on_election_event(const Node&, const std::string& /*channel*/,
+                                 election::ElectionEvent) {}
+  // Every message handed to the transport.
+  virtual void on_send(const Node&, const SignedGossip&) {}
+  // Every inbound message dropped, with a short reason ("stale", "wrong_org", ...).
+  virtual void on_drop(const Node&, const SignedGossip&, std::string_view /*reason*/) {}
+  virtual void on_member_change(const Node&, const PeerId&, bool /*alive*/) {}
+};
+
+struct NodeCounters {
+  std::map<std::string, std::uint64_t, std::less<>> sent;        // by content name
+  std::map<std::string, std::uint64_t, std::less<>> sent_bytes;  // by content name
+  std::map<std::string, std::uint64_t, std::less<>> received;    // by content name
+  std::map<std::string, std::uint64_t, std::less<>> dropped;     // by reason
+};
+
+// The protocol logic of one peer: membership, channel membership (StateInfo),
+// routing and tag rules, and one leader election per joined channel. Pure: it
+// reaches the world only through the scheduler, the transport and the crypto
+// service, so the simulator and the daemon drive the same code.
+class Node {
+ public:
+  Node(NodeSettings settings, runtime::Scheduler& scheduler, Transport& transport,
+       const CryptoService& crypto, NodeObserver* observer = nullptr);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  void start();
+  // Idempotent; afterwards no timer fires and nothing is sent.
+  void stop();
+  // Joins a channel from settings().channels (no-op if joined). Throws
+  // std::invalid_argument for an unknown channel.
+  void join_channel(const std::string& channel);
+
+  // An inbound message on an authenticated connection.
+  void on_message(const ConnectionInfo& from, const MessagePtr& message);
+
+  // The block-delivery side cannot reach the orderer (election.md §4 Yield).
+  void yield(const std::string& channel);
+
+  const PeerId& id() const;
+  const std::string& org() const;
+  const NodeSettings& settings() const;
+  bool running() const;
+  bool is_leader(const std::string& channel) const;
+  // Who this peer believes leads its org on `channel`: itself while leader,
+  // else the sender of the newest declaration accepted within 2 x LAT; nullptr if none.
+  const PeerId* believed_leader(const std::string& channel) const;
+  std::vector<std::string> joined_channels() const;
+  // Alive peers of my org that announced `channel` (self excluded), sorted.
+  std::vector<PeerId> channel_org_view(const std::string& channel) const;
+  const election::LeaderElection* election(const std::string& channel) const;
+  const discovery::Discovery& discovery() const;
+  const NodeCounters& counters() const;
+
+ private:
+  friend class ChannelState;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fabnet::node

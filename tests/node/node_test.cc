@@ -1,0 +1,279 @@
+// The node's routing and tag rules over a small in-test network, in virtual time.
+
+#include "node/node.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "msp/identities.pb.h"
+#include "node/tags.h"
+#include "runtime/virtual_scheduler.h"
+#include "wire/leadership_codec.h"
+
+namespace fabnet::node {
+namespace {
+
+using gossip::GossipMessage;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// identity = SerializedIdentity{mspid, id_bytes = name}; PKI-ID = name; signature
+// = a keyed hash of name and payload.
+class TestCrypto final : public CryptoService {
+ public:
+  static std::string identity_for(const std::string& org, const std::string& name) {
+    msp::SerializedIdentity id;
+    id.set_mspid(org);
+    id.set_id_bytes(name);
+    return id.SerializeAsString();
+  }
+  std::optional<PeerId> pki_id_of(std::string_view identity) const override {
+    msp::SerializedIdentity id;
+    if (!id.ParseFromArray(identity.data(), static_cast<int>(identity.size()))) return std::nullopt;
+    return id.id_bytes();
+  }
+  std::optional<std::string> org_of(std::string_view identity) const override {
+    msp::SerializedIdentity id;
+    if (!id.ParseFromArray(identity.data(), static_cast<int>(identity.size()))) return std::nullopt;
+    return id.mspid();
+  }
+  std::string sign(std::string_view payload) const override {
+    return "sig" + std::to_string(std::hash<std::string_view>{}(payload));
+  }
+  bool verify(std::string_view, std::string_view payload, std::string_view sig) const override {
+    return sig == sign(payload);
+  }
+};
+
+struct TestNetwork;
+
+class TestTransport final : public Transport {
+ public:
+  TestTransport(TestNetwork& net, std::string self) : net_(net), self_(std::move(self)) {}
+  void send(const PeerId& to, const std::string&, MessagePtr message) override;
+  void send_to_endpoint(const std::string& endpoint, MessagePtr message) override;
+
+ private:
+  TestNetwork& net_;
+  std::string self_;
+};
+
+struct TestNetwork {
+  struct Peer {
+    std::string name, org;
+    std::unique_ptr<TestTransport> transport;
+    std::unique_ptr<Node> node;
+  };
+  runtime::VirtualScheduler scheduler;
+  TestCrypto crypto;
+  std::map<std::string, Peer> peers;
+  std::map<std::string, std::string> by_endpoint;
+  std::vector<ChannelDefinition> channels{{"mychannel", {"Org1MSP", "Org2MSP"}},
+                                          {"other", {"Org1MSP", "Org2MSP"}}};
+
+  Node& add(const std::string& name, const std::string& org, const std::string& bootstrap,
+            std::vector<std::string> join = {"mychannel"}) {
+    NodeSettings s;
+    s.self.pki_id = name;
+    s.self.identity = TestCrypto::identity_for(org, name);
+    s.self.org = org;
+    s.self.endpoint = name + ":7051";
+    s.self.external_endpoint = s.self.endpoint;
+    s.self.inc_num = 1'000'000 + static_cast<std::uint64_t>(scheduler.now().count());
+    s.discovery.alive_time_interval = milliseconds(500);
+    s.discovery.alive_expiration_timeout = milliseconds(2500);
+    s.discovery.reconnect_interval = milliseconds(2500);
+    s.discovery.pull_interval = milliseconds(400);
+    if (!bootstrap.empty() && bootstrap != name) s.discovery.bootstrap = {bootstrap + ":7051"};
+    s.election = election::ElectionTimings::fabric_test_timings();
+    s.publish_state_info_interval = milliseconds(400);
+    s.request_state_info_interval = milliseconds(400);
+    s.channels = channels;
+    s.join_at_start = std::move(join);
+    s.seed = std::hash<std::string>{}(name);
+    Peer& p = peers[name];
+    p.name = name;
+    p.org = org;
+    p.transport = std::make_unique<TestTransport>(*this, name);
+    p.node = std::make_unique<Node>(s, scheduler, *p.transport, crypto);
+    by_endpoint[s.self.endpoint] = name;
+    return *p.node;
+  }
+  void deliver(const std::string& from, const std::string& to, MessagePtr message) {
+    const Node& sender = *peers.at(from).node;
+    ConnectionInfo info{sender.id(), sender.settings().self.identity,
+                        sender.settings().self.endpoint};
+    scheduler.schedule(milliseconds(1), [this, info, to, message] {
+      auto it = peers.find(to);
+      if (it == peers.end() || !it->second.node) return;  // receiver crashed meanwhile
+      it->second.node->on_message(info, message);
+    });
+  }
+  Node& node(const std::string& name) { return *peers.at(name).node; }
+};
+
+void TestTransport::send(const PeerId& to, const std::string&, MessagePtr message) {
+  net_.deliver(self_, to, std::move(message));
+}
+void TestTransport::send_to_endpoint(const std::string& endpoint, MessagePtr message) {
+  auto it = net_.by_endpoint.find(endpoint);
+  if (it != net_.by_endpoint.end()) net_.deliver(self_, it->second, std::move(message));
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void build_two_orgs() {
+    for (int i = 0; i < 3; ++i)
+      net.add("peer" + std::to_string(i) + ".org1", "Org1MSP", "peer0.org1");
+    for (int i = 0; i < 3; ++i)
+      net.add("peer" + std::to_string(i) + ".org2", "Org2MSP", "peer0.org2");
+    for (auto& [name, p] : net.peers) p.node->start();
+    net.scheduler.run_for(seconds(10));
+  }
+  // Sends `message` to `to` as if it came over a connection from `from`.
+  void inject(const std::string& from, const std::string& to, GossipMessage message,
+              bool sign = true) {
+    auto sealed = std::make_shared<SignedGossip>();
+    sealed->payload = message.SerializeAsString();
+    if (sign) sealed->signature = net.crypto.sign(sealed->payload);
+    sealed->message = std::move(message);
+    net.node(to).on_message({from, net.node(from).settings().self.identity, from + ":7051"},
+                            sealed);
+  }
+  std::uint64_t dropped(const std::string& peer, const std::string& reason) {
+    const auto& d = net.node(peer).counters().dropped;
+    auto it = d.find(reason);
+    return it == d.end() ? 0 : it->second;
+  }
+  GossipMessage leadership(const std::string& creator, std::uint64_t seq, bool declaration,
+                           const std::string& channel = "mychannel") {
+    return wire::to_gossip_message({creator, {7, seq}, declaration}, channel);
+  }
+
+  TestNetwork net;
+};
+
+TEST_F(NodeTest, EachOrgElectsItsOwnLeaderAndAllAgree) {
+  build_two_orgs();
+  for (const char* org : {"org1", "org2"}) {
+    const std::string leader = std::string("peer0.") + org;
+    for (int i = 0; i < 3; ++i) {
+      const std::string name = "peer" + std::to_string(i) + "." + org;
+      EXPECT_EQ(net.node(name).is_leader("mychannel"), i == 0) << name;
+      const PeerId* believed = net.node(name).believed_leader("mychannel");
+      ASSERT_NE(believed, nullptr) << name;
+      EXPECT_EQ(*believed, leader) << name;
+      EXPECT_EQ(net.node(name).channel_org_view("mychannel").size(), 2u) << name;
+    }
+  }
+}
+
+TEST_F(NodeTest, ViewsHoldOnlyMyOrgOnTheChannel) {
+  build_two_orgs();
+  EXPECT_EQ(net.node("peer1.org1").channel_org_view("mychannel"),
+            (std::vector<PeerId>{"peer0.org1", "peer2.org1"}));
+  EXPECT_TRUE(net.node("peer1.org1").channel_org_view("other").empty());
+  // Bootstrap peers are same-org only, so without anchor peers each org's
+  // membership holds just itself (protocol.md §6.3).
+  EXPECT_EQ(net.node("peer1.org1").discovery().alive_count(), 2u);
+}
+
+TEST_F(NodeTest, LeadershipFromAnotherOrgIsDroppedAndCounted) {
+  build_two_orgs();
+  const auto before = dropped("peer1.org1", "sender_other_org");
+  inject("peer0.org2", "peer1.org1", leadership("peer0.org2", 1000, true));
+  EXPECT_EQ(dropped("peer1.org1", "sender_other_org"), before + 1);
+  // Relayed by a same-org peer but created by a foreign one: still dropped.
+  inject("peer2.org1", "peer1.org1", leadership("peer0.org2", 1001, true));
+  EXPECT_EQ(dropped("peer1.org1", "creator_other_org"), 1u);
+}
+
+TEST_F(NodeTest, LeadershipForAChannelNotJoinedIsDropped) {
+  build_two_orgs();
+  inject("peer0.org1", "peer1.org1", leadership("peer0.org1", 1000, true, "other"));
+  EXPECT_EQ(dropped("peer1.org1", "channel_not_joined"), 1u);
+}
+
+TEST_F(NodeTest, ReplayedLeadershipIsDroppedAsStale) {
+  build_two_orgs();
+  inject("peer0.org1", "peer1.org1", leadership("peer0.org1", 1'000'000, true));
+  inject("peer0.org1", "peer1.org1", leadership("peer0.org1", 1'000'000, true));
+  EXPECT_GE(dropped("peer1.org1", "stale"), 1u);
+}
+
+TEST_F(NodeTest, BadSignatureAndIllegalTagAreDropped) {
+  build_two_orgs();
+  GossipMessage m = leadership("peer0.org1", 5'000'000, true);
+  auto sealed = std::make_shared<SignedGossip>();
+  sealed->payload = m.SerializeAsString();
+  sealed->signature = "forged";
+  sealed->message = m;
+  net.node("peer1.org1")
+      .on_message({"peer0.org1", net.node("peer0.org1").settings().self.identity, ""}, sealed);
+  EXPECT_EQ(dropped("peer1.org1", "bad_signature"), 1u);
+
+  m.set_tag(GossipMessage::CHAN_ONLY);
+  inject("peer0.org1", "peer1.org1", m);
+  EXPECT_EQ(dropped("peer1.org1", "illegal_tag"), 1u);
+}
+
+TEST_F(NodeTest, ForeignLeaderCannotUnseatTheOrgLeader) {
+  build_two_orgs();
+  // A lower ID from another org declares to org1's leader: it must keep leading.
+  inject("peer0.org2", "peer0.org1", leadership("peer0.org2", 9'000'000, true));
+  net.scheduler.run_for(seconds(2));
+  EXPECT_TRUE(net.node("peer0.org1").is_leader("mychannel"));
+}
+
+TEST_F(NodeTest, LeaderCrashFailsOverWithinTheOrg) {
+  build_two_orgs();
+  net.peers.at("peer0.org1").node->stop();
+  net.peers.at("peer0.org1").node.reset();
+  net.scheduler.run_for(seconds(10));
+  int leaders = 0;
+  for (const char* name : {"peer1.org1", "peer2.org1"})
+    leaders += net.node(name).is_leader("mychannel");
+  EXPECT_EQ(leaders, 1);
+  EXPECT_TRUE(net.node("peer0.org2").is_leader("mychannel"));
+}
+
+TEST_F(NodeTest, StoppedNodeSendsNothing) {
+  build_two_orgs();
+  Node& n = net.node("peer1.org1");
+  n.stop();
+  std::uint64_t sent = 0;
+  for (const auto& [type, count] : n.counters().sent) sent += count;
+  net.scheduler.run_for(seconds(10));
+  std::uint64_t after = 0;
+  for (const auto& [type, count] : n.counters().sent) after += count;
+  EXPECT_EQ(sent, after);
+}
+
+TEST(Tags, FollowFabricsLegalityTable) {
+  GossipMessage m;
+  m.mutable_alive_msg();
+  m.set_tag(GossipMessage::EMPTY);
+  EXPECT_TRUE(is_tag_legal(m));
+  m.set_tag(GossipMessage::CHAN_AND_ORG);
+  EXPECT_FALSE(is_tag_legal(m));
+  m.mutable_leadership_msg();
+  EXPECT_TRUE(is_tag_legal(m));
+  m.set_tag(GossipMessage::UNDEFINED);
+  EXPECT_FALSE(is_tag_legal(m));
+  m.mutable_state_info();
+  m.set_tag(GossipMessage::CHAN_OR_ORG);
+  EXPECT_TRUE(is_tag_legal(m));
+  m.mutable_hello()->set_msg_type(gossip::IDENTITY_MSG);
+  m.set_tag(GossipMessage::EMPTY);
+  EXPECT_TRUE(is_tag_legal(m));
+  m.mutable_hello()->set_msg_type(gossip::UNDEFINED);
+  EXPECT_FALSE(is_tag_legal(m));
+  m.mutable_conn();
+  m.set_tag(GossipMessage::UNDEFINED);
+  EXPECT_TRUE(is_tag_legal(m));  // exempt
+}
+
+}  // namespace
+}  // namespace fabnet::node
