@@ -125,6 +125,7 @@ class Discovery {
     std::size_t alive_slot = 0;  // index in alive_ while alive
     // In alive_by_last_seen_ while alive, in dead_by_time_ while dead.
     std::list<Entry*>::iterator in_order;
+    std::size_t last_alive_hash = 0;  // key in entry_by_payload_hash_
   };
   enum class Admission { kLearned, kStale, kInvalid, kAboutSelf };
 
@@ -144,8 +145,8 @@ class Discovery {
                         bool check_signature_first);
   void record_dead(const MessagePtr& message);
   bool is_authentic(const node::SignedGossip& message, const gossip::AliveMessage& alive);
-  Entry& learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
-               const MessagePtr& message);
+  void learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
+             const MessagePtr& message);
   // The member whose newest alive message has exactly these bytes, if any.
   const Entry* holder_of(const std::string& payload) const;
   void set_last_alive(Entry& entry, MessagePtr message);

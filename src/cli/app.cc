@@ -1,0 +1,36 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/demo_command.h"
+
+namespace fabnet::cli {
+
+int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "fabnet: Hyperledger Fabric's gossip leader election (one leader per channel and org),\n"
+      "reimplemented in C++. Run `fabnet <command> --help` for a command's options."};
+  app.name("fabnet");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "fabnet 0.1.0");
+
+  // New subcommands (sim, peer, ...) are added here, one file each.
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_demo_command(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err);
+  }
+  for (const auto& command : commands) {
+    if (command->selected()) return command->run(out, err);
+  }
+  return kExitFailure;  // unreachable: require_subcommand(1)
+}
+
+}  // namespace fabnet::cli

@@ -1,0 +1,556 @@
+#include "discovery/discovery.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include "discovery/envelope.h"
+
+namespace fabnet::discovery {
+namespace {
+
+PeerTime peer_time_of(const gossip::AliveMessage& alive) {
+  return PeerTime{alive.timestamp().inc_num(), alive.timestamp().seq_num()};
+}
+
+std::size_t payload_hash(const std::string& payload) {
+  return std::hash<std::string_view>{}(payload);
+}
+
+// The alive message `message` carries, if it is complete enough to judge
+// (protocol.md §6.4 rule 1): a membership with a pki_id, and a signature.
+const gossip::AliveMessage* alive_content(const node::SignedGossip& message) {
+  if (!message.message.has_alive_msg()) return nullptr;
+  const gossip::AliveMessage& alive = message.message.alive_msg();
+  if (!alive.has_membership() || alive.membership().pki_id().empty()) return nullptr;
+  if (message.payload.empty() || message.signature.empty()) return nullptr;
+  return &alive;
+}
+
+// Disclosure policy of membership responses (protocol.md §6.3): a requester sees
+// peers of my org or of its own org, and foreign ones only if both are reachable
+// from outside their org.
+bool may_disclose(const std::string& my_org, const std::string& peer_org,
+                  const std::string& peer_endpoint, const std::string& requester_org,
+                  const std::string& requester_endpoint) {
+  if (peer_org != my_org && peer_org != requester_org) return false;
+  return peer_org == requester_org || (!peer_endpoint.empty() && !requester_endpoint.empty());
+}
+
+void require_positive(Duration value, std::string_view key) {
+  if (value <= Duration::zero())
+    throw std::invalid_argument(
+        fmt::format("discovery: {} must be positive, got {}ns", key, value.count()));
+}
+
+}  // namespace
+
+Discovery::Discovery(SelfInfo self, DiscoverySettings settings, runtime::Scheduler& scheduler,
+                     DiscoveryHost& host, node::IdentityStore& identities,
+                     const node::CryptoService& crypto, std::mt19937_64& random)
+    : self_(std::move(self)),
+      settings_(std::move(settings)),
+      scheduler_(scheduler),
+      host_(host),
+      identities_(identities),
+      crypto_(crypto),
+      random_(random),
+      alive_timer_(scheduler),
+      expiration_timer_(scheduler),
+      reconnect_timer_(scheduler),
+      sync_timer_(scheduler) {
+  require_positive(settings_.alive_time_interval, "alive_time_interval");
+  // The expiration check runs every tenth of it.
+  require_positive(settings_.alive_expiration_timeout / 10, "alive_expiration_timeout / 10");
+  require_positive(settings_.reconnect_interval, "reconnect_interval");
+  require_positive(settings_.pull_interval, "pull_interval");
+}
+
+Discovery::~Discovery() = default;
+
+// A partial Fisher-Yates shuffle of alive_ itself: each pick is uniform among the
+// members not yet considered, so a pick costs O(1) unless most are ineligible.
+template <typename Eligible>
+std::vector<const Discovery::Entry*> Discovery::pick_alive(int count, const Eligible& eligible) {
+  std::vector<const Entry*> picked;
+  const std::size_t wanted = count > 0 ? static_cast<std::size_t>(count) : 0;
+  const std::size_t n = alive_.size();
+  for (std::size_t i = 0; i < n && picked.size() < wanted; ++i) {
+    const std::size_t j = std::uniform_int_distribution<std::size_t>(i, n - 1)(random_);
+    std::swap(alive_[i], alive_[j]);
+    alive_[i]->alive_slot = i;
+    alive_[j]->alive_slot = j;
+    if (eligible(alive_[i]->member)) picked.push_back(alive_[i]);
+  }
+  return picked;
+}
+
+// ---------------------------------------------------------------------------
+// Life cycle and timers
+
+void Discovery::start() {
+  if (started_ || stopped_) return;
+  started_ = true;
+  started_at_ = scheduler_.now();
+  for (const std::string& endpoint : settings_.bootstrap)
+    if (!endpoint.empty()) bootstrap_endpoints_.insert(endpoint);
+  every(alive_timer_, settings_.alive_time_interval, &Discovery::send_alive);
+  every(expiration_timer_, settings_.alive_expiration_timeout / 10, &Discovery::check_expirations);
+  every(reconnect_timer_, settings_.reconnect_interval, &Discovery::reconnect_to_dead);
+  every(sync_timer_, settings_.pull_interval, &Discovery::sync_membership);
+  contact_bootstrap_peers();
+}
+
+void Discovery::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  alive_timer_.cancel();
+  expiration_timer_.cancel();
+  reconnect_timer_.cancel();
+  sync_timer_.cancel();
+  bootstrap_by_nonce_.clear();
+}
+
+// Fabric's loops sleep first, then act (protocol.md §6.2).
+void Discovery::every(runtime::Timer& timer, Duration period, void (Discovery::*tick)()) {
+  timer.arm(period, [this, &timer, period, tick] {
+    every(timer, period, tick);  // re-armed first, so a tick that stops us cancels it
+    (this->*tick)();
+  });
+}
+
+// Nothing is sent while no one is alive (protocol.md §6.2).
+void Discovery::send_alive() {
+  if (alive_.empty()) return;
+  latest_own_alive_ = build_own_alive();
+  gossip_alive(latest_own_alive_, self_.org, self_.pki_id, counters_.alive_sent);
+}
+
+void Discovery::check_expirations() {
+  const TimePoint now = scheduler_.now();
+  while (!alive_by_last_seen_.empty()) {
+    Entry& entry = *alive_by_last_seen_.front();
+    if (now - entry.member.last_seen <= settings_.alive_expiration_timeout) break;
+    mark_dead(entry);
+    ++counters_.expirations;
+    const PeerId id = entry.member.pki_id;
+    host_.on_member_dead(id);
+  }
+  purge_forgotten_dead();
+}
+
+// Fabric forgets a member when its newest alive message leaves the alive-message
+// store, alive_expiration_timeout x msg_expiration_factor after it was accepted.
+// Bootstrap peers are kept, to be probed forever (protocol.md §6.2).
+void Discovery::purge_forgotten_dead() {
+  const TimePoint now = scheduler_.now();
+  const Duration forget_after =
+      settings_.alive_expiration_timeout * settings_.msg_expiration_factor;
+  std::vector<PeerId> purged;
+  for (auto it = dead_by_time_.begin(); it != dead_by_time_.end();) {
+    Entry& entry = **it++;
+    if (now - entry.member.last_seen <= forget_after || is_bootstrap(entry.member)) continue;
+    dead_by_time_.erase(entry.in_order);
+    set_last_alive(entry, nullptr);
+    purged.push_back(entry.member.pki_id);
+    tombstones_[entry.member.pki_id] = Tombstone{entry.member.last_time, now};
+    tombstones_by_time_.emplace_back(now, entry.member.pki_id);
+    members_.erase(purged.back());
+  }
+  while (!tombstones_by_time_.empty() && now - tombstones_by_time_.front().first > forget_after) {
+    const auto& [purged_at, id] = tombstones_by_time_.front();
+    const auto it = tombstones_.find(id);
+    if (it != tombstones_.end() && it->second.purged_at == purged_at) tombstones_.erase(it);
+    tombstones_by_time_.pop_front();
+  }
+  for (const PeerId& id : purged) host_.on_member_purged(id);
+}
+
+bool Discovery::buried(const PeerId& peer, const PeerTime& time) {
+  const auto it = tombstones_.find(peer);
+  if (it == tombstones_.end()) return false;
+  if (!is_newer(time, it->second.last_time)) return true;
+  tombstones_.erase(it);  // the member is back with news
+  return false;
+}
+
+// A send to a peer that is down simply vanishes; a live one answers with its
+// membership, which resurrects it (protocol.md §6.2, the probe left to transport).
+void Discovery::reconnect_to_dead() {
+  if (dead_by_time_.empty()) return;
+  const MessagePtr request = build_membership_request(0);
+  for (const Entry* entry : dead_by_time_) {
+    send_to_member(entry->member, request);
+    ++counters_.membership_requests_sent;
+  }
+}
+
+void Discovery::sync_membership() {
+  const auto targets = pick_alive(settings_.pull_peer_num, [](const Member&) { return true; });
+  if (targets.empty()) return;
+  const MessagePtr request = build_membership_request(0);
+  for (const Entry* target : targets) {
+    send_to_member(target->member, request);
+    ++counters_.membership_requests_sent;
+  }
+}
+
+void Discovery::contact_bootstrap_peers() {
+  std::unordered_set<std::string> contacted;
+  for (const std::string& endpoint : settings_.bootstrap) {
+    if (endpoint.empty() || endpoint == self_.endpoint || endpoint == self_.external_endpoint)
+      continue;
+    if (!contacted.insert(endpoint).second) continue;
+    std::uint64_t nonce = 0;
+    while (nonce == 0 || bootstrap_by_nonce_.contains(nonce)) nonce = random_();
+    bootstrap_by_nonce_.emplace(nonce, std::make_unique<BootstrapContact>(
+                                           scheduler_, endpoint, build_membership_request(nonce)));
+    send_bootstrap_request(nonce);
+  }
+}
+
+// Resent unchanged every reconnect_interval until a response carries its nonce,
+// at most max_connection_attempts times (protocol.md §6.3).
+void Discovery::send_bootstrap_request(std::uint64_t nonce) {
+  auto it = bootstrap_by_nonce_.find(nonce);
+  if (it == bootstrap_by_nonce_.end()) return;
+  BootstrapContact& contact = *it->second;
+  if (contact.attempts >= settings_.max_connection_attempts) {
+    bootstrap_by_nonce_.erase(it);
+    return;
+  }
+  ++contact.attempts;
+  host_.send_to_endpoint(contact.endpoint, contact.request);
+  ++counters_.membership_requests_sent;
+  contact.retry.arm(settings_.reconnect_interval, [this, nonce] { send_bootstrap_request(nonce); });
+}
+
+// ---------------------------------------------------------------------------
+// Inbound
+
+void Discovery::handle(const ConnectionInfo& from, const MessagePtr& message) {
+  if (!running() || !message) return;
+  switch (message->message.content_case()) {
+    case gossip::GossipMessage::kAliveMsg:
+      handle_alive(from, message);
+      break;
+    case gossip::GossipMessage::kMemReq:
+      handle_membership_request(from, message);
+      break;
+    case gossip::GossipMessage::kMemRes:
+      handle_membership_response(from, message);
+      break;
+    default:
+      break;
+  }
+}
+
+// Accepted alive messages are forwarded; stale ones are not (protocol.md §6.4).
+void Discovery::handle_alive(const ConnectionInfo& from, const MessagePtr& message) {
+  ++counters_.alive_received;
+  if (admit_alive(from, message, /*check_signature_first=*/false) != Admission::kLearned) return;
+  const Member& about = members_.at(message->message.alive_msg().membership().pki_id()).member;
+  gossip_alive(message, about.org, from.pki_id, counters_.alive_forwarded);
+}
+
+// protocol.md §5.2 step 6 and §6.3.
+void Discovery::handle_membership_request(const ConnectionInfo& from, const MessagePtr& message) {
+  const MessagePtr self_information = from_envelope(message->message.mem_req().self_information());
+  const gossip::AliveMessage* alive = self_information ? alive_content(*self_information) : nullptr;
+  if (!alive || alive->membership().pki_id() != from.pki_id) {
+    ++counters_.invalid_dropped;
+    return;
+  }
+  // Authenticated before freshness: an old but genuine self_information (a resent
+  // bootstrap request) still gets an answer.
+  const Admission admission = admit_alive(from, self_information, /*check_signature_first=*/true);
+  if (admission == Admission::kInvalid || admission == Admission::kAboutSelf) return;
+  const std::string* requester_org = identities_.org(from.pki_id);
+  const std::string& requester_endpoint = alive->membership().endpoint();
+  // Fabric refuses (closes the connection) when it may not even reveal itself.
+  if (!requester_org || !may_disclose(self_.org, self_.org, self_.external_endpoint, *requester_org,
+                                      requester_endpoint)) {
+    ++counters_.invalid_dropped;
+    return;
+  }
+  const auto disclosable = [&](const Member& peer) {
+    return may_disclose(self_.org, peer.org, peer.endpoint, *requester_org, requester_endpoint);
+  };
+
+  gossip::GossipMessage reply;
+  reply.set_tag(gossip::GossipMessage::EMPTY);
+  reply.set_nonce(message->message.nonce());
+  gossip::MembershipResponse& response = *reply.mutable_mem_res();
+  for (const Entry* entry : alive_)
+    if (disclosable(entry->member)) *response.add_alive() = to_envelope(*entry->member.last_alive);
+  // Our latest periodic alive message, as Fabric's selfAliveMessage; appended last.
+  const MessagePtr own = latest_own_alive_ ? latest_own_alive_ : build_own_alive();
+  *response.add_alive() = to_envelope(*own);
+  for (const Entry* entry : dead_by_time_)
+    if (disclosable(entry->member)) *response.add_dead() = to_envelope(*entry->member.last_alive);
+
+  host_.send(from.pki_id, from.endpoint, host_.seal(std::move(reply), /*sign=*/false));
+  ++counters_.membership_responses_sent;
+}
+
+// Nested alive messages are learned but not forwarded; copies identical to what
+// we hold (the common case) are recognised by their bytes, without parsing.
+void Discovery::handle_membership_response(const ConnectionInfo& from, const MessagePtr& message) {
+  const gossip::GossipMessage& outer = message->message;
+  if (outer.nonce() != 0) bootstrap_by_nonce_.erase(outer.nonce());
+
+  for (const gossip::Envelope& envelope : outer.mem_res().alive()) {
+    if (holder_of(envelope.payload())) {
+      ++counters_.stale_dropped;
+      continue;
+    }
+    const MessagePtr nested = from_envelope(envelope);
+    if (!nested) {
+      ++counters_.invalid_dropped;
+      continue;
+    }
+    admit_alive(from, nested, /*check_signature_first=*/false);
+  }
+  for (const gossip::Envelope& envelope : outer.mem_res().dead()) {
+    if (holder_of(envelope.payload())) continue;
+    const MessagePtr nested = from_envelope(envelope);
+    if (!nested) {
+      ++counters_.invalid_dropped;
+      continue;
+    }
+    record_dead(nested);
+  }
+}
+
+// protocol.md §6.4. Unless told otherwise, freshness is checked before the
+// signature, as Fabric does: most copies are duplicates, verifying them is waste.
+Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const MessagePtr& message,
+                                            bool check_signature_first) {
+  const gossip::AliveMessage* alive = alive_content(*message);
+  if (!alive) {
+    ++counters_.invalid_dropped;
+    return Admission::kInvalid;
+  }
+  const PeerId& about = alive->membership().pki_id();
+  if (about == self_.pki_id) return Admission::kAboutSelf;
+  if (check_signature_first && !is_authentic(*message, *alive)) {
+    ++counters_.invalid_dropped;
+    return Admission::kInvalid;
+  }
+  const auto held = members_.find(about);
+  const bool stale = held != members_.end()
+                         ? !is_newer(peer_time_of(*alive), held->second.member.last_time)
+                         : buried(about, peer_time_of(*alive));
+  if (stale) {
+    ++counters_.stale_dropped;
+    return Admission::kStale;
+  }
+  if (!check_signature_first && !is_authentic(*message, *alive)) {
+    ++counters_.invalid_dropped;
+    return Admission::kInvalid;
+  }
+  learn(from, *alive, message);
+  return Admission::kLearned;
+}
+
+// Dead entries of a membership response matter only for peers we never heard of
+// (protocol.md §6.3).
+void Discovery::record_dead(const MessagePtr& message) {
+  const gossip::AliveMessage* alive = alive_content(*message);
+  if (!alive) {
+    ++counters_.invalid_dropped;
+    return;
+  }
+  const PeerId& about = alive->membership().pki_id();
+  if (about == self_.pki_id || members_.contains(about)) return;
+  if (buried(about, peer_time_of(*alive))) return;
+  if (!is_authentic(*message, *alive)) {
+    ++counters_.invalid_dropped;
+    return;
+  }
+  Entry& entry = members_[about];
+  Member& member = entry.member;
+  member.pki_id = about;
+  member.org = *identities_.org(about);
+  member.endpoint = alive->membership().endpoint();
+  member.last_time = peer_time_of(*alive);
+  member.last_seen = member.dead_since = scheduler_.now();
+  member.alive = false;
+  set_last_alive(entry, message);
+  entry.in_order = dead_by_time_.insert(dead_by_time_.end(), &entry);
+}
+
+// protocol.md §6.4 rules 2-3: an identity in the message is stored (it must hash
+// to the claimed PKI-ID); without one, the stored identity must exist.
+bool Discovery::is_authentic(const node::SignedGossip& message, const gossip::AliveMessage& alive) {
+  const PeerId& about = alive.membership().pki_id();
+  if (!alive.identity().empty() && !identities_.put(about, alive.identity())) return false;
+  const std::string* identity = identities_.identity(about);
+  return identity && crypto_.verify(*identity, message.payload, message.signature);
+}
+
+// `alive` is fresher than anything held: learn, update or resurrect its member.
+// A restarted peer (higher inc_num) simply supersedes its old self.
+void Discovery::learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
+                      const MessagePtr& message) {
+  const PeerId& about = alive.membership().pki_id();
+  auto [it, is_new] = members_.try_emplace(about);
+  Entry& entry = it->second;
+  Member& member = entry.member;
+  const bool was_dead = !is_new && !member.alive;
+  member.pki_id = about;
+  if (const std::string* org = identities_.org(about)) member.org = *org;
+  member.endpoint = alive.membership().endpoint();
+  if (from.pki_id == about && !from.endpoint.empty()) member.internal_endpoint = from.endpoint;
+  member.last_time = peer_time_of(alive);
+  member.last_seen = scheduler_.now();
+  set_last_alive(entry, message);
+
+  if (!is_new && !was_dead) {
+    alive_by_last_seen_.splice(alive_by_last_seen_.end(), alive_by_last_seen_, entry.in_order);
+    return;
+  }
+  if (was_dead) {
+    dead_by_time_.erase(entry.in_order);
+    ++counters_.resurrections;
+  }
+  mark_alive(entry);
+  const PeerId id = about;
+  host_.on_member_alive(id);
+}
+
+const Discovery::Entry* Discovery::holder_of(const std::string& payload) const {
+  const auto it = entry_by_payload_hash_.find(payload_hash(payload));
+  if (it == entry_by_payload_hash_.end()) return nullptr;
+  const Entry* entry = it->second;
+  return entry->member.last_alive->payload == payload ? entry : nullptr;
+}
+
+void Discovery::set_last_alive(Entry& entry, MessagePtr message) {
+  if (entry.member.last_alive) {
+    const auto it = entry_by_payload_hash_.find(entry.last_alive_hash);
+    if (it != entry_by_payload_hash_.end() && it->second == &entry)
+      entry_by_payload_hash_.erase(it);
+  }
+  entry.member.last_alive = std::move(message);
+  if (entry.member.last_alive) {
+    entry.last_alive_hash = payload_hash(entry.member.last_alive->payload);
+    entry_by_payload_hash_[entry.last_alive_hash] = &entry;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outbound
+
+// protocol.md §6.1 (the SecretEnvelope is not attached yet).
+MessagePtr Discovery::build_own_alive() {
+  gossip::GossipMessage message;
+  message.set_nonce(0);
+  message.set_tag(gossip::GossipMessage::EMPTY);
+  gossip::AliveMessage& alive = *message.mutable_alive_msg();
+  alive.mutable_membership()->set_endpoint(self_.external_endpoint);
+  alive.mutable_membership()->set_pki_id(self_.pki_id);
+  alive.mutable_timestamp()->set_inc_num(self_.inc_num);
+  alive.mutable_timestamp()->set_seq_num(++seq_num_);
+  if (scheduler_.now() < started_at_ + settings_.publish_cert_period)
+    alive.set_identity(self_.identity);
+  return host_.seal(std::move(message), /*sign=*/true);
+}
+
+// protocol.md §6.3: unsigned outer message around our signed alive message.
+MessagePtr Discovery::build_membership_request(std::uint64_t nonce) {
+  const MessagePtr self_information = build_own_alive();
+  gossip::GossipMessage message;
+  message.set_nonce(nonce);
+  message.set_tag(gossip::GossipMessage::EMPTY);
+  *message.mutable_mem_req()->mutable_self_information() = to_envelope(*self_information);
+  return host_.seal(std::move(message), /*sign=*/false);
+}
+
+// Targets of an alive message by its origin's org (protocol.md §5.3):
+// - an alive of my org without external endpoint stays in my org;
+// - one of my org with an external endpoint may go to anyone reachable from
+//   outside (peers of foreign orgs need an external endpoint);
+// - one of a foreign org goes only to my org or that org, and (Fabric's
+//   sendAndFilterSecrets) only to peers with an external endpoint.
+void Discovery::gossip_alive(const MessagePtr& message, const std::string& about_org,
+                             const PeerId& received_from, std::uint64_t& counter) {
+  const gossip::Member& about = message->message.alive_msg().membership();
+  const bool from_my_org = about_org == self_.org;
+  const bool org_only = from_my_org && about.endpoint().empty();
+  const auto eligible = [&](const Member& target) {
+    if (target.pki_id == received_from || target.pki_id == about.pki_id()) return false;
+    const bool target_in_my_org = target.org == self_.org;
+    if (org_only) return target_in_my_org;
+    if (from_my_org) return target_in_my_org || !target.endpoint.empty();
+    return (target_in_my_org || target.org == about_org) && !target.endpoint.empty();
+  };
+  for (const Entry* target : pick_alive(settings_.propagate_peer_num, eligible)) {
+    send_to_member(target->member, message);
+    ++counter;
+  }
+}
+
+// The connection's endpoint when known, else the advertised one.
+void Discovery::send_to_member(const Member& member, const MessagePtr& message) {
+  host_.send(member.pki_id,
+             member.internal_endpoint.empty() ? member.endpoint : member.internal_endpoint,
+             message);
+}
+
+// ---------------------------------------------------------------------------
+// Bookkeeping
+
+void Discovery::mark_alive(Entry& entry) {
+  entry.member.alive = true;
+  entry.alive_slot = alive_.size();
+  alive_.push_back(&entry);
+  entry.in_order = alive_by_last_seen_.insert(alive_by_last_seen_.end(), &entry);
+}
+
+void Discovery::mark_dead(Entry& entry) {
+  Entry* last = alive_.back();
+  alive_[entry.alive_slot] = last;
+  last->alive_slot = entry.alive_slot;
+  alive_.pop_back();
+  dead_by_time_.splice(dead_by_time_.end(), alive_by_last_seen_, entry.in_order);
+  entry.member.alive = false;
+  entry.member.dead_since = scheduler_.now();
+}
+
+bool Discovery::is_bootstrap(const Member& member) const {
+  return bootstrap_endpoints_.contains(member.endpoint) ||
+         bootstrap_endpoints_.contains(member.internal_endpoint);
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+bool Discovery::is_alive(const PeerId& peer) const {
+  const auto it = members_.find(peer);
+  return it != members_.end() && it->second.member.alive;
+}
+
+const Member* Discovery::member(const PeerId& peer) const {
+  const auto it = members_.find(peer);
+  return it == members_.end() ? nullptr : &it->second.member;
+}
+
+std::size_t Discovery::alive_count() const {
+  return alive_.size();
+}
+
+std::vector<PeerId> Discovery::alive_members() const {
+  std::vector<PeerId> ids;
+  ids.reserve(alive_.size());
+  for (const Entry* entry : alive_) ids.push_back(entry->member.pki_id);
+  return ids;
+}
+
+void Discovery::for_each_alive(const std::function<void(const Member&)>& visit) const {
+  for (const Entry* entry : alive_) visit(entry->member);
+}
+
+}  // namespace fabnet::discovery
