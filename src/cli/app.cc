@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/crypto_command.h"
 #include "cli/demo_command.h"
+#include "cli/peer_command.h"
+#include "cli/sim_command.h"
 
 namespace fabnet::cli {
 
@@ -21,6 +24,9 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   // New subcommands (sim, peer, ...) are added here, one file each.
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_demo_command(app));
+  commands.push_back(make_crypto_command(app));
+  commands.push_back(make_sim_command(app));
+  commands.push_back(make_peer_command(app));
 
   try {
     app.parse(argc, argv);

@@ -180,9 +180,9 @@ bool Discovery::buried(const PeerId& peer, const PeerTime& time) {
 // membership, which resurrects it (protocol.md §6.2, the probe left to transport).
 void Discovery::reconnect_to_dead() {
   if (dead_by_time_.empty()) return;
-  const MessagePtr request = build_membership_request(0);
+  RequestsByAudience requests;
   for (const Entry* entry : dead_by_time_) {
-    send_to_member(entry->member, request);
+    send_to_member(entry->member, membership_request_for(entry->member, requests));
     ++counters_.membership_requests_sent;
   }
 }
@@ -190,9 +190,9 @@ void Discovery::reconnect_to_dead() {
 void Discovery::sync_membership() {
   const auto targets = pick_alive(settings_.pull_peer_num, [](const Member&) { return true; });
   if (targets.empty()) return;
-  const MessagePtr request = build_membership_request(0);
+  RequestsByAudience requests;
   for (const Entry* target : targets) {
-    send_to_member(target->member, request);
+    send_to_member(target->member, membership_request_for(target->member, requests));
     ++counters_.membership_requests_sent;
   }
 }
@@ -206,7 +206,7 @@ void Discovery::contact_bootstrap_peers() {
     std::uint64_t nonce = 0;
     while (nonce == 0 || bootstrap_by_nonce_.contains(nonce)) nonce = random_();
     bootstrap_by_nonce_.emplace(nonce, std::make_unique<BootstrapContact>(
-                                           scheduler_, endpoint, build_membership_request(nonce)));
+                                           scheduler_, endpoint, build_membership_request(nonce, /*with_secret=*/true)));
     send_bootstrap_request(nonce);
   }
 }
@@ -283,13 +283,18 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
   reply.set_tag(gossip::GossipMessage::EMPTY);
   reply.set_nonce(message->message.nonce());
   gossip::MembershipResponse& response = *reply.mutable_mem_res();
+  // Secrets (internal endpoints) are for my org only.
+  const bool same_org = *requester_org == self_.org;
+  const auto envelope_of = [same_org](const MessagePtr& m) {
+    return to_envelope(same_org ? *m : *without_secret(m));
+  };
   for (const Entry* entry : alive_)
-    if (disclosable(entry->member)) *response.add_alive() = to_envelope(*entry->member.last_alive);
+    if (disclosable(entry->member)) *response.add_alive() = envelope_of(entry->member.last_alive);
   // Our latest periodic alive message, as Fabric's selfAliveMessage; appended last.
   const MessagePtr own = latest_own_alive_ ? latest_own_alive_ : build_own_alive();
-  *response.add_alive() = to_envelope(*own);
+  *response.add_alive() = envelope_of(own);
   for (const Entry* entry : dead_by_time_)
-    if (disclosable(entry->member)) *response.add_dead() = to_envelope(*entry->member.last_alive);
+    if (disclosable(entry->member)) *response.add_dead() = envelope_of(entry->member.last_alive);
 
   host_.send(from.pki_id, from.endpoint, host_.seal(std::move(reply), /*sign=*/false));
   ++counters_.membership_responses_sent;
@@ -388,7 +393,9 @@ bool Discovery::is_authentic(const node::SignedGossip& message, const gossip::Al
   const PeerId& about = alive.membership().pki_id();
   if (!alive.identity().empty() && !identities_.put(about, alive.identity())) return false;
   const std::string* identity = identities_.identity(about);
-  return identity && crypto_.verify(*identity, message.payload, message.signature);
+  if (!identity || !crypto_.verify(*identity, message.payload, message.signature)) return false;
+  return !message.has_secret() ||
+         crypto_.verify(*identity, message.secret_payload, message.secret_signature);
 }
 
 // `alive` is fresher than anything held: learn, update or resurrect its member.
@@ -403,7 +410,13 @@ void Discovery::learn(const ConnectionInfo& from, const gossip::AliveMessage& al
   member.pki_id = about;
   if (const std::string* org = identities_.org(about)) member.org = *org;
   member.endpoint = alive.membership().endpoint();
-  if (from.pki_id == about && !from.endpoint.empty()) member.internal_endpoint = from.endpoint;
+  if (message->has_secret()) {
+    gossip::Secret secret;
+    if (secret.ParseFromString(message->secret_payload) && !secret.internalendpoint().empty())
+      member.internal_endpoint = secret.internalendpoint();
+  }
+  if (member.internal_endpoint.empty() && from.pki_id == about && !from.endpoint.empty())
+    member.internal_endpoint = from.endpoint;
   member.last_time = peer_time_of(alive);
   member.last_seen = scheduler_.now();
   set_last_alive(entry, message);
@@ -444,7 +457,7 @@ void Discovery::set_last_alive(Entry& entry, MessagePtr message) {
 // ---------------------------------------------------------------------------
 // Outbound
 
-// protocol.md §6.1 (the SecretEnvelope is not attached yet).
+// protocol.md §6.1.
 MessagePtr Discovery::build_own_alive() {
   gossip::GossipMessage message;
   message.set_nonce(0);
@@ -456,12 +469,31 @@ MessagePtr Discovery::build_own_alive() {
   alive.mutable_timestamp()->set_seq_num(++seq_num_);
   if (scheduler_.now() < started_at_ + settings_.publish_cert_period)
     alive.set_identity(self_.identity);
-  return host_.seal(std::move(message), /*sign=*/true);
+  const MessagePtr sealed = host_.seal(std::move(message), /*sign=*/true);
+  if (self_.endpoint.empty()) return sealed;
+  // The internal endpoint travels in a separately signed SecretEnvelope that is
+  // stripped before foreign orgs see the message (protocol.md §6.1).
+  auto with_secret = std::make_shared<node::SignedGossip>(*sealed);
+  gossip::Secret secret;
+  secret.set_internalendpoint(self_.endpoint);
+  with_secret->secret_payload = secret.SerializeAsString();
+  with_secret->secret_signature = crypto_.sign(with_secret->secret_payload);
+  return with_secret;
 }
 
 // protocol.md §6.3: unsigned outer message around our signed alive message.
-MessagePtr Discovery::build_membership_request(std::uint64_t nonce) {
-  const MessagePtr self_information = build_own_alive();
+// The self_information of a request to a foreign org carries no secret (§6.3).
+const MessagePtr& Discovery::membership_request_for(const Member& target,
+                                                    RequestsByAudience& requests) {
+  const bool same_org = target.org == self_.org;
+  MessagePtr& request = same_org ? requests.my_org : requests.foreign;
+  if (!request) request = build_membership_request(0, /*with_secret=*/same_org);
+  return request;
+}
+
+MessagePtr Discovery::build_membership_request(std::uint64_t nonce, bool with_secret) {
+  const MessagePtr self_information =
+      with_secret ? build_own_alive() : without_secret(build_own_alive());
   gossip::GossipMessage message;
   message.set_nonce(nonce);
   message.set_tag(gossip::GossipMessage::EMPTY);
@@ -497,7 +529,7 @@ void Discovery::gossip_alive(const MessagePtr& message, const std::string& about
 void Discovery::send_to_member(const Member& member, const MessagePtr& message) {
   host_.send(member.pki_id,
              member.internal_endpoint.empty() ? member.endpoint : member.internal_endpoint,
-             message);
+             member.org == self_.org ? message : without_secret(message));
 }
 
 // ---------------------------------------------------------------------------

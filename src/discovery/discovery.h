@@ -152,7 +152,12 @@ class Discovery {
   void set_last_alive(Entry& entry, MessagePtr message);
 
   MessagePtr build_own_alive();
-  MessagePtr build_membership_request(std::uint64_t nonce);
+  // Bootstrap peers are same-org, so their requests keep the secret.
+  MessagePtr build_membership_request(std::uint64_t nonce, bool with_secret);
+  struct RequestsByAudience {
+    MessagePtr my_org, foreign;
+  };
+  const MessagePtr& membership_request_for(const Member& target, RequestsByAudience& requests);
   void gossip_alive(const MessagePtr& message, const std::string& about_org,
                     const PeerId& received_from, std::uint64_t& counter);
   void send_to_member(const Member& member, const MessagePtr& message);

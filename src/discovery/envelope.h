@@ -14,4 +14,8 @@ gossip::Envelope to_envelope(const node::SignedGossip& message);
 // nullptr if the payload does not parse as a GossipMessage.
 node::MessagePtr from_envelope(const gossip::Envelope& envelope);
 
+// The same message without its SecretEnvelope: what foreign orgs may see of an
+// alive message (protocol.md §6.1). Returns `message` itself when it has none.
+node::MessagePtr without_secret(const node::MessagePtr& message);
+
 }  // namespace fabnet::discovery

@@ -18,9 +18,19 @@ struct SignedGossip {
   gossip::GossipMessage message;
   std::string payload;    // marshaled `message` (Envelope.payload)
   std::string signature;  // Envelope.signature; empty for unsigned types
+  // Envelope.secret_envelope (alive messages only): a marshaled Secret carrying the
+  // internal endpoint, and its signature. Empty when absent or stripped for
+  // foreign orgs (protocol.md §6.1).
+  std::string secret_payload;
+  std::string secret_signature;
 
-  // Bytes on the wire for accounting: the Envelope's payload and signature fields.
-  std::size_t wire_size() const { return payload.size() + signature.size() + 6; }
+  bool has_secret() const { return !secret_payload.empty(); }
+  // Bytes on the wire for accounting: the Envelope's fields with their keys and lengths.
+  std::size_t wire_size() const {
+    std::size_t size = payload.size() + signature.size() + 6;
+    if (has_secret()) size += secret_payload.size() + secret_signature.size() + 9;
+    return size;
+  }
 };
 using MessagePtr = std::shared_ptr<const SignedGossip>;
 

@@ -33,7 +33,12 @@ struct RunOptions {
 SimResult run_simulation(const Scenario& scenario, const RunOptions& options);
 
 // How long after the last fault the network must be left alone before the
-// settled-state invariants are checked (documented in docs/simulator.md).
+// settled-state invariants are checked (documented in docs/scenario-format.md).
 Duration settling_time(const Scenario& scenario);
+
+// How long a settled-state violation must last to count: on a lossy link a
+// follower that misses declarations runs an election, which briefly makes two
+// leaders or none (docs/scenario-format.md, "Invariants").
+Duration transient_allowance(const Scenario& scenario);
 
 }  // namespace fabnet::sim

@@ -1,0 +1,137 @@
+#include "cli/peer_command.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.h"
+#include "config/core_config.h"
+#include "daemon/peer_daemon.h"
+#include "logging/logger.h"
+#include "logging/logging_spec.h"
+
+namespace fabnet::cli {
+namespace {
+
+class PeerCommand final : public Command {
+ public:
+  explicit PeerCommand(CLI::App& parent) {
+    app_ = parent.add_subcommand("peer", "Run a gossip peer, or talk to a running one");
+    app_->require_subcommand(1);
+
+    start_ = app_->add_subcommand(
+        "start", "Start a peer: gossip over gRPC, leader election per joined channel, "
+                 "operations endpoint (/healthz, /metrics, /status)");
+    start_->add_option("--config", config_path_, "Fabric core.yaml (peer.*, operations.*)")
+        ->type_name("FILE")
+        ->required();
+    start_->add_option("--channels", channels_path_,
+                       "Channel definitions: names, member orgs and their CA certificates\n"
+                       "(written by `fabnet crypto generate` as channels.yaml)")
+        ->type_name("FILE")
+        ->required();
+    start_->add_option("--join", join_,
+                       "Channel to join at start (repeatable); default: every channel that "
+                       "lists this peer's org")
+        ->type_name("CHANNEL");
+    start_->add_option("--log-spec", log_spec_,
+                       "Log levels, Fabric style: info, or gossip.election=debug:info\n"
+                       "(default: $FABRIC_LOGGING_SPEC, else info)")
+        ->type_name("SPEC");
+    start_->footer(
+        "\nEvery core.yaml key may be overridden by CORE_<KEY PATH>, e.g.\n"
+        "CORE_PEER_GOSSIP_ELECTION_LEADERALIVETHRESHOLD=2s. SIGINT/SIGTERM stop the peer cleanly.\n"
+        "\nExample:\n"
+        "  fabnet peer start --config peer0/core.yaml --channels crypto/channels.yaml\n"
+        "\nExit status: 0 stopped by a signal, 1 could not serve, 2 configuration error.");
+
+    CLI::App* channel = app_->add_subcommand("channel", "Channel operations on a running peer");
+    channel->require_subcommand(1);
+    join_cmd_ = channel->add_subcommand("join", "Make a running peer join a channel now");
+    join_cmd_->add_option("--channel,-c", join_channel_, "Channel name (from its definitions)")
+        ->required();
+    join_cmd_->add_option("--ops", ops_address_,
+                          "The peer's operations endpoint (operations.listenAddress)")
+        ->capture_default_str();
+  }
+
+  bool selected() const override { return app_->parsed(); }
+
+  int run(std::ostream& out, std::ostream& err) override {
+    if (start_->parsed()) return run_start(out, err);
+    return run_join(out, err);
+  }
+
+ private:
+  int run_start(std::ostream&, std::ostream& err) {
+    try {
+      logging::LoggingSpec spec = log_spec_.empty()
+                                      ? logging::logging_spec_from_environment()
+                                      : logging::parse_logging_spec(log_spec_, "--log-spec");
+      logging::set_logging_spec(spec);
+    } catch (const std::exception& e) {
+      fmt::print(err, "fabnet peer start: {}\n", e.what());
+      return kExitConfig;
+    }
+    std::unique_ptr<daemon::PeerDaemon> peer;
+    try {
+      daemon::PeerDaemonOptions options;
+      options.core = config::load_core_config_file(config_path_, config::process_environment());
+      options.core_file = config_path_;
+      options.channels_file = channels_path_;
+      options.join = join_;
+      peer = std::make_unique<daemon::PeerDaemon>(std::move(options));
+    } catch (const std::exception& e) {
+      fmt::print(err, "fabnet peer start: {}\n", e.what());
+      return kExitConfig;
+    }
+    return peer->run();
+  }
+
+  int run_join(std::ostream& out, std::ostream& err) {
+    const auto colon = ops_address_.rfind(':');
+    if (colon == std::string::npos) {
+      fmt::print(err, "fabnet peer channel join: --ops {:?}: expected host:port\n", ops_address_);
+      return kExitConfig;
+    }
+    httplib::Client client(ops_address_.substr(0, colon),
+                           std::stoi(ops_address_.substr(colon + 1)));
+    client.set_connection_timeout(3, 0);
+    client.set_read_timeout(5, 0);
+    auto response = client.Post(
+        ("/channels/join?channel=" + httplib::detail::encode_query_param(join_channel_)).c_str(), "",
+        "text/plain");
+    if (!response) {
+      fmt::print(err, "fabnet peer channel join: cannot reach {}: {}\n", ops_address_,
+                 httplib::to_string(response.error()));
+      return kExitFailure;
+    }
+    if (response->status != 200) {
+      fmt::print(err, "fabnet peer channel join: {} refused: {}\n", ops_address_, response->body);
+      return kExitFailure;
+    }
+    fmt::print(out, "joined channel {}\n", join_channel_);
+    return kExitOk;
+  }
+
+  CLI::App* app_ = nullptr;
+  CLI::App* start_ = nullptr;
+  CLI::App* join_cmd_ = nullptr;
+  std::string config_path_;
+  std::string channels_path_;
+  std::vector<std::string> join_;
+  std::string log_spec_;
+  std::string join_channel_;
+  std::string ops_address_ = "127.0.0.1:9443";
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_peer_command(CLI::App& parent) {
+  return std::make_unique<PeerCommand>(parent);
+}
+
+}  // namespace fabnet::cli

@@ -1,0 +1,387 @@
+#include "cli/sim_command.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/app.h"
+#include "config/core_config.h"
+#include "sim/explore.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace fabnet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using sim::Duration;
+
+constexpr std::string_view kDefaultExploreOut = "fabnet-sim-out";
+
+// A file or directory under --out could not be written.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void write_file(const fs::path& path, std::string_view content) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (file) file << content;
+  if (!file)
+    throw OutputError(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+}
+
+void make_directory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw OutputError(fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
+}
+
+bool is_terminal(const std::ostream& stream) {
+  return &stream == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+}
+
+// One line on stderr redrawn in place: "[#######             ] 3/10 runs · seed 4 · 42%".
+// On a terminal it is cleared when done; elsewhere it ends with a newline.
+class ProgressBar {
+ public:
+  ProgressBar(std::ostream& err, bool visible, bool on_terminal)
+      : err_(err), visible_(visible), on_terminal_(on_terminal) {}
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+  ~ProgressBar() { finish(); }
+
+  // Whether updates within a unit of work are worth drawing (only on a terminal).
+  bool live() const { return visible_ && on_terminal_; }
+
+  // `done` of `total` units finished, and `fraction` of the current one.
+  void show(int done, int total, double fraction, std::string_view label) {
+    if (!visible_) return;
+    constexpr int kWidth = 30;
+    const double overall =
+        std::clamp((done + std::clamp(fraction, 0.0, 1.0)) / std::max(total, 1), 0.0, 1.0);
+    const int filled = static_cast<int>(overall * kWidth);
+    std::string line =
+        fmt::format("[{}{}] {}", std::string(static_cast<std::size_t>(filled), '#'),
+                    std::string(static_cast<std::size_t>(kWidth - filled), ' '), label);
+    if (line == last_) return;
+    const std::size_t erase = last_.size() > line.size() ? last_.size() - line.size() : 0;
+    err_ << '\r' << line << std::string(erase, ' ') << std::flush;
+    last_ = std::move(line);
+  }
+
+  void finish() {
+    if (last_.empty()) return;
+    if (on_terminal_)
+      err_ << '\r' << std::string(last_.size(), ' ') << '\r' << std::flush;
+    else
+      err_ << '\n' << std::flush;
+    last_.clear();
+  }
+
+ private:
+  std::ostream& err_;
+  bool visible_;
+  bool on_terminal_;
+  std::string last_;
+};
+
+class SimCommand final : public Command {
+ public:
+  explicit SimCommand(CLI::App& parent) {
+    app_ = parent.add_subcommand(
+        "sim",
+        "Deterministic network simulator: many peers in one process on a virtual clock, with "
+        "faults; reports leadership, failovers and message costs");
+    auto* scenario =
+        app_->add_option("SCENARIO", scenario_path_,
+                         "Scenario YAML (docs/scenario-format.md); default: the embedded "
+                         "scenario, 12 peers in 2 channels with one fault of each kind")
+            ->type_name("SCENARIO.yaml");
+    seed_option_ = app_->add_option(
+        "--seed", seed_,
+        "Seed of the (first) run, overriding the scenario's; with --explore, the first\n"
+        "random scenario's seed (default 1)");
+    auto* runs = app_->add_option("--runs", runs_,
+                                  "Run the scenario K times with seeds N, N+1, ... and add an "
+                                  "aggregate failover table")
+                     ->type_name("K")
+                     ->check(CLI::PositiveNumber)
+                     ->capture_default_str();
+    app_->add_option("--out", out_dir_,
+                     "Write report.json, scenario.yaml, timeline SVG(s) and failover-cdf.svg\n"
+                     "here (created if missing); with --explore, where reproducers go\n"
+                     "(default ./fabnet-sim-out)")
+        ->type_name("DIR");
+    auto* explore =
+        app_->add_option("--explore", explore_,
+                         "Run N random scenarios (random sizes, faults, seeds) and check the\n"
+                         "settled-state invariants; write repro-<seed>.yaml for each failure")
+            ->type_name("N")
+            ->check(CLI::PositiveNumber);
+    explore->excludes(scenario);
+    explore->excludes(runs);
+    app_->add_flag("--quiet", quiet_,
+                   "No progress bar; print one summary line per run (and any violations)\n"
+                   "instead of the full report");
+    app_->footer(
+        "\nThe report gives, per (channel, org): the time to the first leader, every leader\n"
+        "change, each failover (from the fault that removed a leader to exactly one leader\n"
+        "again, against election.md §5: LAT/2+LED .. 2*LAT+LED), time without a leader and\n"
+        "with several; then messages and bytes sent per type, the event count and the\n"
+        "event-log hash (equal seeds give equal hashes).\n"
+        "\nInvariants (one leader per group with members up, all agree, no leader outside\n"
+        "the org, down peers send nothing) are checked once the last fault has settled:\n"
+        "after the last fault plus a settling time derived from the settings\n"
+        "(docs/simulator.md). A violation makes the exit status 1.\n"
+        "\nExamples:\n"
+        "  fabnet sim                               the default scenario\n"
+        "  fabnet sim my.yaml --seed 7              one run of my.yaml with seed 7\n"
+        "  fabnet sim my.yaml --runs 20 --out out   20 seeds; JSON and SVGs in out/\n"
+        "  fabnet sim --explore 200                 200 random scenarios, invariants checked\n"
+        "  fabnet sim fabnet-sim-out/repro-42.yaml  replay a failure --explore found\n"
+        "\nExit status: 0 done, 1 an invariant was violated, 2 bad scenario or output "
+        "directory.");
+  }
+
+  bool selected() const override { return app_->parsed(); }
+
+  int run(std::ostream& out, std::ostream& err) override {
+    try {
+      return explore_ > 0 ? run_explore(out, err) : run_scenario(out, err);
+    } catch (const sim::ScenarioError& e) {
+      fmt::print(err, "fabnet sim: {}\n", e.what());
+    } catch (const config::ConfigError& e) {
+      fmt::print(err, "fabnet sim: {}\n", e.what());
+    } catch (const OutputError& e) {
+      fmt::print(err, "fabnet sim: {}\n", e.what());
+    }
+    return kExitConfig;
+  }
+
+ private:
+  int run_scenario(std::ostream& out, std::ostream& err) {
+    const std::string source =
+        scenario_path_.empty() ? std::string("<default scenario>") : scenario_path_;
+    const sim::Scenario scenario =
+        scenario_path_.empty() ? sim::default_scenario() : sim::load_scenario_file(scenario_path_);
+    // Fail on an unusable --out before spending time on the runs.
+    if (!out_dir_.empty()) make_directory(out_dir_);
+    const std::uint64_t first_seed = seed_option_->count() > 0 ? seed_ : scenario.seed;
+
+    const bool on_terminal = is_terminal(err);
+    std::vector<sim::SimResult> results;
+    results.reserve(static_cast<std::size_t>(runs_));
+    {
+      ProgressBar bar(err, !quiet_ && (on_terminal || runs_ > 1), on_terminal);
+      for (int i = 0; i < runs_; ++i) {
+        const std::uint64_t seed = first_seed + static_cast<std::uint64_t>(i);
+        const auto label = [&](double fraction) {
+          std::string text = runs_ == 1 ? fmt::format("seed {}", seed)
+                                        : fmt::format("{}/{} runs · seed {}", i, runs_, seed);
+          if (bar.live()) text += fmt::format(" · {:.0f}%", fraction * 100);
+          return text;
+        };
+        sim::RunOptions options;
+        options.seed = seed;
+        options.check_invariants = true;
+        if (bar.live())
+          options.progress = [&](double fraction) {
+            bar.show(i, runs_, fraction, label(fraction));
+          };
+        bar.show(i, runs_, 0, label(0));
+        results.push_back(sim::run_simulation(scenario, options));
+      }
+      bar.show(runs_, runs_, 0, fmt::format("{}/{} runs", runs_, runs_));
+    }
+
+    const sim::FailoverBound bound = sim::failover_bound(scenario);
+    const std::string invariants = invariant_note(scenario);
+    if (quiet_) {
+      for (const sim::SimResult& r : results) sim::print_run_summary(out, r);
+    } else if (results.size() == 1) {
+      sim::print_report(out, results.front(), bound);
+      fmt::print(out, "{}\n", invariants);
+    } else {
+      fmt::print(out, "Scenario \"{}\" ({}): {} runs, seeds {} .. {}\n", scenario.name, source,
+                 results.size(), first_seed, first_seed + results.size() - 1);
+      for (const sim::SimResult& r : results) sim::print_run_summary(out, r);
+      out << '\n';
+      sim::print_failover_summary(out, results, bound);
+      fmt::print(out, "\n{}\n", invariants);
+    }
+    // The single-run report lists its violations already.
+    const bool listed = !quiet_ && results.size() == 1;
+    bool violated = false;
+    for (const sim::SimResult& r : results) {
+      if (r.violations.empty()) continue;
+      violated = true;
+      if (listed) continue;
+      fmt::print(out, "seed {}: {} violations\n", r.seed, r.violations.size());
+      for (const std::string& v : r.violations) fmt::print(out, "  {}\n", v);
+    }
+
+    if (!out_dir_.empty()) write_outputs(out, scenario, source, first_seed, results, bound);
+    return violated ? kExitFailure : kExitOk;
+  }
+
+  // When the settled-state invariants are checked (docs/scenario-format.md,
+  // "Invariants"): three moments from the last fault + settling time until the
+  // end less the transient allowance, each problem confirmed an allowance later.
+  struct InvariantWindow {
+    Duration last_fault{0};
+    Duration settling{0};
+    Duration allowance{0};
+    Duration from{0};
+    Duration to{0};
+    bool checked() const { return from <= to; }
+  };
+
+  static InvariantWindow invariant_window(const sim::Scenario& scenario) {
+    InvariantWindow w;
+    for (const sim::Fault& f : scenario.faults) w.last_fault = std::max(w.last_fault, f.at);
+    w.settling = sim::settling_time(scenario);
+    w.allowance = sim::transient_allowance(scenario);
+    w.from = w.last_fault + w.settling;
+    w.to = scenario.duration - w.allowance;
+    return w;
+  }
+
+  static std::string invariant_note(const sim::Scenario& scenario) {
+    const InvariantWindow w = invariant_window(scenario);
+    const auto d = [](Duration x) { return sim::format_report_duration(x); };
+    if (w.checked())
+      return fmt::format(
+          "Invariants checked from {} to {} (last fault at {} + settling time {}; a problem "
+          "counts if it lasts {})",
+          d(w.from), d(w.to), d(w.last_fault), d(w.settling), d(w.allowance));
+    return fmt::format(
+        "Invariants not checked: the run ends at {}, before the last fault ({}) + settling "
+        "time ({}) + transient allowance ({}); lengthen `duration` to check them",
+        d(scenario.duration), d(w.last_fault), d(w.settling), d(w.allowance));
+  }
+
+  void write_outputs(std::ostream& out, const sim::Scenario& scenario, const std::string& source,
+                     std::uint64_t first_seed, const std::vector<sim::SimResult>& results,
+                     const sim::FailoverBound& bound) const {
+    const fs::path dir(out_dir_);
+    std::vector<std::string> written;
+    const auto write = [&](const std::string& name, std::string_view content) {
+      write_file(dir / name, content);
+      written.push_back(name);
+    };
+
+    const InvariantWindow w = invariant_window(scenario);
+    const auto seconds = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+    nlohmann::json report;
+    report["scenario"] = scenario.name;
+    report["source"] = source;
+    report["settling_time_s"] = seconds(w.settling);
+    report["settling_time_ns"] = w.settling.count();
+    report["transient_allowance_s"] = seconds(w.allowance);
+    report["transient_allowance_ns"] = w.allowance.count();
+    report["invariants_checked"] = w.checked();
+    report["failover_bound"] = sim::to_json(bound);
+    report["runs"] = nlohmann::json::array();
+    for (const sim::SimResult& r : results) report["runs"].push_back(sim::to_json(r));
+    report["failover_summary"] = nlohmann::json::array();
+    for (const sim::FailoverStats& s : sim::failover_stats(results))
+      report["failover_summary"].push_back(sim::to_json(s));
+    write("report.json", report.dump(2) + "\n");
+
+    // The scenario as run, with the first run's seed: `fabnet sim` on it replays run 1.
+    sim::Scenario as_run = scenario;
+    as_run.seed = first_seed;
+    write("scenario.yaml", sim::to_yaml(as_run));
+
+    if (results.size() == 1) {
+      write("timeline.svg", sim::render_timeline_svg(results.front()));
+    } else {
+      for (const sim::SimResult& r : results)
+        write(fmt::format("timeline-{}.svg", r.seed), sim::render_timeline_svg(r));
+    }
+    write("failover-cdf.svg", sim::render_failover_cdf_svg(results, bound));
+
+    if (written.size() <= 6) {
+      std::string names;
+      for (const std::string& n : written) names += (names.empty() ? "" : ", ") + n;
+      fmt::print(out, "Wrote {} to {}\n", names, dir.string());
+    } else {
+      fmt::print(out, "Wrote report.json, scenario.yaml, {} timelines and failover-cdf.svg to {}\n",
+                 results.size(), dir.string());
+    }
+  }
+
+  int run_explore(std::ostream& out, std::ostream& err) {
+    const std::uint64_t first_seed = seed_option_->count() > 0 ? seed_ : 1;
+    const bool on_terminal = is_terminal(err);
+    sim::ExploreResult result;
+    {
+      ProgressBar bar(err, !quiet_ && (on_terminal || explore_ > 1), on_terminal);
+      bar.show(0, explore_, 0, fmt::format("0/{} scenarios", explore_));
+      result = sim::explore(explore_, first_seed, [&](int done, int total) {
+        bar.show(done, total, 0, fmt::format("{}/{} scenarios", done, total));
+      });
+    }
+    const std::uint64_t last_seed = first_seed + static_cast<std::uint64_t>(explore_) - 1;
+    if (result.passed()) {
+      fmt::print(out, "explore: {} scenarios, no invariant violated\n", result.runs);
+      fmt::print(out, "  seeds {} .. {}, {} events in {:.2f} s wall\n", first_seed, last_seed,
+                 result.events, result.wall_seconds);
+      return kExitOk;
+    }
+
+    const fs::path dir(out_dir_.empty() ? std::string(kDefaultExploreOut) : out_dir_);
+    make_directory(dir);
+    for (const sim::ExploreFailure& failure : result.failures) {
+      const fs::path repro = dir / fmt::format("repro-{}.yaml", failure.seed);
+      std::string yaml = fmt::format(
+          "# Found by `fabnet sim --explore` (random scenario seed {}); replay with\n"
+          "#   fabnet sim {}\n",
+          failure.seed, repro.string());
+      for (const std::string& v : failure.violations) yaml += "# violation: " + v + "\n";
+      write_file(repro, yaml + failure.scenario_yaml);
+      fmt::print(out, "seed {}: {} violations\n", failure.seed, failure.violations.size());
+      for (const std::string& v : failure.violations) fmt::print(out, "  {}\n", v);
+      fmt::print(out, "  replay: fabnet sim {}\n", repro.string());
+    }
+    fmt::print(out, "explore: {} of {} scenarios violated an invariant (seeds {} .. {})\n",
+               result.failures.size(), result.runs, first_seed, last_seed);
+    return kExitFailure;
+  }
+
+  CLI::App* app_ = nullptr;
+  CLI::Option* seed_option_ = nullptr;
+  std::string scenario_path_;
+  std::uint64_t seed_ = 1;
+  int runs_ = 1;
+  std::string out_dir_;
+  int explore_ = 0;
+  bool quiet_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_sim_command(CLI::App& parent) {
+  return std::make_unique<SimCommand>(parent);
+}
+
+}  // namespace fabnet::cli

@@ -1,0 +1,700 @@
+#include "comm/grpc_comm.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <climits>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "comm/connection.h"
+#include "comm/handshake.h"
+#include "gossip/message.grpc.pb.h"
+
+// Threads. Node state is never touched here: whatever the node must see is posted to
+// its loop, and the handshake checks that need its identity store and crypto run there
+// while the gRPC thread waits for the verdict (with a deadline).
+//   - gRPC's sync server threads each carry one inbound stream: handshake, then reads;
+//   - one worker thread per outbound dial: dial, Ping, handshake, then reads;
+//   - one writer thread per connection drains its bounded queue;
+//   - one timer thread enforces connTimeout on handshake reads.
+
+namespace fabnet::comm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using gossip::Envelope;
+using ServerStream = grpc::ServerReaderWriter<Envelope, Envelope>;
+using ClientStream = grpc::ClientReaderWriter<Envelope, Envelope>;
+
+// What handlers posted to the loop need, shared so they stay valid if the GrpcComm is
+// destroyed first; `stopped` keeps them from reaching the node after stop().
+struct LoopShared {
+  LoopShared(CommCallbacks cb, const node::CryptoService& c)
+      : callbacks(std::move(cb)), crypto(c) {}
+  const CommCallbacks callbacks;
+  const node::CryptoService& crypto;
+  std::atomic<bool> stopped{false};
+  // Wakes gRPC threads waiting for a handshake verdict from the loop.
+  std::mutex mu;
+  std::condition_variable cv;
+};
+
+// gRPC takes deadlines on the system clock only.
+std::chrono::system_clock::time_point grpc_deadline(Clock::duration from_now) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(from_now);
+}
+
+int clamp_size(std::size_t size) {
+  return size > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(size);
+}
+
+std::string host_of(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+// "ipv4:127.0.0.1:5000" -> "127.0.0.1:5000", as Go reports a remote address.
+std::string remote_address(const std::string& grpc_peer) {
+  for (const std::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (grpc_peer.starts_with(scheme)) return grpc_peer.substr(scheme.size());
+  }
+  return grpc_peer;
+}
+
+class GrpcCommImpl;
+
+class GossipService final : public gossip::Gossip::Service {
+ public:
+  explicit GossipService(GrpcCommImpl& comm) : comm_(comm) {}
+  // Liveness probe before a stream is opened (protocol.md §1.1).
+  grpc::Status Ping(grpc::ServerContext*, const gossip::Empty*, gossip::Empty*) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status GossipStream(grpc::ServerContext* context, ServerStream* stream) override;
+
+ private:
+  GrpcCommImpl& comm_;
+};
+
+class GrpcCommImpl final : public GrpcComm {
+ public:
+  GrpcCommImpl(CommSettings settings, LocalIdentity self, const node::CryptoService& crypto,
+               asio::io_context& loop, CommCallbacks callbacks)
+      : settings_(std::move(settings)),
+        self_(std::move(self)),
+        loop_(loop),
+        shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto)),
+        own_conn_(signed_conn_establish(self_, crypto, /*probe=*/false)),
+        own_probe_(signed_conn_establish(self_, crypto, /*probe=*/true)),
+        timer_work_(asio::make_work_guard(timer_io_)),
+        timer_thread_([this] { timer_io_.run(); }) {}
+
+  ~GrpcCommImpl() override { stop(); }
+
+  std::string start() override {
+    std::lock_guard lifecycle(lifecycle_mu_);
+    std::lock_guard lock(mu_);
+    if (stopping_) return "transport stopped";
+    if (server_ || settings_.listen_address.empty()) return "";
+    service_ = std::make_unique<GossipService>(*this);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(settings_.listen_address, grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    builder.SetMaxReceiveMessageSize(clamp_size(settings_.max_message_size));
+    builder.SetMaxSendMessageSize(clamp_size(settings_.max_message_size));
+    // gRPC defaults to SO_REUSEPORT, which would let two peers share a port silently.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    // Fabric's server keepalive policy (protocol.md §1.1).
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 7'200'000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60'000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    server_ = builder.BuildAndStart();
+    if (!server_ || port == 0) {
+      server_.reset();
+      return fmt::format("cannot listen on {} (invalid address, or already in use)",
+                         settings_.listen_address);
+    }
+    bound_address_ = fmt::format("{}:{}", host_of(settings_.listen_address), port);
+    return "";
+  }
+
+  void stop() override {
+    std::lock_guard lifecycle(lifecycle_mu_);
+    std::vector<std::shared_ptr<CancellableCall>> calls;
+    std::vector<std::shared_ptr<Connection>> connections;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      calls.assign(calls_.begin(), calls_.end());
+      for (auto& [id, connection] : connections_) connections.push_back(connection);
+      connections_.clear();
+      endpoint_peers_.clear();
+      for (auto* dials : {&dials_by_peer_, &dials_by_endpoint_}) {
+        for (auto& [key, dial] : *dials) {
+          drop_locked("stopped", dial->pending.size());
+          dial->pending.clear();
+        }
+        dials->clear();
+      }
+    }
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->stopped = true;
+    }
+    shared_->cv.notify_all();
+    // Cancelling unblocks every Read and Write, even towards a peer that never reads.
+    for (auto& call : calls) call->cancel();
+    for (auto& connection : connections) connection->close();
+    // Returns once every handler has; the deadline covers handlers that began meanwhile.
+    if (server_) server_->Shutdown(grpc_deadline(std::chrono::seconds(1)));
+    std::map<std::thread::id, std::thread> workers;
+    {
+      std::lock_guard lock(mu_);
+      workers.swap(workers_);
+      finished_workers_.clear();
+    }
+    for (auto& [id, worker] : workers) worker.join();
+    timer_work_.reset();
+    timer_io_.stop();
+    if (timer_thread_.joinable()) timer_thread_.join();
+  }
+
+  bool listening() const override {
+    std::lock_guard lock(mu_);
+    return server_ != nullptr && !stopping_;
+  }
+
+  std::string bound_address() const override {
+    std::lock_guard lock(mu_);
+    return bound_address_;
+  }
+
+  CommStats stats() const override {
+    std::lock_guard lock(mu_);
+    CommStats stats = counters_;
+    stats.connections_open = connections_.size();
+    stats.envelopes_sent = envelopes_sent_.load();
+    stats.envelopes_received = envelopes_received_.load();
+    for (const auto& [id, connection] : connections_) {
+      std::lock_guard connection_lock(connection->mu);
+      stats.queued += connection->queue.size();
+    }
+    for (const auto* dials : {&dials_by_peer_, &dials_by_endpoint_}) {
+      for (const auto& [key, dial] : *dials) stats.queued += dial->pending.size();
+    }
+    return stats;
+  }
+
+  void send(const PeerId& to, const std::string& endpoint, MessagePtr message) override {
+    std::lock_guard lock(mu_);
+    if (stopping_) return drop_locked("stopped");
+    if (to == self_.pki_id) return drop_locked("to_self");
+    if (auto it = connections_.find(to); it != connections_.end()) {
+      return enqueue_locked(*it->second, std::move(message));
+    }
+    if (auto it = dials_by_peer_.find(to); it != dials_by_peer_.end()) {
+      return pend_locked(*it->second, std::move(message));
+    }
+    if (endpoint.empty()) return drop_locked("no_endpoint");
+    auto dial = std::make_shared<PendingDial>();
+    dial->endpoint = endpoint;
+    dial->expected = to;
+    dials_by_peer_[to] = dial;
+    pend_locked(*dial, std::move(message));
+    start_dial_locked(dial);
+  }
+
+  void send_to_endpoint(const std::string& endpoint, MessagePtr message) override {
+    std::lock_guard lock(mu_);
+    if (stopping_) return drop_locked("stopped");
+    if (auto peer = endpoint_peers_.find(endpoint); peer != endpoint_peers_.end()) {
+      if (auto it = connections_.find(peer->second); it != connections_.end()) {
+        return enqueue_locked(*it->second, std::move(message));
+      }
+    }
+    if (auto it = dials_by_endpoint_.find(endpoint); it != dials_by_endpoint_.end()) {
+      return pend_locked(*it->second, std::move(message));
+    }
+    if (endpoint.empty()) return drop_locked("no_endpoint");
+    auto dial = std::make_shared<PendingDial>();
+    dial->endpoint = endpoint;
+    dials_by_endpoint_[endpoint] = dial;
+    pend_locked(*dial, std::move(message));
+    start_dial_locked(dial);
+  }
+
+  void probe(const std::string& endpoint, ProbeDone done) override {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    auto dial = std::make_shared<PendingDial>();
+    dial->endpoint = endpoint;
+    dial->probe = true;
+    dial->probe_done = std::move(done);
+    start_dial_locked(dial);
+  }
+
+  // A gRPC server thread: one inbound GossipStream for its whole life.
+  grpc::Status serve_inbound(grpc::ServerContext& context, ServerStream& stream) {
+    auto call = std::make_shared<CancellableCall>();
+    if (!register_call(call)) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+    grpc::Status status{grpc::StatusCode::UNAVAILABLE, "shutting down"};
+    if (call->attach([&context] { context.TryCancel(); })) {
+      status = run_inbound(context, stream, call);
+      call->detach();
+    }
+    unregister_call(call);
+    return status;
+  }
+
+ private:
+  grpc::Status run_inbound(grpc::ServerContext& context, ServerStream& stream,
+                           const std::shared_ptr<CancellableCall>& call) {
+    // Both sides send their ConnEstablish at once, without waiting (protocol.md §4.2).
+    if (!stream.Write(own_conn_)) {
+      count_rejection("stream_closed", "stream closed before the handshake");
+      return {grpc::StatusCode::CANCELLED, "stream closed"};
+    }
+    const HandshakeVerdict verdict = read_handshake(stream, call);
+    if (!verdict.accepted()) {
+      count_rejection(verdict.reject_key, verdict.reject_text);
+      return {grpc::StatusCode::UNAUTHENTICATED, verdict.reject_text};
+    }
+    count_acceptance();
+    // A prober only wanted our identity: end the RPC, register nothing (§4.2 step 6).
+    if (verdict.probe) return grpc::Status::OK;
+    auto connection = std::make_shared<Connection>(
+        std::make_shared<ConnectionInfo>(
+            ConnectionInfo{verdict.pki_id, verdict.identity, remote_address(context.peer())}),
+        call);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+      // The newest inbound stream replaces an existing connection (protocol.md §4.3);
+      // what the old one had yet to send moves over.
+      auto& slot = connections_[verdict.pki_id];
+      std::deque<MessagePtr> carried;
+      if (slot) {
+        {
+          std::lock_guard old_lock(slot->mu);
+          carried.swap(slot->queue);
+        }
+        slot->close();
+      }
+      slot = connection;
+      for (auto& message : carried) enqueue_locked(*connection, std::move(message));
+    }
+    run_connection(connection, stream);
+    return grpc::Status::OK;
+  }
+
+  // Reads the remote's first message within connTimeout and checks it (§4.2).
+  template <typename Stream>
+  HandshakeVerdict read_handshake(Stream& stream, const std::shared_ptr<CancellableCall>& call) {
+    after(settings_.conn_timeout, [call] { call->expire_handshake(); });
+    Envelope first;
+    const bool read = stream.Read(&first);
+    if (!call->finish_handshake_read()) {
+      return HandshakeVerdict::rejected("timeout", "no handshake message within connTimeout");
+    }
+    if (!read) {
+      return HandshakeVerdict::rejected("stream_closed", "stream closed during the handshake");
+    }
+    HandshakeVerdict claimed = parse_conn_establish(first);
+    if (!claimed.accepted()) return claimed;
+
+    auto verdict = std::make_shared<std::optional<HandshakeVerdict>>();
+    asio::post(loop_, [shared = shared_, verdict, claimed = std::move(claimed),
+                       first = std::move(first)]() mutable {
+      HandshakeVerdict result =
+          shared->stopped
+              ? HandshakeVerdict::rejected("stopped", "stopped")
+              : authenticate_conn_establish(std::move(claimed), first,
+                                            shared->callbacks.check_identity, shared->crypto);
+      {
+        std::lock_guard lock(shared->mu);
+        *verdict = std::move(result);
+      }
+      shared->cv.notify_all();
+    });
+    std::unique_lock lock(shared_->mu);
+    shared_->cv.wait_until(lock, Clock::now() + settings_.conn_timeout,
+                           [&] { return verdict->has_value() || shared_->stopped; });
+    if (verdict->has_value()) return std::move(**verdict);
+    return shared_->stopped
+               ? HandshakeVerdict::rejected("stopped", "stopped")
+               : HandshakeVerdict::rejected("check_timeout", "identity check timed out");
+  }
+
+  // A dial worker (protocol.md §4.1); for a connection, its reader afterwards.
+  void run_dial(const std::shared_ptr<PendingDial>& dial) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(clamp_size(settings_.max_message_size));
+    args.SetMaxSendMessageSize(clamp_size(settings_.max_message_size));
+    // A TCP connection of its own, closed with the gossip connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Retries would buffer sent messages beyond our own bounded queue.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    // Fabric's client keepalive (protocol.md §1.1).
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    auto channel =
+        grpc::CreateCustomChannel(dial->endpoint, grpc::InsecureChannelCredentials(), args);
+    if (!wait_connected(*channel, *dial->call, Clock::now() + settings_.dial_timeout)) {
+      return dial_failed(*dial, "unreachable");
+    }
+    auto stub = gossip::Gossip::NewStub(channel);
+    {
+      grpc::ClientContext context;
+      context.set_deadline(grpc_deadline(settings_.conn_timeout));
+      if (!dial->call->attach([&context] { context.TryCancel(); })) {
+        return dial_failed(*dial, "stopped");
+      }
+      gossip::Empty request, response;
+      const grpc::Status status = stub->Ping(&context, request, &response);
+      dial->call->detach();
+      if (!status.ok()) return dial_failed(*dial, "ping_failed");
+    }
+    grpc::ClientContext context;
+    if (!dial->call->attach([&context] { context.TryCancel(); })) {
+      return dial_failed(*dial, "stopped");
+    }
+    std::unique_ptr<ClientStream> stream = stub->GossipStream(&context);
+    run_outbound(dial, *stream);
+    dial->call->cancel();
+    stream->Finish();
+    dial->call->detach();
+  }
+
+  void run_outbound(const std::shared_ptr<PendingDial>& dial, ClientStream& stream) {
+    if (!stream.Write(dial->probe ? own_probe_ : own_conn_)) {
+      return dial_failed(*dial, "stream_closed");
+    }
+    const HandshakeVerdict verdict = read_handshake(stream, dial->call);
+    if (!verdict.accepted()) {
+      count_rejection(verdict.reject_key, verdict.reject_text);
+      return dial_failed(*dial, "handshake");
+    }
+    if (dial->expected && verdict.pki_id != *dial->expected) {
+      count_rejection("wrong_pki_id",
+                      fmt::format("{} answered with another PKI-ID", dial->endpoint));
+      return dial_failed(*dial, "wrong_pki_id");
+    }
+    count_acceptance();
+    auto info = std::make_shared<ConnectionInfo>(
+        ConnectionInfo{verdict.pki_id, verdict.identity, dial->endpoint});
+    if (dial->probe) return finish_probe(*dial, stream, std::move(info));
+    auto connection = std::make_shared<Connection>(std::move(info), dial->call);
+    {
+      std::lock_guard lock(mu_);
+      forget_dial_locked(*dial);
+      if (stopping_) return;
+      endpoint_peers_[dial->endpoint] = verdict.pki_id;
+      auto& slot = connections_[verdict.pki_id];
+      // The peer connected to us meanwhile: use its connection, close ours (§4.3).
+      const bool keep_existing = slot != nullptr;
+      if (!keep_existing) slot = connection;
+      for (auto& message : dial->pending) enqueue_locked(*slot, std::move(message));
+      dial->pending.clear();
+      if (keep_existing) return;
+    }
+    run_connection(connection, stream);
+  }
+
+  // Reports the remote, then lets the server end the RPC itself (it does so right after
+  // its own checks) rather than cutting the stream under it.
+  void finish_probe(PendingDial& dial, ClientStream& stream,
+                    std::shared_ptr<const ConnectionInfo> remote) {
+    asio::post(loop_, [shared = shared_, done = std::move(dial.probe_done), remote] {
+      if (!shared->stopped && done) done(*remote, "");
+    });
+    after(settings_.conn_timeout, [call = dial.call] { call->cancel(); });
+    stream.WritesDone();
+    Envelope ignored;
+    while (stream.Read(&ignored)) {
+    }
+  }
+
+  // Blocking dial with a deadline, in short slices so that stop() is not held up.
+  static bool wait_connected(grpc::Channel& channel, const CancellableCall& call,
+                             Clock::time_point deadline) {
+    for (;;) {
+      const grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_READY) return true;
+      if (call.cancelled() || Clock::now() >= deadline) return false;
+      const Clock::duration left = deadline - Clock::now();
+      channel.WaitForStateChange(
+          state, grpc_deadline(std::min<Clock::duration>(left, std::chrono::milliseconds(50))));
+    }
+  }
+
+  // Reader of an established connection; starts and joins its writer.
+  template <typename Stream>
+  void run_connection(const std::shared_ptr<Connection>& connection, Stream& stream) {
+    std::thread writer([this, &connection, &stream] { write_loop(*connection, stream); });
+    Envelope envelope;
+    while (stream.Read(&envelope)) {
+      ++envelopes_received_;
+      auto message = std::make_shared<node::SignedGossip>();
+      if (!message->message.ParseFromString(envelope.payload())) {
+        std::lock_guard lock(mu_);
+        ++counters_.malformed["payload"];
+        continue;
+      }
+      // The bytes as received: signatures are checked over them (protocol.md §2.5).
+      message->payload = std::move(*envelope.mutable_payload());
+      message->signature = std::move(*envelope.mutable_signature());
+      if (envelope.has_secret_envelope()) {
+        message->secret_payload = std::move(*envelope.mutable_secret_envelope()->mutable_payload());
+        message->secret_signature =
+            std::move(*envelope.mutable_secret_envelope()->mutable_signature());
+      }
+      if (!deliver(connection, std::move(message))) break;
+    }
+    connection->close();
+    writer.join();
+    connection_ended(*connection);
+  }
+
+  // Posts to the loop. Beyond recv_buffer_size unhandled messages the reader waits, and
+  // HTTP/2 flow control holds the sender back. False once the connection is closed.
+  bool deliver(const std::shared_ptr<Connection>& connection, MessagePtr message) {
+    const std::size_t limit = std::max<std::size_t>(settings_.recv_buffer_size, 1);
+    {
+      std::unique_lock lock(connection->mu);
+      connection->cv.wait(lock,
+                          [&] { return connection->closed || connection->in_flight < limit; });
+      if (connection->closed) return false;
+      ++connection->in_flight;
+    }
+    asio::post(loop_, [shared = shared_, connection, message = std::move(message)]() mutable {
+      if (!shared->stopped && shared->callbacks.on_message) {
+        shared->callbacks.on_message(*connection->info, std::move(message));
+      }
+      {
+        std::lock_guard lock(connection->mu);
+        --connection->in_flight;
+      }
+      connection->cv.notify_all();
+    });
+    return true;
+  }
+
+  template <typename Stream>
+  void write_loop(Connection& connection, Stream& stream) {
+    for (;;) {
+      MessagePtr message;
+      {
+        std::unique_lock lock(connection.mu);
+        connection.cv.wait(lock, [&] { return connection.closed || !connection.queue.empty(); });
+        if (connection.closed) return;
+        message = std::move(connection.queue.front());
+        connection.queue.pop_front();
+      }
+      Envelope envelope;
+      envelope.set_payload(message->payload);
+      envelope.set_signature(message->signature);
+      if (message->has_secret()) {
+        envelope.mutable_secret_envelope()->set_payload(message->secret_payload);
+        envelope.mutable_secret_envelope()->set_signature(message->secret_signature);
+      }
+      if (!stream.Write(envelope)) {
+        {
+          std::lock_guard lock(connection.mu);
+          connection.write_failed = true;
+        }
+        connection.close();
+        return;
+      }
+      ++envelopes_sent_;
+    }
+  }
+
+  // A connection that could not deliver what it had to send reports the peer presumed
+  // dead (protocol.md §4.3). A quiet hang-up, a replacement or stop() does not: as in
+  // Go, the next send redials and reports the peer if that fails.
+  void connection_ended(Connection& connection) {
+    const PeerId& pki_id = connection.info->pki_id;
+    bool registered = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = connections_.find(pki_id);
+      if (it != connections_.end() && it->second.get() == &connection) {
+        connections_.erase(it);
+        std::erase_if(endpoint_peers_, [&](const auto& entry) { return entry.second == pki_id; });
+        registered = !stopping_;
+      }
+    }
+    bool send_failed = false;
+    {
+      std::lock_guard lock(connection.mu);
+      send_failed = connection.write_failed || !connection.queue.empty();
+      connection.queue.clear();
+    }
+    if (registered && send_failed) report_presumed_dead(pki_id);
+  }
+
+  void report_presumed_dead(const PeerId& pki_id) {
+    asio::post(loop_, [shared = shared_, pki_id] {
+      if (!shared->stopped && shared->callbacks.on_connection_lost) {
+        shared->callbacks.on_connection_lost(pki_id);
+      }
+    });
+  }
+
+  void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
+    calls_.insert(dial->call);
+    // Joining is immediate: a finished worker only has to exit.
+    for (const auto& id : finished_workers_) {
+      if (auto it = workers_.find(id); it != workers_.end()) {
+        it->second.join();
+        workers_.erase(it);
+      }
+    }
+    finished_workers_.clear();
+    std::thread worker([this, dial] {
+      run_dial(dial);
+      unregister_call(dial->call);
+      std::lock_guard lock(mu_);
+      finished_workers_.push_back(std::this_thread::get_id());
+    });
+    const auto id = worker.get_id();
+    workers_.emplace(id, std::move(worker));
+  }
+
+  void dial_failed(PendingDial& dial, const std::string& reason) {
+    std::lock_guard lock(mu_);
+    forget_dial_locked(dial);
+    ++counters_.dials_failed[reason];
+    drop_locked("dial_failed", dial.pending.size());
+    dial.pending.clear();
+    if (stopping_) return;
+    // Go reports a peer it cannot reach as presumed dead too (commImpl.disconnect).
+    if (dial.expected) report_presumed_dead(*dial.expected);
+    if (dial.probe) {
+      asio::post(loop_, [shared = shared_, done = std::move(dial.probe_done), reason] {
+        if (!shared->stopped && done) done(std::nullopt, reason);
+      });
+    }
+  }
+
+  void forget_dial_locked(const PendingDial& dial) {
+    if (dial.probe) return;
+    if (dial.expected) {
+      auto it = dials_by_peer_.find(*dial.expected);
+      if (it != dials_by_peer_.end() && it->second.get() == &dial) dials_by_peer_.erase(it);
+    } else {
+      auto it = dials_by_endpoint_.find(dial.endpoint);
+      if (it != dials_by_endpoint_.end() && it->second.get() == &dial) {
+        dials_by_endpoint_.erase(it);
+      }
+    }
+  }
+
+  void enqueue_locked(Connection& connection, MessagePtr message) {
+    {
+      std::lock_guard lock(connection.mu);
+      if (connection.closed) return drop_locked("connection_closed");
+      // Sends never block: a full buffer drops the message (protocol.md §4.3).
+      if (connection.queue.size() >= settings_.send_buffer_size) return drop_locked("queue_full");
+      connection.queue.push_back(std::move(message));
+    }
+    connection.cv.notify_all();
+  }
+
+  void pend_locked(PendingDial& dial, MessagePtr message) {
+    if (dial.pending.size() >= settings_.send_buffer_size) return drop_locked("queue_full");
+    dial.pending.push_back(std::move(message));
+  }
+
+  void drop_locked(const std::string& reason, std::uint64_t count = 1) {
+    if (count > 0) counters_.dropped[reason] += count;
+  }
+
+  void count_rejection(const std::string& key, const std::string& text) {
+    std::lock_guard lock(mu_);
+    ++counters_.handshakes_rejected[key];
+    counters_.last_rejection = text;
+  }
+
+  void count_acceptance() {
+    std::lock_guard lock(mu_);
+    ++counters_.handshakes_accepted;
+  }
+
+  bool register_call(const std::shared_ptr<CancellableCall>& call) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    calls_.insert(call);
+    return true;
+  }
+
+  void unregister_call(const std::shared_ptr<CancellableCall>& call) {
+    std::lock_guard lock(mu_);
+    calls_.erase(call);
+  }
+
+  // Runs `action` on the timer thread after `delay` (never, once stop() has run).
+  void after(Clock::duration delay, std::function<void()> action) {
+    auto timer = std::make_shared<asio::steady_timer>(timer_io_, delay);
+    timer->async_wait([timer, action = std::move(action)](const asio::error_code& error) {
+      if (!error) action();
+    });
+  }
+
+  const CommSettings settings_;
+  const LocalIdentity self_;
+  asio::io_context& loop_;
+  const std::shared_ptr<LoopShared> shared_;
+  const Envelope own_conn_;
+  const Envelope own_probe_;
+
+  asio::io_context timer_io_;
+  asio::executor_work_guard<asio::io_context::executor_type> timer_work_;
+  std::thread timer_thread_;
+
+  std::mutex lifecycle_mu_;  // serialises start() and stop()
+  mutable std::mutex mu_;    // everything below; taken before any Connection::mu
+  bool stopping_ = false;
+  std::unique_ptr<GossipService> service_;  // declared first: outlives server_
+  std::unique_ptr<grpc::Server> server_;
+  std::string bound_address_;
+  std::map<PeerId, std::shared_ptr<Connection>> connections_;  // at most one per PKI-ID
+  std::map<std::string, PeerId> endpoint_peers_;               // dialled endpoint -> PKI-ID
+  std::map<PeerId, std::shared_ptr<PendingDial>> dials_by_peer_;
+  std::map<std::string, std::shared_ptr<PendingDial>> dials_by_endpoint_;
+  std::set<std::shared_ptr<CancellableCall>> calls_;  // every RPC in flight, for stop()
+  std::map<std::thread::id, std::thread> workers_;
+  std::vector<std::thread::id> finished_workers_;
+  CommStats counters_;
+  std::atomic<std::uint64_t> envelopes_sent_{0};
+  std::atomic<std::uint64_t> envelopes_received_{0};
+};
+
+grpc::Status GossipService::GossipStream(grpc::ServerContext* context, ServerStream* stream) {
+  return comm_.serve_inbound(*context, *stream);
+}
+
+}  // namespace
+
+std::unique_ptr<GrpcComm> GrpcComm::create(CommSettings settings, LocalIdentity self,
+                                           const node::CryptoService& crypto,
+                                           asio::io_context& loop, CommCallbacks callbacks) {
+  return std::make_unique<GrpcCommImpl>(std::move(settings), std::move(self), crypto, loop,
+                                        std::move(callbacks));
+}
+
+}  // namespace fabnet::comm

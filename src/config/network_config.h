@@ -1,0 +1,102 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/core_config.h"  // ConfigError
+#include "crypto/generate.h"     // NetworkSpec (a plain struct; no link dependency)
+
+namespace fabnet::config {
+
+// NETWORK.yaml: the orgs, peers and channels of a local network, input of
+// `fabnet crypto generate` (the role of cryptogen's crypto-config.yaml plus the
+// channel membership of configtx.yaml):
+//   orgs:
+//     - name: Org1
+//       msp_id: Org1MSP
+//       domain: org1.example.com
+//       peers: 3                      # peer0..peer2, or a list: [peer0, peer1]
+//       anchor_peers: [peer0.org1.example.com:7051]   # optional
+//   channels:                         # optional
+//     - name: mychannel
+//       orgs: [Org1MSP, Org2MSP]
+struct NetworkConfig {
+  struct Org {
+    std::string name;
+    std::string msp_id;
+    std::string domain;
+    std::vector<std::string> peers;         // host names within the domain, e.g. peer0
+    std::vector<std::string> anchor_peers;  // host:port, copied into channels.yaml
+  };
+  struct Channel {
+    std::string name;
+    std::vector<std::string> orgs;  // MSP IDs of member orgs
+  };
+  std::vector<Org> orgs;
+  std::vector<Channel> channels;
+  std::string source;  // file path or source name
+
+  const Org* find_org(std::string_view msp_id) const;
+};
+
+// Loads and validates NETWORK.yaml. Throws ConfigError naming the key path
+// (e.g. orgs[1].peers), the value and what was expected; unknown keys too.
+NetworkConfig load_network_config_file(const std::filesystem::path& path);
+NetworkConfig load_network_config_string(std::string_view yaml_text, std::string_view source_name);
+
+// The orgs and peers to generate crypto material for.
+crypto::NetworkSpec to_network_spec(const NetworkConfig& network);
+
+// The channel definitions file a peer is given (the role of Fabric's channel
+// config block): which orgs are members of each channel and their CA certificates.
+//   channels:
+//     - name: mychannel
+//       orgs:
+//         - msp_id: Org1MSP
+//           ca_cert: peerOrganizations/org1.example.com/ca/ca.org1.example.com-cert.pem
+//           anchor_peers: [peer0.org1.example.com:7051]   # optional
+// ca_cert is a path, relative to the file's directory unless absolute, or the
+// PEM text itself (anything containing "-----BEGIN").
+struct ChannelOrg {
+  std::string msp_id;
+  std::string ca_cert_pem;                // PEM of the org's CA certificate(s)
+  std::filesystem::path ca_cert_file;     // where the PEM came from; empty when inline
+  std::vector<std::string> anchor_peers;  // host:port
+};
+
+struct ChannelDefinition {
+  std::string name;
+  std::vector<ChannelOrg> orgs;
+
+  const ChannelOrg* find_org(std::string_view msp_id) const;
+};
+
+struct ChannelDefinitions {
+  std::vector<ChannelDefinition> channels;
+  std::string source;  // file path or source name
+
+  const ChannelDefinition* find(std::string_view channel) const;
+};
+
+// Loads and validates a channel definitions file, reading every CA certificate
+// file. Checks the PEM framing only; X.509 validation is crypto's job. Throws
+// ConfigError as above.
+ChannelDefinitions load_channel_definitions_file(const std::filesystem::path& path);
+// As above; relative ca_cert paths are taken from base_dir.
+ChannelDefinitions load_channel_definitions_string(std::string_view yaml_text,
+                                                   std::string_view source_name,
+                                                   const std::filesystem::path& base_dir);
+
+// The YAML text of `definitions`: an org with a ca_cert_file gets that path,
+// relative to base_dir where possible; one without gets its PEM inline.
+std::string format_channel_definitions(const ChannelDefinitions& definitions,
+                                       const std::filesystem::path& base_dir);
+
+// Writes format_channel_definitions(definitions, file's directory) to `file`.
+// Throws ConfigError if it cannot be written.
+void write_channel_definitions(const ChannelDefinitions& definitions,
+                               const std::filesystem::path& file);
+
+}  // namespace fabnet::config

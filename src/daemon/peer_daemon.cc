@@ -1,0 +1,392 @@
+#include "daemon/peer_daemon.h"
+
+#include <fmt/format.h>
+
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "comm/grpc_comm.h"
+#include "config/network_config.h"
+#include "crypto/msp.h"
+#include "crypto/x509_crypto_service.h"
+#include "logging/logger.h"
+#include "node/node.h"
+#include "ops/gossip_metrics.h"
+#include "ops/metrics.h"
+#include "ops/operations_server.h"
+#include "runtime/asio_scheduler.h"
+
+namespace fabnet::daemon {
+
+namespace {
+
+using nlohmann::json;
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+// The node trusts an identity only if it chains to the CA of the org it claims
+// and is currently valid (issue: identities and signatures). Validation results
+// are cached per identity string; the cache is small since identities are few.
+class ValidatingCrypto final : public node::CryptoService {
+ public:
+  ValidatingCrypto(const crypto::X509CryptoService& x509, const crypto::IdentityValidator& validator)
+      : x509_(x509), validator_(validator) {}
+
+  // Empty when valid, else the reason. Called from the loop and from gRPC threads.
+  std::string check(std::string_view identity) const {
+    std::lock_guard lock(mutex_);
+    auto it = verdicts_.find(std::string(identity));
+    const auto now = std::chrono::system_clock::now();
+    if (it != verdicts_.end() && now < it->second.recheck_after) return it->second.reason;
+    const crypto::Status status = validator_.validate(identity, now);
+    std::string reason = status.ok() ? std::string() : status.error();
+    if (verdicts_.size() > 4096) verdicts_.clear();
+    verdicts_[std::string(identity)] = {reason, now + std::chrono::minutes(1)};
+    return reason;
+  }
+
+  std::optional<node::PeerId> pki_id_of(std::string_view identity) const override {
+    if (!check(identity).empty()) return std::nullopt;
+    return x509_.pki_id_of(identity);
+  }
+  std::optional<std::string> org_of(std::string_view identity) const override {
+    return x509_.org_of(identity);
+  }
+  std::string sign(std::string_view payload) const override { return x509_.sign(payload); }
+  bool verify(std::string_view identity, std::string_view payload,
+              std::string_view signature) const override {
+    return x509_.verify(identity, payload, signature);
+  }
+
+ private:
+  struct Verdict {
+    std::string reason;
+    std::chrono::system_clock::time_point recheck_after;
+  };
+  const crypto::X509CryptoService& x509_;
+  const crypto::IdentityValidator& validator_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, Verdict> verdicts_;
+};
+
+std::filesystem::path resolve(const std::filesystem::path& base_file, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_file.empty()) return p;
+  return base_file.parent_path() / p;
+}
+
+}  // namespace
+
+struct PeerDaemon::Impl final : node::NodeObserver {
+  explicit Impl(PeerDaemonOptions o) : options(std::move(o)), scheduler(loop), signals(loop) {}
+
+  void load();
+  void start_loop_work();
+  void metrics_tick();
+  void stop_on_loop();
+  void refresh_metrics();
+  json status() const;
+  // Runs `work` on the loop and waits for its result (HTTP threads use this).
+  template <typename Result>
+  std::optional<Result> on_loop(std::function<Result()> work) {
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
+    auto future = task->get_future();
+    asio::post(loop, [task] { (*task)(); });
+    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+
+  // NodeObserver
+  void on_leadership_change(const node::Node&, const std::string& channel, bool leader) override {
+    election_log->info("[{}] {}", channel,
+                       leader ? "Becoming a leader" : "Stopped being a leader");
+    metrics->leader.with({channel}).set(leader ? 1 : 0);
+  }
+  void on_election_event(const node::Node&, const std::string& channel,
+                         election::ElectionEvent event) override {
+    election_log->debug("[{}] {}", channel, election::to_string(event));
+  }
+  void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override {
+    gossip_log->info("member {} is {}", hex(peer).substr(0, 16), alive ? "alive" : "dead");
+  }
+
+  PeerDaemonOptions options;
+  std::shared_ptr<spdlog::logger> log = logging::get_logger("peer");
+  std::shared_ptr<spdlog::logger> gossip_log = logging::get_logger("gossip.discovery");
+  std::shared_ptr<spdlog::logger> election_log = logging::get_logger("gossip.election");
+
+  std::optional<crypto::LocalMsp> msp;
+  std::unique_ptr<crypto::X509CryptoService> x509;
+  std::unique_ptr<crypto::IdentityValidator> validator;
+  std::unique_ptr<ValidatingCrypto> crypto;
+  config::ChannelDefinitions channels;
+  node::NodeSettings settings;
+
+  asio::io_context loop;
+  runtime::AsioScheduler scheduler;
+  asio::signal_set signals;
+  std::unique_ptr<comm::GrpcComm> comm;
+  std::unique_ptr<node::Node> node;
+  ops::MetricsRegistry registry;
+  std::unique_ptr<ops::GossipMetrics> metrics;
+  std::unique_ptr<ops::OperationsServer> operations;
+  std::unique_ptr<runtime::Timer> metrics_timer;
+  std::map<std::string, double> synced;  // counter values already pushed to metrics
+  std::atomic<bool> stopping{false};
+};
+
+void PeerDaemon::Impl::load() {
+  const config::CoreConfig& core = options.core;
+  if (core.local_msp_id.empty())
+    throw DaemonError(fmt::format("{}: peer.localMspId is empty; expected the MSP ID of this peer's org",
+                                  core.source));
+  if (core.msp_config_path.empty())
+    throw DaemonError(fmt::format(
+        "{}: peer.mspConfigPath is empty; expected the path of this peer's msp folder", core.source));
+  const std::filesystem::path msp_dir = resolve(options.core_file, core.msp_config_path);
+  try {
+    msp.emplace(crypto::load_local_msp(msp_dir, core.local_msp_id));
+  } catch (const std::exception& e) {
+    throw DaemonError(e.what());
+  }
+  if (options.channels_file.empty())
+    throw DaemonError("no channel definitions: pass --channels FILE (channel names, member orgs and their CA certificates)");
+  channels = config::load_channel_definitions_file(options.channels_file);
+
+  crypto::IdentityValidator::CaCertificates cas;
+  for (const auto& channel : channels.channels)
+    for (const auto& org : channel.orgs) cas[org.msp_id].push_back(org.ca_cert_pem);
+  for (const auto& ca : msp->ca_certificates) cas[msp->msp_id].push_back(ca.pem());
+  x509 = std::make_unique<crypto::X509CryptoService>(*msp);
+  validator = std::make_unique<crypto::IdentityValidator>(cas);
+  crypto = std::make_unique<ValidatingCrypto>(*x509, *validator);
+
+  const std::string address = core.address.empty() ? core.listen_address : core.address;
+  if (address.empty())
+    throw DaemonError(fmt::format(
+        "{}: neither peer.address nor peer.listenAddress is set; expected host:port", core.source));
+
+  settings.self.pki_id = x509->pki_id();
+  settings.self.identity = x509->identity();
+  settings.self.org = core.local_msp_id;
+  settings.self.endpoint = core.gossip.endpoint.empty() ? address : core.gossip.endpoint;
+  settings.self.external_endpoint = core.gossip.external_endpoint;
+  settings.self.inc_num = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  settings.discovery.alive_time_interval = core.gossip.alive_time_interval;
+  settings.discovery.alive_expiration_timeout = core.gossip.alive_expiration_timeout;
+  settings.discovery.reconnect_interval = core.gossip.reconnect_interval;
+  settings.discovery.bootstrap = core.gossip.bootstrap;
+  settings.election = core.gossip.election;
+  settings.leader_mode = core.gossip.leader_mode();
+  settings.seed = std::random_device{}();
+  for (const auto& channel : channels.channels) {
+    node::ChannelDefinition def{channel.name, {}};
+    for (const auto& org : channel.orgs) def.orgs.push_back(org.msp_id);
+    settings.channels.push_back(std::move(def));
+  }
+  if (options.join.empty()) {
+    for (const auto& channel : channels.channels)
+      if (channel.find_org(core.local_msp_id)) settings.join_at_start.push_back(channel.name);
+  } else {
+    for (const std::string& name : options.join) {
+      const auto* channel = channels.find(name);
+      if (!channel)
+        throw DaemonError(fmt::format("--join {}: no such channel in {}", name, channels.source));
+      if (!channel->find_org(core.local_msp_id))
+        throw DaemonError(fmt::format("--join {}: org {} is not a member of that channel in {}",
+                                      name, core.local_msp_id, channels.source));
+      settings.join_at_start.push_back(name);
+    }
+  }
+}
+
+void PeerDaemon::Impl::refresh_metrics() {
+  if (!node) return;
+  for (const std::string& channel : node->joined_channels()) {
+    metrics->leader.with({channel}).set(node->is_leader(channel) ? 1 : 0);
+    metrics->peers_known.with({channel}).set(
+        static_cast<double>(node->channel_org_view(channel).size()));
+  }
+  auto sync = [&](ops::CounterFamily& family, const std::string& prefix, const std::string& label,
+                  double value) {
+    double& seen = synced[prefix + label];
+    if (value > seen) family.with({label}).inc(value - seen);
+    seen = value;
+  };
+  const node::NodeCounters& c = node->counters();
+  for (const auto& [type, n] : c.sent) sync(metrics->messages_sent, "s/", type, double(n));
+  for (const auto& [type, n] : c.received) sync(metrics->messages_received, "r/", type, double(n));
+  for (const auto& [reason, n] : c.dropped) sync(metrics->messages_dropped, "d/", reason, double(n));
+  const comm::CommStats stats = comm->stats();
+  for (const auto& [reason, n] : stats.dropped) sync(metrics->messages_dropped, "d/", reason, double(n));
+  for (const auto& [reason, n] : stats.malformed)
+    sync(metrics->messages_dropped, "m/", "malformed_" + reason, double(n));
+  for (const auto& [reason, n] : stats.handshakes_rejected)
+    sync(metrics->messages_dropped, "h/", "handshake_" + reason, double(n));
+  metrics->connections.with({}).set(static_cast<double>(stats.connections_open));
+}
+
+json PeerDaemon::Impl::status() const {
+  json out;
+  out["id"] = options.core.peer_id;
+  out["org"] = settings.self.org;
+  out["pki_id"] = hex(settings.self.pki_id);
+  out["endpoint"] = settings.self.endpoint;
+  out["external_endpoint"] = settings.self.external_endpoint;
+  out["leader_mode"] = settings.leader_mode == election::LeaderMode::kDynamic ? "dynamic"
+                       : settings.leader_mode == election::LeaderMode::kStaticLeader
+                           ? "static leader"
+                           : "static follower";
+  json members = json::array();
+  node->discovery().for_each_alive([&](const discovery::Member& m) {
+    members.push_back({{"pki_id", hex(m.pki_id)}, {"org", m.org}, {"endpoint", m.endpoint}});
+  });
+  out["alive_members"] = members;
+  json channels_json = json::object();
+  for (const std::string& channel : node->joined_channels()) {
+    json view = json::array();
+    for (const node::PeerId& peer : node->channel_org_view(channel)) {
+      const discovery::Member* m = node->discovery().member(peer);
+      view.push_back({{"pki_id", hex(peer)}, {"endpoint", m ? m->endpoint : ""}});
+    }
+    const node::PeerId* leader = node->believed_leader(channel);
+    channels_json[channel] = {{"view", view},
+                              {"is_leader", node->is_leader(channel)},
+                              {"leader", leader ? json(hex(*leader)) : json(nullptr)}};
+  }
+  out["channels"] = channels_json;
+  return out;
+}
+
+// Metrics are pulled from the node once a second on the loop, so the HTTP
+// threads only ever read atomics.
+void PeerDaemon::Impl::start_loop_work() {
+  metrics_timer = std::make_unique<runtime::Timer>(scheduler);
+  metrics_tick();
+}
+
+void PeerDaemon::Impl::metrics_tick() {
+  refresh_metrics();
+  metrics_timer->arm(std::chrono::seconds(1), [this] { metrics_tick(); });
+}
+
+void PeerDaemon::Impl::stop_on_loop() {
+  if (stopping.exchange(true)) return;
+  log->info("stopping: leaving elections and closing gossip streams");
+  if (metrics_timer) metrics_timer->cancel();
+  if (node) node->stop();
+  if (comm) comm->stop();
+  if (operations) operations->stop();
+  signals.cancel();
+  logging::flush_logs();
+  loop.stop();
+}
+
+PeerDaemon::PeerDaemon(PeerDaemonOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->load();
+}
+
+PeerDaemon::~PeerDaemon() = default;
+
+void PeerDaemon::request_stop() {
+  asio::post(impl_->loop, [impl = impl_.get()] { impl->stop_on_loop(); });
+}
+
+int PeerDaemon::run(bool install_signal_handlers) {
+  Impl& d = *impl_;
+  const config::CoreConfig& core = d.options.core;
+  d.metrics = std::make_unique<ops::GossipMetrics>(d.registry);
+
+  comm::CommSettings comm_settings;
+  comm_settings.listen_address = core.listen_address.empty() ? core.address : core.listen_address;
+  comm::CommCallbacks callbacks;
+  callbacks.on_message = [&d](const node::ConnectionInfo& from, node::MessagePtr message) {
+    if (d.node) d.node->on_message(from, message);
+  };
+  callbacks.check_identity = [&d](const node::PeerId&, const std::string& identity) {
+    return d.crypto->check(identity);
+  };
+  callbacks.on_connection_lost = [&d](const node::PeerId& peer) {
+    d.gossip_log->debug("connection to {} lost", hex(peer).substr(0, 16));
+  };
+  d.comm = comm::GrpcComm::create(comm_settings, {d.settings.self.pki_id, d.settings.self.identity},
+                                  *d.crypto, d.loop, std::move(callbacks));
+  if (std::string error = d.comm->start(); !error.empty()) {
+    d.log->error("cannot serve gossip on {}: {}", comm_settings.listen_address, error);
+    return 1;
+  }
+  d.node = std::make_unique<node::Node>(d.settings, d.scheduler, *d.comm, *d.crypto, &d);
+
+  if (!core.operations_listen_address.empty()) {
+    ops::OperationsRoutes routes;
+    routes.metrics = &d.registry;
+    routes.health_checks.push_back({"gossip", [&d] {
+                                      return d.comm->listening() ? std::string()
+                                                                 : std::string("gossip listener down");
+                                    }});
+    routes.status = [&d] {
+      auto result = d.on_loop<json>([&d] { return d.status(); });
+      return result ? *result : json{{"error", "event loop busy"}};
+    };
+    routes.join_channel = [&d](const std::string& channel) {
+      auto result = d.on_loop<std::string>([&d, channel]() -> std::string {
+        try {
+          d.node->join_channel(channel);
+          d.log->info("joined channel {}", channel);
+          return {};
+        } catch (const std::exception& e) {
+          return e.what();
+        }
+      });
+      return result ? *result : std::string("event loop busy");
+    };
+    d.operations = std::make_unique<ops::OperationsServer>(std::move(routes));
+    if (std::string error = d.operations->start(core.operations_listen_address); !error.empty()) {
+      d.log->error("cannot serve operations on {}: {}", core.operations_listen_address, error);
+      d.comm->stop();
+      return 1;
+    }
+  }
+
+  if (install_signal_handlers) {
+    d.signals.add(SIGINT);
+    d.signals.add(SIGTERM);
+    d.signals.async_wait([&d](const std::error_code& error, int signal) {
+      if (error) return;
+      d.log->info("received signal {}", signal);
+      d.stop_on_loop();
+    });
+  }
+
+  asio::post(d.loop, [&d, &core, listen = comm_settings.listen_address] {
+    d.node->start();
+    d.log->info("peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, channels [{}]",
+                core.peer_id, d.settings.self.org, d.comm->bound_address(),
+                d.settings.self.endpoint, hex(d.settings.self.pki_id).substr(0, 16),
+                fmt::join(d.settings.join_at_start, ", "));
+    d.start_loop_work();
+  });
+  d.loop.run();
+  d.node.reset();
+  return 0;
+}
+
+}  // namespace fabnet::daemon

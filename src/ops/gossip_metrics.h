@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string_view>
+
+#include "ops/metrics.h"
+
+namespace fabnet::ops {
+
+// The gossip metrics a peer exposes at /metrics, declared once so the daemon,
+// comm layer and docs/operations.md agree on names, help and labels. The first
+// two are Fabric's own (gossip/metrics); the comm ones add the labels fabnet counts by.
+struct GossipMetrics {
+  explicit GossipMetrics(MetricsRegistry& registry);
+
+  GaugeFamily& leader;               // gossip_leader_election_leader{channel}: 1 leader, 0 not
+  GaugeFamily& peers_known;          // gossip_membership_total_peers_known{channel}
+  CounterFamily& messages_sent;      // gossip_comm_messages_sent{type}
+  CounterFamily& messages_received;  // gossip_comm_messages_received{type}
+  CounterFamily& messages_dropped;   // gossip_comm_messages_dropped{reason}
+  GaugeFamily& connections;          // gossip_comm_connections: open gossip streams
+};
+
+// Values of the `reason` label of gossip_comm_messages_dropped.
+namespace drop_reason {
+inline constexpr std::string_view kQueueFull = "queue_full";        // send buffer of a peer full
+inline constexpr std::string_view kMalformed = "malformed";         // does not decode
+inline constexpr std::string_view kBadSignature = "bad_signature";  // signature does not verify
+inline constexpr std::string_view kUnknownIdentity = "unknown_identity";  // no valid identity
+inline constexpr std::string_view kStale = "stale";                       // old PeerTime / replay
+inline constexpr std::string_view kWrongOrg = "wrong_org";    // e.g. leadership from another org
+inline constexpr std::string_view kNotMember = "not_member";  // channel not joined or org not in it
+}  // namespace drop_reason
+
+}  // namespace fabnet::ops

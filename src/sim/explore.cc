@@ -1,0 +1,32 @@
+#include "sim/explore.h"
+
+#include <chrono>
+
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace fabnet::sim {
+
+ExploreResult explore(int count, std::uint64_t base_seed,
+                      const std::function<void(int done, int total)>& progress) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  ExploreResult result;
+  for (int i = 0; i < count; ++i) {
+    const std::uint64_t seed = base_seed + static_cast<std::uint64_t>(i);
+    const Scenario scenario = random_scenario(seed);
+    RunOptions options;
+    options.check_invariants = true;
+    SimResult run = run_simulation(scenario, options);
+    ++result.runs;
+    result.events += run.events;
+    if (!run.violations.empty()) {
+      result.failures.push_back(ExploreFailure{seed, to_yaml(scenario), std::move(run.violations)});
+    }
+    if (progress) progress(i + 1, count);
+  }
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result;
+}
+
+}  // namespace fabnet::sim

@@ -1,0 +1,154 @@
+#pragma once
+
+// The simulated network: every peer's Transport, one shared virtual clock and
+// one seeded random source, a link model (latency, jitter, loss, duplication),
+// partitions, and the accounting of what was sent.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "node/message.h"
+#include "node/transport.h"
+#include "runtime/virtual_scheduler.h"
+#include "sim/scenario.h"
+#include "sim/sim_result.h"
+
+namespace fabnet::node {
+class Node;
+}
+
+namespace fabnet::sim {
+
+using PeerIndex = std::size_t;
+
+// The ordered record of a run, folded into a 64-bit FNV-1a hash: two runs with
+// the same inputs produce the same hash, and almost any difference in order,
+// timing or content changes it. An optional sink receives each event as text.
+class EventLog {
+ public:
+  using Sink = std::function<void(std::string_view line)>;
+
+  void set_sink(Sink sink) { sink_ = std::move(sink); }
+  bool has_sink() const { return static_cast<bool>(sink_); }
+
+  // One event: when, which peer (or kNoPeer), what, and details.
+  void record(TimePoint at, PeerIndex peer, std::string_view kind, std::string_view detail = {},
+              std::uint64_t number = 0);
+  std::uint64_t count() const { return count_; }
+  std::uint64_t hash() const { return hash_; }
+  std::string hex() const;
+
+  static constexpr PeerIndex kNoPeer = static_cast<PeerIndex>(-1);
+
+ private:
+  void mix(const void* data, std::size_t size);
+
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::uint64_t count_ = 0;
+  Sink sink_;
+};
+
+// A partition: either sides (peers on different sides cannot reach each other;
+// peers on no side form one more side) or one way (from -> to is cut).
+struct Cut {
+  std::string name;
+  bool one_way = false;
+  std::vector<int> side;   // per peer; kRestSide for unlisted peers
+  std::vector<bool> from;  // one way: per peer
+  std::vector<bool> to;
+  static constexpr int kRestSide = -1;
+
+  bool blocks(PeerIndex sender, PeerIndex receiver) const {
+    if (one_way) return from[sender] && to[receiver];
+    return side[sender] != side[receiver];
+  }
+};
+
+class SimNetwork {
+ public:
+  SimNetwork(runtime::VirtualScheduler& scheduler, std::uint64_t seed, LinkModel link,
+             EventLog& log);
+  ~SimNetwork();
+  SimNetwork(const SimNetwork&) = delete;
+  SimNetwork& operator=(const SimNetwork&) = delete;
+
+  // Registers a peer reachable at `endpoint`; returns its index (0, 1, ...).
+  PeerIndex add_peer(const node::PeerId& id, const std::string& identity,
+                     const std::string& endpoint, std::string name);
+  std::size_t peer_count() const { return peers_.size(); }
+  const std::string& name(PeerIndex peer) const { return peers_[peer].name; }
+  std::optional<PeerIndex> find(std::string_view name) const;
+
+  // The transport a peer's node sends through.
+  node::Transport& transport(PeerIndex peer);
+
+  // The node that receives for `peer`; nullptr while it is down (not started or
+  // crashed). Re-attaching starts a new incarnation: messages addressed to the
+  // previous one are lost, as its connections died with it.
+  void attach(PeerIndex peer, node::Node* node);
+  // A paused peer neither sends nor receives; messages reaching it are lost.
+  void set_paused(PeerIndex peer, bool paused);
+  bool is_up(PeerIndex peer) const;
+
+  // The run's one random source (link model, start offsets).
+  std::mt19937_64& random() { return random_; }
+
+  const LinkModel& link() const { return link_; }
+  void set_link(const LinkModel& link) { link_ = link; }
+
+  void add_cut(Cut cut);
+  // Removes the cuts named `name`, or every cut when `name` is empty.
+  void heal(std::string_view name);
+  bool partitioned() const { return !cuts_.empty(); }
+  bool blocked(PeerIndex sender, PeerIndex receiver) const;
+  // Both directions open.
+  bool connected(PeerIndex a, PeerIndex b) const { return !blocked(a, b) && !blocked(b, a); }
+
+  // Message counts by content, filled in when asked.
+  MessageStats stats() const;
+  // Invariant violations seen by the network (a down peer sending).
+  const std::vector<std::string>& violations() const { return violations_; }
+
+ private:
+  class PeerTransport;
+  struct Peer {
+    std::string name;
+    node::ConnectionInfo connection;  // what receivers see of this peer
+    node::Node* node = nullptr;
+    bool paused = false;
+    std::uint64_t incarnation = 0;
+    std::unique_ptr<PeerTransport> transport;
+  };
+
+  void send(PeerIndex sender, std::optional<PeerIndex> receiver, const node::MessagePtr& message);
+  void deliver(PeerIndex sender, PeerIndex receiver, std::uint64_t incarnation,
+               const node::MessagePtr& message, int content);
+  Duration next_delay();
+  std::string_view content(const node::MessagePtr& message, int* index);
+
+  runtime::VirtualScheduler& scheduler_;
+  std::mt19937_64 random_;
+  LinkModel link_;
+  EventLog& log_;
+  std::vector<Peer> peers_;
+  std::unordered_map<std::string, PeerIndex> by_endpoint_;
+  std::unordered_map<std::string, PeerIndex> by_name_;
+  std::vector<Cut> cuts_;
+
+  // Per content case of GossipMessage: its name and totals.
+  std::vector<std::string> content_names_;
+  std::vector<std::uint64_t> sent_count_;
+  std::vector<std::uint64_t> sent_bytes_;
+  MessageStats totals_;
+  std::vector<std::string> violations_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards pending deliveries
+};
+
+}  // namespace fabnet::sim

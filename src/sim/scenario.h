@@ -1,0 +1,152 @@
+#pragma once
+
+// A simulation scenario: the network, the peer settings, the link model and a
+// timeline of faults (format: docs/scenario-format.md).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/core_config.h"
+#include "runtime/scheduler.h"
+
+namespace fabnet::sim {
+
+using runtime::Duration;
+using runtime::TimePoint;
+
+// A bad scenario. what() names where (file and line when known), the key path
+// (e.g. faults[2].peer), the value and what was expected.
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OrgSpec {
+  std::string name;    // org1; peers are named peer<i>.<name>
+  std::string msp_id;  // Org1MSP
+  int peers = 0;
+};
+
+struct ChannelSpec {
+  std::string name;
+  std::vector<std::string> orgs;  // org names (OrgSpec::name)
+};
+
+// Settings from core.yaml keys that fabnet::config does not read (they only
+// matter to gossip internals), kept beside the core settings.
+struct GossipExtras {
+  std::optional<Duration> pull_interval;                // peer.gossip.pullInterval
+  std::optional<int> pull_peer_num;                     // peer.gossip.pullPeerNum
+  std::optional<int> propagate_peer_num;                // peer.gossip.propagatePeerNum
+  std::optional<Duration> publish_state_info_interval;  // peer.gossip.publishStateInfoInterval
+  std::optional<Duration> request_state_info_interval;  // peer.gossip.requestStateInfoInterval
+  std::optional<Duration> publish_cert_period;          // peer.gossip.publishCertPeriod
+  std::optional<int> msg_expiration_factor;             // peer.gossip.msgExpirationFactor
+  std::optional<int> max_connection_attempts;           // peer.gossip.maxConnectionAttempts
+};
+
+// The settings every peer runs with: the `settings:` subtree of a scenario,
+// holding core.yaml keys under `peer:`.
+struct PeerSettings {
+  config::GossipSettings gossip;  // Fabric's code defaults for keys not given
+  GossipExtras extras;
+};
+
+struct LinkModel {
+  Duration latency = std::chrono::milliseconds(5);  // every message
+  Duration jitter = std::chrono::milliseconds(5);   // plus uniform [0, jitter]; reorders
+  double loss = 0;                                  // probability a message is dropped
+  double duplicate = 0;                             // probability a delivered message arrives twice
+};
+
+// The fields a `link` fault changes; absent ones keep their value.
+struct LinkChange {
+  std::optional<Duration> latency;
+  std::optional<Duration> jitter;
+  std::optional<double> loss;
+  std::optional<double> duplicate;
+};
+
+enum class FaultKind { kCrash, kRestart, kPause, kResume, kPartition, kHeal, kSkew, kLink };
+std::string_view to_string(FaultKind kind);
+
+// Whoever leads (channel, org) when the fault applies.
+struct LeaderOf {
+  std::string channel;
+  std::string org;  // org name or MSP ID
+};
+
+struct Fault {
+  Duration at{0};
+  FaultKind kind = FaultKind::kCrash;
+  // Targets of crash, restart, pause, resume, skew. Empty for restart/resume:
+  // every peer crashed/paused at that moment.
+  std::vector<std::string> peers;
+  std::optional<LeaderOf> leader_of;  // instead of `peers` (crash, pause, skew)
+  // partition: an optional label that heal can name; heal: "" heals all.
+  std::string name;
+  // partition: named sides; peers on different sides cannot reach each other,
+  // unlisted peers form one more side.
+  std::vector<std::pair<std::string, std::vector<std::string>>> sides;
+  // partition, one way: messages from `from` to `to` are cut, the reverse passes.
+  std::vector<std::string> one_way_from;
+  std::vector<std::string> one_way_to;
+  double rate = 1.0;  // skew: the peers' clock rate (1.05 = 5% fast)
+  LinkChange link;    // link
+  bool is_one_way() const { return !one_way_from.empty(); }
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  std::uint64_t seed = 1;
+  Duration duration = std::chrono::minutes(10);
+  std::vector<OrgSpec> orgs;
+  std::vector<ChannelSpec> channels;
+  // Explicit channel membership per peer; a peer not listed joins every channel
+  // its org is a member of.
+  std::map<std::string, std::vector<std::string>> joins;
+  // Each peer starts at a seeded random offset in [0, start_spread].
+  Duration start_spread{0};
+  PeerSettings settings;
+  LinkModel link;
+  std::vector<Fault> faults;  // sorted by `at` (stable)
+};
+
+// A peer of the scenario, in a fixed order: orgs as listed, peers by index.
+struct PeerSpec {
+  std::string name;  // peer0.org1
+  std::string org;   // org name
+  std::string msp_id;
+  std::vector<std::string> channels;  // joined at start
+};
+std::vector<PeerSpec> scenario_peers(const Scenario& scenario);
+std::string peer_name(int index, std::string_view org_name);  // peer<index>.<org>
+std::string peer_endpoint(std::string_view peer_name);        // <name>:7051
+
+// Parses and validates a scenario. `source` names the text in errors (a file
+// path or "<default scenario>"). Throws ScenarioError.
+Scenario load_scenario_string(std::string_view yaml_text, std::string_view source);
+Scenario load_scenario_file(const std::string& path);
+
+// Checks the cross-references of a scenario built in code (load_* call it).
+void validate_scenario(const Scenario& scenario, std::string_view source = "scenario");
+
+// YAML that loads back into an equal scenario (used for reproducers).
+std::string to_yaml(const Scenario& scenario);
+
+// The scenario `fabnet sim` runs without arguments.
+std::string_view default_scenario_yaml();
+Scenario default_scenario();
+
+// A small random scenario with fast timings for `--explore`: 1-3 channels,
+// 1-4 orgs of 1-8 peers, faults in the first part of the run, everything
+// healed and resumed at the end, and enough time left to settle and check.
+Scenario random_scenario(std::uint64_t seed);
+
+}  // namespace fabnet::sim

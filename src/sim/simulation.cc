@@ -1,0 +1,781 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "config/duration.h"
+#include "election/invariants.h"
+#include "node/node.h"
+#include "sim/network.h"
+#include "sim/random.h"
+#include "sim/scenario.h"
+#include "sim/sim_crypto.h"
+#include "sim/skewed_scheduler.h"
+
+namespace fabnet::sim {
+
+Duration settling_time(const Scenario& s) {
+  const config::GossipSettings& g = s.settings.gossip;
+  const GossipExtras& x = s.settings.extras;
+  const node::NodeSettings defaults;
+  const Duration state_info =
+      std::max(x.publish_state_info_interval.value_or(defaults.publish_state_info_interval),
+               x.request_state_info_interval.value_or(defaults.request_state_info_interval));
+  const Duration pull = x.pull_interval.value_or(discovery::DiscoverySettings{}.pull_interval);
+  const election::ElectionTimings& e = g.election;
+  // docs/scenario-format.md, "Settling time", explains each term.
+  const Duration membership = g.alive_expiration_timeout + g.alive_expiration_timeout / 10 +
+                              g.reconnect_interval + g.alive_time_interval + pull + state_info;
+  const Duration election =
+      e.startup_grace_period + 2 * e.leader_alive_threshold + e.leader_election_duration;
+  double slowest_clock = 1.0;
+  Duration worst_latency = s.link.latency + s.link.jitter;
+  for (const Fault& f : s.faults) {
+    if (f.kind == FaultKind::kSkew) slowest_clock = std::min(slowest_clock, f.rate);
+    if (f.kind == FaultKind::kLink) {
+      worst_latency = std::max(worst_latency, f.link.latency.value_or(s.link.latency) +
+                                                  f.link.jitter.value_or(s.link.jitter));
+    }
+  }
+  const double timers = static_cast<double>((membership + election).count()) / slowest_clock;
+  return Duration(static_cast<std::int64_t>(timers)) + 10 * worst_latency;
+}
+
+Duration transient_allowance(const Scenario& s) {
+  const election::ElectionTimings& e = s.settings.gossip.election;
+  Duration worst_latency = s.link.latency + s.link.jitter;
+  for (const Fault& f : s.faults) {
+    if (f.kind == FaultKind::kLink) {
+      worst_latency = std::max(worst_latency, f.link.latency.value_or(s.link.latency) +
+                                                  f.link.jitter.value_or(s.link.jitter));
+    }
+  }
+  // A follower notices a missing declaration within 2 LAT, its election round
+  // takes LED, and the loser steps down on the next declaration it receives.
+  return 2 * e.leader_alive_threshold + e.leader_election_duration + 4 * worst_latency;
+}
+
+namespace {
+
+using config::format_duration;
+
+// Stands for the wall clock at virtual time 0 when stamping inc_num.
+constexpr std::uint64_t kWallClockEpochNs = 1'700'000'000'000'000'000ULL;
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
+  return splitmix64(splitmix64(seed ^ splitmix64(a)) ^ b);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+class Simulation;
+
+// Forwards one peer's node callbacks to the simulation.
+class PeerObserver final : public node::NodeObserver {
+ public:
+  PeerObserver(Simulation& sim, PeerIndex peer) : sim_(sim), peer_(peer) {}
+  void on_leadership_change(const node::Node&, const std::string& channel, bool is_leader) override;
+  void on_election_event(const node::Node&, const std::string& channel,
+                         election::ElectionEvent event) override;
+  void on_drop(const node::Node&, const node::SignedGossip& message,
+               std::string_view reason) override;
+  void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override;
+
+ private:
+  Simulation& sim_;
+  PeerIndex peer_;
+};
+
+enum class PeerState { kNotStarted, kRunning, kPaused, kCrashed };
+
+struct PeerSlot {
+  PeerSpec spec;
+  PeerIndex index = 0;
+  std::unique_ptr<SimCrypto> crypto;
+  std::unique_ptr<SkewedScheduler> clock;  // the host's clock: survives restarts
+  std::unique_ptr<PeerObserver> observer;
+  std::unique_ptr<node::Node> node;
+  PeerState state = PeerState::kNotStarted;
+  std::uint64_t incarnation = 0;
+  bool dying = false;               // callbacks from a node being destroyed are ignored
+  std::set<std::string> leading;    // channels whose election says "leader"
+  std::vector<std::size_t> groups;  // indices into Simulation::groups_
+};
+
+// One (channel, org) election group and what is being recorded about it.
+struct Group {
+  std::string channel;
+  std::string msp_id;
+  std::vector<PeerIndex> members;
+  std::set<PeerIndex> leaders;  // effective: up and leading
+  TimePoint accounted_until{0};
+  std::map<PeerIndex, TimePoint> open_spans;
+  std::optional<std::size_t> open_failover;  // index into report.failovers
+  GroupReport report;
+};
+
+class Simulation {
+ public:
+  Simulation(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario),
+        options_(options),
+        seed_(options.seed.value_or(scenario.seed)),
+        network_(scheduler_, derive_seed(seed_, 0x6e6574), scenario.link, log_) {
+    validate_scenario(scenario_, scenario_.name);
+    if (options_.trace) log_.set_sink(options_.trace);
+  }
+
+  ~Simulation() {
+    // Nodes go before their clocks, clocks before the shared scheduler.
+    finishing_ = true;
+    for (PeerSlot& p : peers_) p.node.reset();
+    for (PeerSlot& p : peers_) p.clock.reset();
+  }
+
+  SimResult run();
+
+  void on_leadership(PeerIndex peer, const std::string& channel, bool is_leader);
+  bool ignoring(PeerIndex peer) const { return finishing_ || peers_[peer].dying; }
+  EventLog& log() { return log_; }
+  TimePoint now() const { return scheduler_.now(); }
+
+ private:
+  void build();
+  node::NodeSettings settings_for(const PeerSlot& peer) const;
+  std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
+
+  void start_peer(PeerSlot& peer, std::string_view why);
+  bool crash_peer(PeerSlot& peer);
+  bool pause_peer(PeerSlot& peer);
+  bool resume_peer(PeerSlot& peer);
+
+  void apply(const Fault& fault);
+  std::vector<PeerIndex> resolve_targets(const Fault& fault, std::string& note);
+  Cut make_cut(const Fault& fault) const;
+
+  bool is_up(PeerIndex peer) const { return peers_[peer].state == PeerState::kRunning; }
+  std::set<PeerIndex> effective_leaders(const Group& group) const;
+  void refresh(Group& group);
+  void account(Group& group);
+  void start_failover(Group& group, const std::string& cause, const std::string& old_leader);
+  void check_recovery(Group& group);
+  std::vector<std::vector<PeerIndex>> reachable_sets(const std::vector<PeerIndex>& peers) const;
+
+  void check_settled();
+  std::vector<std::string> settled_problems(const Group& group) const;
+  void finish(SimResult& result);
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  std::uint64_t seed_;
+  runtime::VirtualScheduler scheduler_;
+  EventLog log_;
+  SimNetwork network_;
+  std::vector<node::ChannelDefinition> channel_definitions_;
+  std::vector<PeerSlot> peers_;
+  std::vector<Group> groups_;
+  std::vector<FaultMark> fault_marks_;
+  std::vector<std::string> violations_;
+  bool finishing_ = false;
+};
+
+void PeerObserver::on_leadership_change(const node::Node&, const std::string& channel,
+                                        bool is_leader) {
+  if (sim_.ignoring(peer_)) return;
+  sim_.on_leadership(peer_, channel, is_leader);
+}
+void PeerObserver::on_election_event(const node::Node&, const std::string& channel,
+                                     election::ElectionEvent event) {
+  if (sim_.ignoring(peer_)) return;
+  sim_.log().record(sim_.now(), peer_, election::to_string(event), channel);
+}
+void PeerObserver::on_drop(const node::Node&, const node::SignedGossip& message,
+                           std::string_view reason) {
+  if (sim_.ignoring(peer_)) return;
+  sim_.log().record(sim_.now(), peer_, "drop", reason,
+                    static_cast<std::uint64_t>(message.message.content_case()));
+}
+void PeerObserver::on_member_change(const node::Node&, const node::PeerId& peer, bool alive) {
+  if (sim_.ignoring(peer_)) return;
+  sim_.log().record(sim_.now(), peer_, alive ? "member_alive" : "member_dead", peer);
+}
+
+void Simulation::build() {
+  for (const ChannelSpec& channel : scenario_.channels) {
+    node::ChannelDefinition definition{channel.name, {}};
+    for (const std::string& org : channel.orgs) {
+      for (const OrgSpec& o : scenario_.orgs) {
+        if (o.name == org) definition.orgs.push_back(o.msp_id);
+      }
+    }
+    channel_definitions_.push_back(std::move(definition));
+  }
+  std::vector<PeerSpec> specs = scenario_peers(scenario_);
+  peers_.resize(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    PeerSlot& p = peers_[i];
+    p.spec = std::move(specs[i]);
+    p.crypto = std::make_unique<SimCrypto>(p.spec.msp_id, p.spec.name);
+    p.clock = std::make_unique<SkewedScheduler>(scheduler_);
+    p.index = network_.add_peer(p.spec.name, p.crypto->identity(), peer_endpoint(p.spec.name),
+                                p.spec.name);
+    p.observer = std::make_unique<PeerObserver>(*this, p.index);
+  }
+  for (const ChannelSpec& channel : scenario_.channels) {
+    for (const std::string& org : channel.orgs) {
+      Group g;
+      g.channel = channel.name;
+      for (const OrgSpec& o : scenario_.orgs) {
+        if (o.name == org) g.msp_id = o.msp_id;
+      }
+      for (const PeerSlot& p : peers_) {
+        if (p.spec.org == org && std::find(p.spec.channels.begin(), p.spec.channels.end(),
+                                           channel.name) != p.spec.channels.end()) {
+          g.members.push_back(p.index);
+        }
+      }
+      if (g.members.empty()) continue;  // nobody runs this election
+      g.report.channel = g.channel;
+      g.report.org = g.msp_id;
+      for (PeerIndex m : g.members) g.report.peers.push_back(peers_[m].spec.name);
+      for (PeerIndex m : g.members) peers_[m].groups.push_back(groups_.size());
+      groups_.push_back(std::move(g));
+    }
+  }
+}
+
+std::vector<std::string> Simulation::bootstrap_for(const PeerSlot& peer) const {
+  const std::string self = peer_endpoint(peer.spec.name);
+  std::vector<std::string> out;
+  if (!scenario_.settings.gossip.bootstrap.empty()) {
+    for (const std::string& e : scenario_.settings.gossip.bootstrap) {
+      if (e != self) out.push_back(e);
+    }
+    return out;
+  }
+  // The org's first peer; the first peer itself bootstraps from the second.
+  const std::string first = peer_endpoint(peer_name(0, peer.spec.org));
+  if (first != self) return {first};
+  for (const OrgSpec& org : scenario_.orgs) {
+    if (org.name == peer.spec.org && org.peers > 1) return {peer_endpoint(peer_name(1, org.name))};
+  }
+  return {};
+}
+
+node::NodeSettings Simulation::settings_for(const PeerSlot& peer) const {
+  const config::GossipSettings& g = scenario_.settings.gossip;
+  const GossipExtras& x = scenario_.settings.extras;
+  node::NodeSettings s;
+  s.self.pki_id = peer.spec.name;
+  s.self.identity = peer.crypto->identity();
+  s.self.org = peer.spec.msp_id;
+  s.self.endpoint = peer_endpoint(peer.spec.name);
+  s.self.external_endpoint = s.self.endpoint;  // visible to the other orgs of its channels
+  s.self.inc_num = kWallClockEpochNs + static_cast<std::uint64_t>(scheduler_.now().count());
+
+  discovery::DiscoverySettings& d = s.discovery;
+  d.alive_time_interval = g.alive_time_interval;
+  d.alive_expiration_timeout = g.alive_expiration_timeout;
+  d.reconnect_interval = g.reconnect_interval;
+  if (x.pull_interval) d.pull_interval = *x.pull_interval;
+  if (x.pull_peer_num) d.pull_peer_num = s.pull_peer_num = *x.pull_peer_num;
+  if (x.propagate_peer_num) d.propagate_peer_num = s.propagate_peer_num = *x.propagate_peer_num;
+  if (x.publish_cert_period) d.publish_cert_period = *x.publish_cert_period;
+  if (x.msg_expiration_factor) d.msg_expiration_factor = *x.msg_expiration_factor;
+  if (x.max_connection_attempts) d.max_connection_attempts = *x.max_connection_attempts;
+  d.bootstrap = bootstrap_for(peer);
+
+  s.election = g.election;
+  s.leader_mode = g.leader_mode();
+  if (x.publish_state_info_interval) s.publish_state_info_interval = *x.publish_state_info_interval;
+  if (x.request_state_info_interval) s.request_state_info_interval = *x.request_state_info_interval;
+  s.channels = channel_definitions_;
+  s.join_at_start = peer.spec.channels;
+  s.seed = derive_seed(seed_, peer.index + 1, peer.incarnation);
+  return s;
+}
+
+void Simulation::start_peer(PeerSlot& p, std::string_view why) {
+  ++p.incarnation;
+  p.state = PeerState::kRunning;
+  p.leading.clear();
+  p.node = std::make_unique<node::Node>(settings_for(p), *p.clock, network_.transport(p.index),
+                                        *p.crypto, p.observer.get());
+  network_.attach(p.index, p.node.get());
+  log_.record(now(), p.index, why, p.spec.name, p.incarnation);
+  p.node->start();
+  for (std::size_t g : p.groups) refresh(groups_[g]);
+}
+
+bool Simulation::crash_peer(PeerSlot& p) {
+  if (p.state == PeerState::kCrashed) return false;
+  const bool was_started = p.state != PeerState::kNotStarted;
+  p.state = PeerState::kCrashed;  // a peer not started yet never starts
+  if (!was_started) return true;
+  network_.attach(p.index, nullptr);
+  p.dying = true;
+  p.node.reset();  // the process dies: all its state is lost
+  p.dying = false;
+  p.clock->cancel_all();
+  p.clock->resume();
+  p.leading.clear();
+  for (std::size_t g : p.groups) refresh(groups_[g]);
+  return true;
+}
+
+bool Simulation::pause_peer(PeerSlot& p) {
+  if (p.state != PeerState::kRunning) return false;
+  p.state = PeerState::kPaused;
+  p.clock->pause();
+  network_.set_paused(p.index, true);
+  for (std::size_t g : p.groups) refresh(groups_[g]);
+  return true;
+}
+
+bool Simulation::resume_peer(PeerSlot& p) {
+  if (p.state != PeerState::kPaused) return false;
+  p.state = PeerState::kRunning;
+  network_.set_paused(p.index, false);
+  p.clock->resume();  // overdue timers fire right after this event
+  for (std::size_t g : p.groups) refresh(groups_[g]);
+  return true;
+}
+
+void Simulation::on_leadership(PeerIndex peer, const std::string& channel, bool is_leader) {
+  PeerSlot& p = peers_[peer];
+  if (is_leader) {
+    p.leading.insert(channel);
+  } else {
+    p.leading.erase(channel);
+  }
+  log_.record(now(), peer, is_leader ? "leader" : "follower", channel);
+  for (std::size_t g : p.groups) {
+    if (groups_[g].channel == channel) refresh(groups_[g]);
+  }
+}
+
+std::set<PeerIndex> Simulation::effective_leaders(const Group& group) const {
+  std::set<PeerIndex> leaders;
+  for (PeerIndex m : group.members) {
+    if (is_up(m) && peers_[m].leading.contains(group.channel)) leaders.insert(m);
+  }
+  return leaders;
+}
+
+// Adds the time since the last change to the group's totals.
+void Simulation::account(Group& group) {
+  const Duration elapsed = now() - group.accounted_until;
+  group.accounted_until = now();
+  if (!group.report.time_to_first_leader) return;
+  if (group.leaders.empty()) group.report.time_without_leader += elapsed;
+  if (group.leaders.size() > 1) group.report.time_with_several_leaders += elapsed;
+}
+
+void Simulation::refresh(Group& group) {
+  const std::set<PeerIndex> leaders = effective_leaders(group);
+  if (leaders != group.leaders) {
+    account(group);
+    for (PeerIndex gone : group.leaders) {
+      if (leaders.contains(gone)) continue;
+      group.report.changes.push_back({now(), peers_[gone].spec.name, false});
+      group.report.spans.push_back({peers_[gone].spec.name, group.open_spans.at(gone), now()});
+      group.open_spans.erase(gone);
+    }
+    for (PeerIndex added : leaders) {
+      if (group.leaders.contains(added)) continue;
+      group.report.changes.push_back({now(), peers_[added].spec.name, true});
+      group.open_spans[added] = now();
+    }
+    group.leaders = leaders;
+    if (!group.report.time_to_first_leader && !leaders.empty()) {
+      group.report.time_to_first_leader = now();
+    }
+  }
+  check_recovery(group);
+}
+
+void Simulation::start_failover(Group& group, const std::string& cause,
+                                const std::string& old_leader) {
+  if (group.open_failover) return;  // the open one covers this fault too
+  FailoverRecord record;
+  record.fault_at = now();
+  record.cause = cause;
+  record.old_leader = old_leader;
+  group.open_failover = group.report.failovers.size();
+  group.report.failovers.push_back(std::move(record));
+  check_recovery(group);
+}
+
+// Sets of up peers that can reach each other (both directions, transitively).
+std::vector<std::vector<PeerIndex>> Simulation::reachable_sets(
+    const std::vector<PeerIndex>& peers) const {
+  if (!network_.partitioned()) return {peers};
+  std::vector<std::size_t> parent(peers.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  auto root = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    for (std::size_t j = i + 1; j < peers.size(); ++j) {
+      if (network_.connected(peers[i], peers[j])) parent[root(i)] = root(j);
+    }
+  }
+  std::map<std::size_t, std::vector<PeerIndex>> sets;
+  for (std::size_t i = 0; i < peers.size(); ++i) sets[root(i)].push_back(peers[i]);
+  std::vector<std::vector<PeerIndex>> out;
+  for (auto& [r, set] : sets) out.push_back(std::move(set));
+  return out;
+}
+
+// A failover ends when every set of up members that can reach each other has
+// exactly one leader (docs/scenario-format.md, "Failover").
+void Simulation::check_recovery(Group& group) {
+  if (!group.open_failover) return;
+  std::vector<PeerIndex> up;
+  for (PeerIndex m : group.members) {
+    if (is_up(m)) up.push_back(m);
+  }
+  if (up.empty()) return;
+  std::vector<std::string> leaders;
+  for (const std::vector<PeerIndex>& set : reachable_sets(up)) {
+    int count = 0;
+    for (PeerIndex m : set) {
+      if (group.leaders.contains(m)) {
+        ++count;
+        leaders.push_back(peers_[m].spec.name);
+      }
+    }
+    if (count != 1) return;
+  }
+  FailoverRecord& record = group.report.failovers[*group.open_failover];
+  record.recovered_at = now();
+  record.new_leader = join(leaders, ",");
+  group.open_failover.reset();
+}
+
+std::vector<PeerIndex> Simulation::resolve_targets(const Fault& f, std::string& note) {
+  std::vector<PeerIndex> targets;
+  if (f.leader_of) {
+    for (const Group& g : groups_) {
+      const bool org_matches =
+          g.msp_id == f.leader_of->org || peers_[g.members.front()].spec.org == f.leader_of->org;
+      if (g.channel != f.leader_of->channel || !org_matches) continue;
+      targets.assign(g.leaders.begin(), g.leaders.end());
+      note = targets.empty() ? fmt::format(" (no leader of {}/{} to target)", g.channel, g.msp_id)
+                             : fmt::format(" (leader of {}/{})", g.channel, g.msp_id);
+    }
+    if (note.empty()) note = " (nobody runs that election)";
+    return targets;
+  }
+  for (const std::string& name : f.peers) targets.push_back(*network_.find(name));
+  if (!f.peers.empty()) return targets;
+  // restart / resume without peers: every peer that is down that way.
+  const PeerState wanted = f.kind == FaultKind::kRestart ? PeerState::kCrashed : PeerState::kPaused;
+  for (const PeerSlot& p : peers_) {
+    if (p.state == wanted) targets.push_back(p.index);
+  }
+  note = targets.empty() ? " (nothing to do)" : "";
+  return targets;
+}
+
+Cut Simulation::make_cut(const Fault& f) const {
+  Cut cut;
+  cut.name = f.name;
+  cut.one_way = f.is_one_way();
+  cut.side.assign(peers_.size(), Cut::kRestSide);
+  cut.from.assign(peers_.size(), false);
+  cut.to.assign(peers_.size(), false);
+  for (std::size_t s = 0; s < f.sides.size(); ++s) {
+    for (const std::string& name : f.sides[s].second) {
+      cut.side[*network_.find(name)] = static_cast<int>(s);
+    }
+  }
+  for (const std::string& name : f.one_way_from) cut.from[*network_.find(name)] = true;
+  for (const std::string& name : f.one_way_to) cut.to[*network_.find(name)] = true;
+  return cut;
+}
+
+void Simulation::apply(const Fault& f) {
+  FaultMark mark;
+  mark.at = now();
+  mark.kind = std::string(to_string(f.kind));
+  std::string note;
+  std::vector<std::string> done;
+  // Leaders before the fault, to tell whether it took one away.
+  std::vector<std::set<PeerIndex>> leaders_before;
+  for (const Group& g : groups_) leaders_before.push_back(g.leaders);
+
+  switch (f.kind) {
+    case FaultKind::kCrash:
+    case FaultKind::kPause:
+    case FaultKind::kRestart:
+    case FaultKind::kResume:
+    case FaultKind::kSkew: {
+      for (PeerIndex t : resolve_targets(f, note)) {
+        PeerSlot& p = peers_[t];
+        bool changed = true;
+        switch (f.kind) {
+          case FaultKind::kCrash:
+            changed = crash_peer(p);
+            break;
+          case FaultKind::kPause:
+            changed = pause_peer(p);
+            break;
+          case FaultKind::kRestart:
+            changed = p.state == PeerState::kCrashed;
+            if (changed) start_peer(p, "restart");
+            break;
+          case FaultKind::kResume:
+            changed = resume_peer(p);
+            break;
+          default:
+            p.clock->set_rate(f.rate);
+            break;
+        }
+        if (changed) done.push_back(p.spec.name);
+      }
+      if (f.kind == FaultKind::kCrash || f.kind == FaultKind::kPause) {
+        // One failover per group, however many of its leaders this fault took.
+        for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+          std::vector<std::string> taken;
+          for (PeerIndex l : leaders_before[gi]) {
+            if (!groups_[gi].leaders.contains(l)) taken.push_back(peers_[l].spec.name);
+          }
+          if (!taken.empty()) start_failover(groups_[gi], mark.kind, join(taken, ","));
+        }
+      }
+      mark.peers = done;
+      mark.description = fmt::format(
+          "{} {}{}{}", mark.kind, done.empty() ? "nobody" : join(done),
+          f.kind == FaultKind::kSkew ? fmt::format(" to clock rate {}", f.rate) : std::string(),
+          note);
+      break;
+    }
+    case FaultKind::kPartition: {
+      network_.add_cut(make_cut(f));
+      std::vector<std::string> parts;
+      if (f.is_one_way()) {
+        mark.peers = f.one_way_from;
+        mark.peers.insert(mark.peers.end(), f.one_way_to.begin(), f.one_way_to.end());
+        parts.push_back(
+            fmt::format("[{}] -> [{}] cut one way", join(f.one_way_from), join(f.one_way_to)));
+      } else {
+        for (const auto& [side, peers] : f.sides) {
+          mark.peers.insert(mark.peers.end(), peers.begin(), peers.end());
+          parts.push_back(fmt::format("{}: [{}]", side, join(peers)));
+        }
+      }
+      mark.description =
+          fmt::format("partition{}{} {}", f.name.empty() ? "" : " ", f.name, join(parts, " | "));
+      // A leader cut off from some up member of its group no longer reaches it.
+      for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        std::vector<std::string> cut_off;
+        for (PeerIndex leader : leaders_before[gi]) {
+          for (PeerIndex m : groups_[gi].members) {
+            if (m != leader && is_up(m) && !network_.connected(leader, m)) {
+              cut_off.push_back(peers_[leader].spec.name);
+              break;
+            }
+          }
+        }
+        if (!cut_off.empty()) start_failover(groups_[gi], mark.kind, join(cut_off, ","));
+      }
+      break;
+    }
+    case FaultKind::kHeal:
+      network_.heal(f.name);
+      mark.description = f.name.empty() ? "heal every partition" : "heal " + f.name;
+      break;
+    case FaultKind::kLink: {
+      LinkModel link = network_.link();
+      link.latency = f.link.latency.value_or(link.latency);
+      link.jitter = f.link.jitter.value_or(link.jitter);
+      link.loss = f.link.loss.value_or(link.loss);
+      link.duplicate = f.link.duplicate.value_or(link.duplicate);
+      network_.set_link(link);
+      mark.description = fmt::format("link latency {} jitter {} loss {} duplicate {}",
+                                     format_duration(link.latency), format_duration(link.jitter),
+                                     link.loss, link.duplicate);
+      break;
+    }
+  }
+  log_.record(now(), EventLog::kNoPeer, "fault", mark.description);
+  fault_marks_.push_back(std::move(mark));
+  for (Group& g : groups_) refresh(g);
+}
+
+// The settled-state invariants (docs/scenario-format.md, "Invariants"). A group
+// that breaks them is checked again after transient_allowance(); only a
+// violation that is still there counts.
+void Simulation::check_settled() {
+  if (network_.partitioned()) return;  // the rules below assume everyone can reach everyone
+  std::vector<std::size_t> suspects;
+  for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+    const Group& g = groups_[gi];
+    for (PeerIndex m : g.members) {
+      if (!is_up(m)) continue;
+      const node::Node& n = *peers_[m].node;
+      if (const election::LeaderElection* e = n.election(g.channel)) {
+        for (const std::string& problem : election::check_invariants(*e)) {
+          violations_.push_back(fmt::format("t={}: {}/{} {}: {}", format_duration(now()), g.channel,
+                                            g.msp_id, n.id(), problem));
+        }
+      }
+    }
+    if (!settled_problems(g).empty()) suspects.push_back(gi);
+  }
+  if (suspects.empty()) return;
+  const Duration allowance = transient_allowance(scenario_);
+  scheduler_.schedule(allowance, [this, suspects, allowance] {
+    if (network_.partitioned()) return;
+    for (std::size_t gi : suspects) {
+      for (const std::string& problem : settled_problems(groups_[gi])) {
+        violations_.push_back(
+            fmt::format("{} (and already {} earlier)", problem, format_duration(allowance)));
+      }
+    }
+  });
+}
+
+std::vector<std::string> Simulation::settled_problems(const Group& g) const {
+  std::vector<std::string> problems;
+  const std::string prefix =
+      fmt::format("t={}: {}/{}", format_duration(now()), g.channel, g.msp_id);
+  std::vector<PeerIndex> up;
+  for (PeerIndex m : g.members) {
+    if (is_up(m)) up.push_back(m);
+  }
+  for (PeerIndex m : up) {
+    const node::PeerId* believed = peers_[m].node->believed_leader(g.channel);
+    if (believed == nullptr) continue;
+    auto leader = network_.find(*believed);
+    if (leader && peers_[*leader].spec.msp_id != peers_[m].spec.msp_id) {
+      problems.push_back(fmt::format("{}: {} follows {}, a peer of another org", prefix,
+                                     peers_[m].spec.name, *believed));
+    }
+  }
+  if (up.empty() || scenario_.settings.gossip.leader_mode() != election::LeaderMode::kDynamic) {
+    return problems;
+  }
+  std::vector<std::string> leader_names;
+  for (PeerIndex l : g.leaders) {
+    leader_names.push_back(peers_[l].spec.name);
+    if (peers_[l].spec.msp_id != g.msp_id) {
+      problems.push_back(
+          fmt::format("{}: leader {} is outside the org", prefix, peers_[l].spec.name));
+    }
+  }
+  if (g.leaders.size() != 1) {
+    problems.push_back(fmt::format("{}: {} leaders [{}] among {} up members, expected 1", prefix,
+                                   g.leaders.size(), join(leader_names), up.size()));
+    return problems;
+  }
+  const std::string& leader = leader_names.front();
+  for (PeerIndex m : up) {
+    const node::PeerId* believed = peers_[m].node->believed_leader(g.channel);
+    if (believed == nullptr || *believed != leader) {
+      problems.push_back(fmt::format("{}: {} believes {} leads, but {} does", prefix,
+                                     peers_[m].spec.name,
+                                     believed ? *believed : std::string("nobody"), leader));
+    }
+  }
+  return problems;
+}
+
+void Simulation::finish(SimResult& result) {
+  const TimePoint end = now();
+  result.groups.reserve(groups_.size());
+  for (Group& g : groups_) {
+    account(g);
+    for (const auto& [peer, from] : g.open_spans) {
+      g.report.spans.push_back({peers_[peer].spec.name, from, end});
+    }
+    std::sort(g.report.spans.begin(), g.report.spans.end(),
+              [](const LeaderSpan& a, const LeaderSpan& b) {
+                return a.from != b.from ? a.from < b.from : a.peer < b.peer;
+              });
+    for (PeerIndex l : g.leaders) g.report.leaders_at_end.push_back(peers_[l].spec.name);
+    result.groups.push_back(std::move(g.report));
+  }
+  result.faults = std::move(fault_marks_);
+  result.messages = network_.stats();
+  result.violations = network_.violations();
+  result.violations.insert(result.violations.end(), violations_.begin(), violations_.end());
+}
+
+SimResult Simulation::run() {
+  const auto wall_start = std::chrono::steady_clock::now();
+  build();
+  std::mt19937_64& random = network_.random();
+  for (PeerSlot& p : peers_) {
+    const Duration offset(scenario_.start_spread.count() > 0
+                              ? draw_between(random, 0, scenario_.start_spread.count())
+                              : 0);
+    scheduler_.schedule(offset, [this, &p] {
+      if (p.state == PeerState::kNotStarted) start_peer(p, "start");
+    });
+  }
+  Duration last_fault{0};
+  for (const Fault& f : scenario_.faults) {
+    last_fault = std::max(last_fault, f.at);
+    scheduler_.schedule(f.at, [this, &f] { apply(f); });
+  }
+  if (options_.check_invariants) {
+    // Three checks between the settled point and the end, each with room for
+    // its confirmation.
+    const TimePoint settled = last_fault + settling_time(scenario_);
+    const TimePoint last_check = scenario_.duration - transient_allowance(scenario_);
+    if (settled <= last_check) {
+      const Duration window = last_check - settled;
+      for (int k = 0; k <= 2; ++k) {
+        scheduler_.schedule(settled + window * k / 2, [this] { check_settled(); });
+      }
+    }
+  }
+
+  constexpr int kProgressSteps = 100;
+  for (int step = 1; step <= kProgressSteps; ++step) {
+    scheduler_.run_until(scenario_.duration * step / kProgressSteps);
+    if (options_.progress) options_.progress(static_cast<double>(step) / kProgressSteps);
+  }
+
+  SimResult result;
+  result.scenario_name = scenario_.name;
+  result.seed = seed_;
+  result.duration = scenario_.duration;
+  result.peers = peers_.size();
+  result.events = scheduler_.events_fired();
+  finish(result);
+  result.event_log_hash = log_.hex();
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result;
+}
+
+}  // namespace
+
+SimResult run_simulation(const Scenario& scenario, const RunOptions& options) {
+  Simulation simulation(scenario, options);
+  return simulation.run();
+}
+
+}  // namespace fabnet::sim

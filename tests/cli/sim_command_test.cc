@@ -1,0 +1,243 @@
+// `fabnet sim`: exit codes, the report it prints, the files --out gets, and
+// one-line errors for bad scenarios. Scenarios are tiny, with fast timings, so
+// every run takes a few virtual seconds.
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+
+namespace fabnet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SimRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+SimRun fabnet_sim(std::vector<std::string> args) {
+  args.insert(args.begin(), {"fabnet", "sim"});
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  std::ostringstream out;
+  std::ostringstream err;
+  const int status = run_fabnet(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {status, out.str(), err.str()};
+}
+
+// Two orgs of two peers on one channel, fast timings, Org1's leader crashes at
+// 6s; long enough for the failover, the settling time and the invariant checks.
+std::string tiny_scenario(const std::string& extra_fault = "", const std::string& extra_top = "") {
+  return "name: tiny\n"
+         "seed: 3\n"
+         "duration: 20s\n" +
+         extra_top +
+         "network:\n"
+         "  orgs:\n"
+         "    - {name: org1, msp_id: Org1MSP, peers: 2}\n"
+         "    - {name: org2, msp_id: Org2MSP, peers: 2}\n"
+         "  channels:\n"
+         "    - {name: ch, orgs: [org1, org2]}\n"
+         "settings:\n"
+         "  peer:\n"
+         "    gossip:\n"
+         "      useLeaderElection: true\n"
+         "      election:\n"
+         "        startupGracePeriod: 1s\n"
+         "        membershipSampleInterval: 100ms\n"
+         "        leaderAliveThreshold: 1s\n"
+         "        leaderElectionDuration: 500ms\n"
+         "      aliveTimeInterval: 500ms\n"
+         "      aliveExpirationTimeout: 2.5s\n"
+         "      reconnectInterval: 2.5s\n"
+         "      pullInterval: 500ms\n"
+         "      publishStateInfoInterval: 500ms\n"
+         "      requestStateInfoInterval: 500ms\n"
+         "      publishCertPeriod: 1h\n"
+         "link: {latency: 5ms, jitter: 5ms}\n"
+         "faults:\n"
+         "  - {at: 6s, kind: crash, leader_of: {channel: ch, org: org1}}\n" +
+         extra_fault;
+}
+
+class SimCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("fabnet-sim-test-") + info->name() + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write_scenario(const std::string& text, const std::string& name = "tiny.yaml") {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  static std::string read(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  fs::path dir_;
+};
+
+std::size_t line_count(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST_F(SimCommandTest, RunsAScenarioFileAndPrintsTheReport) {
+  const SimRun r = fabnet_sim({write_scenario(tiny_scenario())});
+  ASSERT_EQ(r.status, kExitOk) << r.err << r.out;
+  EXPECT_NE(r.out.find("Scenario \"tiny\", seed 3: 4 peers in 2 (channel, org) groups"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("ch/Org1MSP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("crash at 6s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("leadership_msg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Event log hash: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Invariants checked from"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << "no progress bar off a terminal for one run: " << r.err;
+}
+
+TEST_F(SimCommandTest, SeedOverridesTheScenariosAndReplaysExactly) {
+  const std::string path = write_scenario(tiny_scenario());
+  const SimRun a = fabnet_sim({path, "--seed", "11", "--quiet"});
+  const SimRun b = fabnet_sim({path, "--seed", "11", "--quiet"});
+  ASSERT_EQ(a.status, kExitOk) << a.err;
+  EXPECT_TRUE(a.out.starts_with("seed 11: ")) << a.out;
+  EXPECT_EQ(line_count(a.out), 1u) << a.out;
+  EXPECT_EQ(a.out, b.out) << "same seed, same summary and hash";
+  EXPECT_TRUE(a.err.empty()) << "--quiet draws no progress: " << a.err;
+}
+
+TEST_F(SimCommandTest, SeveralRunsWriteJsonSvgsAndAScenarioThatReplaysRunOne) {
+  const fs::path out = dir_ / "out" / "nested";
+  const SimRun r =
+      fabnet_sim({write_scenario(tiny_scenario()), "--runs", "2", "--out", out.string()});
+  ASSERT_EQ(r.status, kExitOk) << r.err << r.out;
+  EXPECT_NE(r.out.find("2 runs, seeds 3 .. 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seed 3: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seed 4: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Failovers over 2 runs"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("2/2 runs"), std::string::npos) << "progress for K > 1: " << r.err;
+
+  for (const char* file :
+       {"report.json", "scenario.yaml", "timeline-3.svg", "timeline-4.svg", "failover-cdf.svg"})
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  EXPECT_FALSE(fs::exists(out / "timeline.svg"));
+
+  const nlohmann::json report = nlohmann::json::parse(read(out / "report.json"));
+  EXPECT_EQ(report["scenario"], "tiny");
+  ASSERT_EQ(report["runs"].size(), 2u);
+  EXPECT_EQ(report["runs"][0]["seed"], 3);
+  EXPECT_EQ(report["runs"][1]["seed"], 4);
+  EXPECT_EQ(report["runs"][0]["groups"].size(), 2u);
+  EXPECT_EQ(report["failover_summary"].back()["cause"], "all");
+  EXPECT_TRUE(report["failover_bound"]["high_s"].is_number());
+  EXPECT_TRUE(read(out / "failover-cdf.svg").starts_with("<svg"));
+
+  // The saved scenario replays run 1 event for event.
+  const SimRun replay = fabnet_sim({(out / "scenario.yaml").string(), "--quiet"});
+  ASSERT_EQ(replay.status, kExitOk) << replay.err;
+  const std::string hash = report["runs"][0]["event_log_hash"];
+  EXPECT_NE(replay.out.find("hash " + hash.substr(0, 16)), std::string::npos) << replay.out;
+}
+
+TEST_F(SimCommandTest, OneRunWritesTimelineSvg) {
+  const fs::path out = dir_ / "one";
+  const SimRun r = fabnet_sim({write_scenario(tiny_scenario()), "--quiet", "--out", out.string()});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const std::string svg = read(out / "timeline.svg");
+  EXPECT_TRUE(svg.starts_with("<svg")) << svg.substr(0, 100);
+  EXPECT_NE(svg.find("class=\"span\""), std::string::npos);
+  EXPECT_NE(svg.find("<g class=\"fault\" data-kind=\"crash\""), std::string::npos);
+}
+
+TEST_F(SimCommandTest, UnknownKeyIsOneLineNamingItAndExitTwo) {
+  const SimRun r = fabnet_sim({write_scenario(tiny_scenario("", "colour: blue\n"))});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_TRUE(r.err.starts_with("fabnet sim: ")) << r.err;
+  EXPECT_NE(r.err.find("colour"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tiny.yaml"), std::string::npos) << r.err;
+}
+
+TEST_F(SimCommandTest, UnknownPeerInAFaultNamesTheFaultAndThePeer) {
+  const SimRun r =
+      fabnet_sim({write_scenario(tiny_scenario("  - {at: 8s, kind: crash, peer: peer9.org1}\n"))});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("faults[1].peer"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("peer9.org1"), std::string::npos) << r.err;
+}
+
+TEST_F(SimCommandTest, NegativeTimeIsRejected) {
+  const SimRun r = fabnet_sim({write_scenario(tiny_scenario("  - {at: -5s, kind: restart}\n"))});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("faults[1].at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("negative"), std::string::npos) << r.err;
+}
+
+TEST_F(SimCommandTest, MissingFileIsOneLineAndExitTwo) {
+  const std::string path = (dir_ / "absent.yaml").string();
+  const SimRun r = fabnet_sim({path});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+}
+
+TEST_F(SimCommandTest, UnwritableOutDirectoryIsExitTwoBeforeRunning) {
+  const std::string blocker = write_scenario("not a directory", "blocker");
+  const SimRun r =
+      fabnet_sim({write_scenario(tiny_scenario()), "--out", blocker + "/out", "--quiet"});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("cannot create directory"), std::string::npos) << r.err;
+}
+
+TEST_F(SimCommandTest, ExploreReportsNoViolationAndWritesNothingOnSuccess) {
+  const fs::path out = dir_ / "explore";
+  const SimRun r = fabnet_sim({"--explore", "2", "--seed", "5", "--out", out.string()});
+  ASSERT_EQ(r.status, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("explore: 2 scenarios, no invariant violated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seeds 5 .. 6"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("2/2 scenarios"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "reproducers only for failures";
+}
+
+TEST_F(SimCommandTest, ExploreExcludesAScenarioAndRuns) {
+  EXPECT_NE(fabnet_sim({write_scenario(tiny_scenario()), "--explore", "2"}).status, kExitOk);
+  EXPECT_NE(fabnet_sim({"--explore", "2", "--runs", "3"}).status, kExitOk);
+  EXPECT_NE(fabnet_sim({"--runs", "0"}).status, kExitOk);
+}
+
+TEST(SimCommand, HelpDescribesEveryOptionWithExamples) {
+  const SimRun r = fabnet_sim({"--help"});
+  EXPECT_EQ(r.status, kExitOk);
+  for (const char* text : {"SCENARIO", "--seed", "--runs", "--out", "--explore", "--quiet",
+                           "Examples:", "fabnet sim --explore 200", "Exit status"})
+    EXPECT_NE(r.out.find(text), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace fabnet::cli

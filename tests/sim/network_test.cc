@@ -1,0 +1,167 @@
+#include "sim/network.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "node/node.h"
+#include "sim/sim_crypto.h"
+
+namespace fabnet::sim {
+namespace {
+
+using std::chrono::milliseconds;
+
+node::MessagePtr alive_message() {
+  auto m = std::make_shared<node::SignedGossip>();
+  m->message.set_tag(gossip::GossipMessage::EMPTY);
+  m->message.mutable_alive_msg();
+  m->payload = m->message.SerializeAsString();
+  return m;
+}
+
+// A network of `n` peers p0..pn-1, each with an idle node attached.
+class NetworkTest : public ::testing::Test {
+ protected:
+  void build(int n, LinkModel link = {milliseconds(5), milliseconds(0), 0, 0}) {
+    network_ = std::make_unique<SimNetwork>(scheduler_, 1, link, log_);
+    for (int i = 0; i < n; ++i) {
+      const std::string name = "p" + std::to_string(i);
+      crypto_.push_back(std::make_unique<SimCrypto>("Org1MSP", name));
+      network_->add_peer(name, crypto_.back()->identity(), peer_endpoint(name), name);
+    }
+    for (int i = 0; i < n; ++i) start(static_cast<PeerIndex>(i));
+  }
+  void start(PeerIndex i) {
+    node::NodeSettings s;
+    s.self.pki_id = crypto_[i]->peer_name();
+    s.self.identity = crypto_[i]->identity();
+    s.self.org = "Org1MSP";
+    s.self.endpoint = peer_endpoint(s.self.pki_id);
+    if (nodes_.size() <= i) nodes_.resize(i + 1);
+    nodes_[i] = std::make_unique<node::Node>(s, scheduler_, network_->transport(i), *crypto_[i]);
+    network_->attach(i, nodes_[i].get());
+    nodes_[i]->start();
+  }
+  void send(PeerIndex from, PeerIndex to) {
+    network_->transport(from).send_to_endpoint(peer_endpoint("p" + std::to_string(to)),
+                                               alive_message());
+  }
+  std::uint64_t received(PeerIndex i) const {
+    const auto& r = nodes_[i]->counters().received;
+    auto it = r.find("alive_msg");
+    return it == r.end() ? 0 : it->second;
+  }
+
+  runtime::VirtualScheduler scheduler_;
+  EventLog log_;
+  std::vector<std::unique_ptr<SimCrypto>> crypto_;
+  std::unique_ptr<SimNetwork> network_;
+  std::vector<std::unique_ptr<node::Node>> nodes_;
+};
+
+TEST_F(NetworkTest, MessageArrivesAfterTheLatencyAndIsCountedByContent) {
+  build(2);
+  send(0, 1);
+  scheduler_.run_for(milliseconds(4));
+  EXPECT_EQ(received(1), 0u);
+  scheduler_.run_for(milliseconds(1));
+  EXPECT_EQ(received(1), 1u);
+  const MessageStats stats = network_->stats();
+  EXPECT_EQ(stats.count.at("alive_msg"), 1u);
+  EXPECT_EQ(stats.bytes.at("alive_msg"), alive_message()->wire_size());
+}
+
+TEST_F(NetworkTest, ASendFromADownOrPausedPeerIsAViolationAndGoesNowhere) {
+  build(3);
+  network_->attach(0, nullptr);
+  network_->set_paused(1, true);
+  send(0, 2);
+  send(1, 2);
+  scheduler_.run_for(milliseconds(100));
+  EXPECT_EQ(received(2), 0u);
+  ASSERT_EQ(network_->violations().size(), 2u);
+  EXPECT_NE(network_->violations()[0].find("p0 sent alive_msg while down"), std::string::npos);
+  EXPECT_NE(network_->violations()[1].find("p1 sent alive_msg while paused"), std::string::npos);
+}
+
+TEST_F(NetworkTest, MessageInFlightToAPeerThatCrashesOrPausesIsLost) {
+  build(3);
+  send(0, 1);
+  send(0, 2);
+  network_->attach(1, nullptr);  // crash while in flight
+  nodes_[1].reset();
+  network_->set_paused(2, true);
+  scheduler_.run_for(milliseconds(10));
+  network_->set_paused(2, false);
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(2), 0u);
+
+  // Addressed to the previous incarnation: lost even if it is back in time.
+  send(0, 1);
+  start(1);
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(1), 0u);
+  send(0, 1);
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(1), 1u);
+}
+
+TEST_F(NetworkTest, PartitionsCutBothWaysOneWayCutsOneAndHealByName) {
+  build(3);
+  Cut sides{"split", false, {0, 1, Cut::kRestSide}, {}, {}};
+  network_->add_cut(sides);
+  EXPECT_TRUE(network_->blocked(0, 1));
+  EXPECT_TRUE(network_->blocked(1, 0));
+  EXPECT_TRUE(network_->blocked(2, 0));  // unlisted peers form a side of their own
+  Cut mute{"mute", true, {}, {true, false, false}, {false, true, true}};
+  network_->heal("split");
+  network_->add_cut(mute);
+  EXPECT_TRUE(network_->blocked(0, 1));
+  EXPECT_FALSE(network_->blocked(1, 0));
+  EXPECT_FALSE(network_->connected(0, 2));
+  EXPECT_TRUE(network_->connected(1, 2));
+  send(0, 1);
+  send(1, 0);
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(1), 0u);
+  EXPECT_EQ(received(0), 1u);
+  EXPECT_EQ(network_->stats().blocked, 1u);
+  network_->heal("");
+  EXPECT_FALSE(network_->partitioned());
+}
+
+TEST_F(NetworkTest, LossAndDuplicationFollowTheirProbabilities) {
+  build(2, LinkModel{milliseconds(1), milliseconds(10), 0.2, 0.1});
+  for (int i = 0; i < 2000; ++i) send(0, 1);
+  scheduler_.run_for(milliseconds(50));
+  const MessageStats stats = network_->stats();
+  EXPECT_NEAR(static_cast<double>(stats.lost), 400, 60);
+  EXPECT_NEAR(static_cast<double>(stats.duplicated), 160, 40);
+  EXPECT_EQ(received(1), 2000 - stats.lost + stats.duplicated);
+}
+
+TEST(EventLogTest, HashDependsOnEveryFieldAndOrder) {
+  auto hash = [](auto&& fill) {
+    EventLog log;
+    fill(log);
+    return log.hex();
+  };
+  const auto base = hash([](EventLog& l) { l.record(TimePoint(5), 1, "send", "alive", 2); });
+  EXPECT_EQ(base, hash([](EventLog& l) { l.record(TimePoint(5), 1, "send", "alive", 2); }));
+  EXPECT_NE(base, hash([](EventLog& l) { l.record(TimePoint(6), 1, "send", "alive", 2); }));
+  EXPECT_NE(base, hash([](EventLog& l) { l.record(TimePoint(5), 1, "sen", "dalive", 2); }));
+  EXPECT_NE(base, hash([](EventLog& l) { l.record(TimePoint(5), 1, "send", "alive", 3); }));
+  const auto ab = hash([](EventLog& l) {
+    l.record(TimePoint(1), 1, "a");
+    l.record(TimePoint(1), 1, "b");
+  });
+  const auto ba = hash([](EventLog& l) {
+    l.record(TimePoint(1), 1, "b");
+    l.record(TimePoint(1), 1, "a");
+  });
+  EXPECT_NE(ab, ba);
+}
+
+}  // namespace
+}  // namespace fabnet::sim
