@@ -22,24 +22,28 @@ class PeerCommand final : public Command {
     app_ = parent.add_subcommand("peer", "Run a gossip peer, or talk to a running one");
     app_->require_subcommand(1);
 
-    start_ = app_->add_subcommand(
-        "start", "Start a peer: gossip over gRPC, leader election per joined channel, "
-                 "operations endpoint (/healthz, /metrics, /status)");
+    start_ =
+        app_->add_subcommand("start",
+                             "Start a peer: gossip over gRPC, leader election per joined channel, "
+                             "operations endpoint (/healthz, /metrics, /status)");
     start_->add_option("--config", config_path_, "Fabric core.yaml (peer.*, operations.*)")
         ->type_name("FILE")
         ->required();
-    start_->add_option("--channels", channels_path_,
-                       "Channel definitions: names, member orgs and their CA certificates\n"
-                       "(written by `fabnet crypto generate` as channels.yaml)")
+    start_
+        ->add_option("--channels", channels_path_,
+                     "Channel definitions: names, member orgs and their CA certificates\n"
+                     "(written by `fabnet crypto generate` as channels.yaml)")
         ->type_name("FILE")
         ->required();
-    start_->add_option("--join", join_,
-                       "Channel to join at start (repeatable); default: every channel that "
-                       "lists this peer's org")
+    start_
+        ->add_option("--join", join_,
+                     "Channel to join at start (repeatable); default: every channel that "
+                     "lists this peer's org")
         ->type_name("CHANNEL");
-    start_->add_option("--log-spec", log_spec_,
-                       "Log levels, Fabric style: info, or gossip.election=debug:info\n"
-                       "(default: $FABRIC_LOGGING_SPEC, else info)")
+    start_
+        ->add_option("--log-spec", log_spec_,
+                     "Log levels, Fabric style: info, or gossip.election=debug:info\n"
+                     "(default: $FABRIC_LOGGING_SPEC, else info)")
         ->type_name("SPEC");
     start_->footer(
         "\nEvery core.yaml key may be overridden by CORE_<KEY PATH>, e.g.\n"
@@ -53,8 +57,9 @@ class PeerCommand final : public Command {
     join_cmd_ = channel->add_subcommand("join", "Make a running peer join a channel now");
     join_cmd_->add_option("--channel,-c", join_channel_, "Channel name (from its definitions)")
         ->required();
-    join_cmd_->add_option("--ops", ops_address_,
-                          "The peer's operations endpoint (operations.listenAddress)")
+    join_cmd_
+        ->add_option("--ops", ops_address_,
+                     "The peer's operations endpoint (operations.listenAddress)")
         ->capture_default_str();
   }
 
@@ -102,8 +107,8 @@ class PeerCommand final : public Command {
     client.set_connection_timeout(3, 0);
     client.set_read_timeout(5, 0);
     auto response = client.Post(
-        ("/channels/join?channel=" + httplib::detail::encode_query_param(join_channel_)).c_str(), "",
-        "text/plain");
+        ("/channels/join?channel=" + httplib::detail::encode_query_param(join_channel_)).c_str(),
+        "", "text/plain");
     if (!response) {
       fmt::print(err, "fabnet peer channel join: cannot reach {}: {}\n", ops_address_,
                  httplib::to_string(response.error()));

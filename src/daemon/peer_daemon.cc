@@ -43,7 +43,8 @@ std::string hex(std::string_view bytes) {
 // are cached per identity string; the cache is small since identities are few.
 class ValidatingCrypto final : public node::CryptoService {
  public:
-  ValidatingCrypto(const crypto::X509CryptoService& x509, const crypto::IdentityValidator& validator)
+  ValidatingCrypto(const crypto::X509CryptoService& x509,
+                   const crypto::IdentityValidator& validator)
       : x509_(x509), validator_(validator) {}
 
   // Empty when valid, else the reason. Called from the loop and from gRPC threads.
@@ -112,8 +113,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
 
   // NodeObserver
   void on_leadership_change(const node::Node&, const std::string& channel, bool leader) override {
-    election_log->info("[{}] {}", channel,
-                       leader ? "Becoming a leader" : "Stopped being a leader");
+    election_log->info("[{}] {}", channel, leader ? "Becoming a leader" : "Stopped being a leader");
     metrics->leader.with({channel}).set(leader ? 1 : 0);
   }
   void on_election_event(const node::Node&, const std::string& channel,
@@ -152,11 +152,12 @@ struct PeerDaemon::Impl final : node::NodeObserver {
 void PeerDaemon::Impl::load() {
   const config::CoreConfig& core = options.core;
   if (core.local_msp_id.empty())
-    throw DaemonError(fmt::format("{}: peer.localMspId is empty; expected the MSP ID of this peer's org",
-                                  core.source));
-  if (core.msp_config_path.empty())
     throw DaemonError(fmt::format(
-        "{}: peer.mspConfigPath is empty; expected the path of this peer's msp folder", core.source));
+        "{}: peer.localMspId is empty; expected the MSP ID of this peer's org", core.source));
+  if (core.msp_config_path.empty())
+    throw DaemonError(
+        fmt::format("{}: peer.mspConfigPath is empty; expected the path of this peer's msp folder",
+                    core.source));
   const std::filesystem::path msp_dir = resolve(options.core_file, core.msp_config_path);
   try {
     msp.emplace(crypto::load_local_msp(msp_dir, core.local_msp_id));
@@ -164,7 +165,9 @@ void PeerDaemon::Impl::load() {
     throw DaemonError(e.what());
   }
   if (options.channels_file.empty())
-    throw DaemonError("no channel definitions: pass --channels FILE (channel names, member orgs and their CA certificates)");
+    throw DaemonError(
+        "no channel definitions: pass --channels FILE (channel names, member orgs and their CA "
+        "certificates)");
   channels = config::load_channel_definitions_file(options.channels_file);
 
   crypto::IdentityValidator::CaCertificates cas;
@@ -185,10 +188,10 @@ void PeerDaemon::Impl::load() {
   settings.self.org = core.local_msp_id;
   settings.self.endpoint = core.gossip.endpoint.empty() ? address : core.gossip.endpoint;
   settings.self.external_endpoint = core.gossip.external_endpoint;
-  settings.self.inc_num = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  settings.self.inc_num =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   settings.discovery.alive_time_interval = core.gossip.alive_time_interval;
   settings.discovery.alive_expiration_timeout = core.gossip.alive_expiration_timeout;
   settings.discovery.reconnect_interval = core.gossip.reconnect_interval;
@@ -233,9 +236,11 @@ void PeerDaemon::Impl::refresh_metrics() {
   const node::NodeCounters& c = node->counters();
   for (const auto& [type, n] : c.sent) sync(metrics->messages_sent, "s/", type, double(n));
   for (const auto& [type, n] : c.received) sync(metrics->messages_received, "r/", type, double(n));
-  for (const auto& [reason, n] : c.dropped) sync(metrics->messages_dropped, "d/", reason, double(n));
+  for (const auto& [reason, n] : c.dropped)
+    sync(metrics->messages_dropped, "d/", reason, double(n));
   const comm::CommStats stats = comm->stats();
-  for (const auto& [reason, n] : stats.dropped) sync(metrics->messages_dropped, "d/", reason, double(n));
+  for (const auto& [reason, n] : stats.dropped)
+    sync(metrics->messages_dropped, "d/", reason, double(n));
   for (const auto& [reason, n] : stats.malformed)
     sync(metrics->messages_dropped, "m/", "malformed_" + reason, double(n));
   for (const auto& [reason, n] : stats.handshakes_rejected)
@@ -339,8 +344,9 @@ int PeerDaemon::run(bool install_signal_handlers) {
     ops::OperationsRoutes routes;
     routes.metrics = &d.registry;
     routes.health_checks.push_back({"gossip", [&d] {
-                                      return d.comm->listening() ? std::string()
-                                                                 : std::string("gossip listener down");
+                                      return d.comm->listening()
+                                                 ? std::string()
+                                                 : std::string("gossip listener down");
                                     }});
     routes.status = [&d] {
       auto result = d.on_loop<json>([&d] { return d.status(); });

@@ -409,7 +409,7 @@ TEST_F(GrpcCommTest, NewInboundConnectionReplacesTheOldOne) {
   EXPECT_TRUE(b.lost.empty());  // replaced, not lost
 }
 
-TEST_F(GrpcCommTest, RawPayloadBytesArriveExactlyAsSent) {
+TEST_F(GrpcCommTest, RawEnvelopeBytesArriveExactlyAsSent) {
   Peer a("peerA", loop_), b("peerB", loop_);
   // Non-canonical: tag before nonce, nonce as a padded varint, an unknown field 99.
   const std::string raw(
@@ -423,11 +423,16 @@ TEST_F(GrpcCommTest, RawPayloadBytesArriveExactlyAsSent) {
   ASSERT_NE(original->message.SerializeAsString(), raw);  // re-serialising would change it
   original->payload = raw;
   original->signature = std::string("sig\0nature", 10);
+  // Secret{internalEndpoint: "a:1"} and a stray byte: carried, never re-encoded.
+  original->secret_payload = std::string("\x0a\x03") + "a:1\xff";
+  original->secret_signature = "secret-sig";
   a.comm->send("peerB", b.address(), original);
   ASSERT_TRUE(run_until([&] { return b.received.size() == 1; }));
   const auto& arrived = *b.received[0].second;
   EXPECT_EQ(arrived.payload, raw);
   EXPECT_EQ(arrived.signature, original->signature);
+  EXPECT_EQ(arrived.secret_payload, original->secret_payload);
+  EXPECT_EQ(arrived.secret_signature, original->secret_signature);
   EXPECT_EQ(arrived.message.nonce(), 5u);
   EXPECT_TRUE(arrived.message.has_empty());
 }

@@ -1,0 +1,150 @@
+// Multi-process election: 2 channels x 2 orgs x 3 peers = 12 `fabnet peer`
+// processes on 127.0.0.1 at Fabric's test timings (LAT 500 ms, LED 500 ms).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <iostream>
+
+#include "peer_network.h"
+
+namespace fabnet::testing {
+namespace {
+
+// election.md §5: a new leader within 2 x LAT + LED of the crash (1.5 s here),
+// plus the time our 50 ms polling of 12 HTTP endpoints takes to notice.
+constexpr milliseconds kFailoverBound{1500};
+constexpr milliseconds kObservationSlack{1000};
+
+class ElectionProcesses : public ::testing::Test {
+ protected:
+  ElectionProcesses() : net_({"org1", "org2"}, 6, {{"ch1", {0, 1, 2}}, {"ch2", {3, 4, 5}}}) {}
+
+  void SetUp() override {
+    net_.start_all();
+    ASSERT_TRUE(all_settled(milliseconds(30000))) << diagnostics();
+  }
+
+  bool all_settled(milliseconds timeout) {
+    return PeerNetwork::wait_until(
+        [&] {
+          for (const char* channel : {"ch1", "ch2"})
+            for (const char* org : {"org1", "org2"})
+              if (!net_.settled(channel, org)) return false;
+          return true;
+        },
+        timeout);
+  }
+
+  std::string diagnostics() {
+    std::string out;
+    for (const char* channel : {"ch1", "ch2"})
+      for (const char* org : {"org1", "org2"})
+        for (const auto& id : net_.members(channel, org)) {
+          auto s = net_.status(id);
+          out += id + " " + (s ? s->dump() : std::string("<no status>")) + "\n";
+        }
+    return out;
+  }
+
+  // Measures how long after `fault` exactly one leader is back in (channel, org).
+  milliseconds time_to_single_leader(const std::string& channel, const std::string& org,
+                                     Clock::time_point fault, std::string* leader) {
+    PeerNetwork::wait_until([&] { return net_.settled(channel, org, leader); },
+                            milliseconds(20000));
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - fault);
+  }
+
+  PeerNetwork net_;
+};
+
+TEST_F(ElectionProcesses, OneLeaderPerChannelAndOrgAndEveryPeerAgrees) {
+  for (const char* channel : {"ch1", "ch2"})
+    for (const char* org : {"org1", "org2"}) {
+      std::string leader;
+      ASSERT_TRUE(net_.settled(channel, org, &leader)) << channel << " " << org;
+      EXPECT_EQ(net_.leaders(channel, org).size(), 1u);
+      // The leader is a member of that channel and org.
+      const auto members = net_.members(channel, org);
+      EXPECT_NE(std::find(members.begin(), members.end(), leader), members.end());
+      EXPECT_EQ(net_.metric(leader, "gossip_leader_election_leader{channel=\"" +
+                                        std::string(channel) + "\"}"),
+                1);
+    }
+}
+
+TEST_F(ElectionProcesses, KilledLeaderIsReplacedWithinTheBound) {
+  std::string old_leader;
+  ASSERT_TRUE(net_.settled("ch1", "org1", &old_leader));
+  const auto fault = Clock::now();
+  net_.kill_hard(old_leader);
+  std::string new_leader;
+  const milliseconds took = time_to_single_leader("ch1", "org1", fault, &new_leader);
+  ASSERT_FALSE(new_leader.empty()) << diagnostics();
+  EXPECT_NE(new_leader, old_leader);
+  EXPECT_LE(took, kFailoverBound + kObservationSlack) << "failover took " << took.count() << " ms";
+  RecordProperty("failover_ms", static_cast<int>(took.count()));
+  std::cout << "failover after kill -9: " << took.count() << " ms (bound " << kFailoverBound.count()
+            << " ms)\n";
+  // The other groups were not disturbed.
+  EXPECT_TRUE(net_.settled("ch1", "org2"));
+  EXPECT_TRUE(net_.settled("ch2", "org1"));
+}
+
+TEST_F(ElectionProcesses, StoppedLeaderFailsOverAndOneLeaderRemainsAfterItResumes) {
+  std::string old_leader;
+  ASSERT_TRUE(net_.settled("ch1", "org2", &old_leader));
+  const auto fault = Clock::now();
+  net_.signal(old_leader, SIGSTOP);
+  // While it is frozen the others elect someone else (it cannot answer /status,
+  // so settled() looks at the running members that answer).
+  std::string interim;
+  ASSERT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        const auto l = net_.leaders("ch1", "org2");
+        if (l.size() == 1 && l[0] != old_leader) interim = l[0];
+        return !interim.empty();
+      },
+      milliseconds(15000)))
+      << diagnostics();
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - fault);
+  EXPECT_LE(took, kFailoverBound + kObservationSlack + milliseconds(1000));
+  net_.signal(old_leader, SIGCONT);
+  std::string final_leader;
+  ASSERT_TRUE(PeerNetwork::wait_until([&] { return net_.settled("ch1", "org2", &final_leader); },
+                                      milliseconds(15000)))
+      << diagnostics();
+  EXPECT_EQ(net_.leaders("ch1", "org2").size(), 1u);
+}
+
+TEST_F(ElectionProcesses, RestartedPeerRejoinsAsFollower) {
+  std::string leader;
+  ASSERT_TRUE(net_.settled("ch2", "org1", &leader));
+  std::string follower;
+  for (const auto& id : net_.members("ch2", "org1"))
+    if (id != leader) follower = id;
+  net_.kill_hard(follower);
+  net_.start(follower);
+  ASSERT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        auto s = net_.status(follower);
+        return s && (*s)["channels"]["ch2"]["view"].size() == 2 && net_.settled("ch2", "org1");
+      },
+      milliseconds(20000)))
+      << diagnostics() << net_.log_tail(follower);
+  std::string after;
+  ASSERT_TRUE(net_.settled("ch2", "org1", &after));
+  EXPECT_EQ(after, leader) << "a restarted follower must not take leadership";
+}
+
+TEST_F(ElectionProcesses, SigtermStopsAPeerCleanly) {
+  const std::string id = net_.members("ch2", "org2").front();
+  const auto began = Clock::now();
+  net_.signal(id, SIGTERM);
+  ASSERT_TRUE(PeerNetwork::wait_until([&] { return !net_.running(id); }, milliseconds(5000)));
+  EXPECT_LE(Clock::now() - began, std::chrono::seconds(5));
+  EXPECT_NE(net_.log_tail(id).find("stopping"), std::string::npos) << net_.log_tail(id);
+}
+
+}  // namespace
+}  // namespace fabnet::testing

@@ -1,0 +1,343 @@
+#include "peer_network.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#ifndef FABNET_BINARY
+#error "FABNET_BINARY must name the fabnet executable"
+#endif
+
+namespace fabnet::testing {
+
+namespace fs = std::filesystem;
+
+int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+std::string domain_of(const std::string& org) {
+  return org + ".example.com";
+}
+std::string msp_id_of(const std::string& org) {
+  std::string id = org;
+  id[0] = static_cast<char>(std::toupper(id[0]));
+  return id + "MSP";
+}
+
+int run_command(const std::vector<std::string>& argv, const fs::path& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
+                         std::map<std::string, std::vector<int>> channel_members,
+                         NetworkTimings timings)
+    : timings_(std::move(timings)) {
+  std::random_device rd;
+  root_ = fs::temp_directory_path() /
+          ("fabnet-process-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(root_);
+
+  std::ostringstream network;
+  network << "orgs:\n";
+  for (const auto& org : orgs)
+    network << "  - name: " << org << "\n    msp_id: " << msp_id_of(org)
+            << "\n    domain: " << domain_of(org) << "\n    peers: " << peers_per_org + 1 << "\n";
+  network << "channels:\n";
+  for (const auto& [channel, members] : channel_members) {
+    network << "  - name: " << channel << "\n    orgs: [";
+    for (std::size_t i = 0; i < orgs.size(); ++i) network << (i ? ", " : "") << msp_id_of(orgs[i]);
+    network << "]\n";
+  }
+  std::ofstream(root_ / "network.yaml") << network.str();
+  // One spare identity per org (the last peer) for test clients and impostors.
+  const int rc =
+      run_command({FABNET_BINARY, "crypto", "generate", "--config",
+                   (root_ / "network.yaml").string(), "--output", (root_ / "crypto").string()},
+                  root_ / "crypto-generate.log");
+  if (rc != 0) throw std::runtime_error("fabnet crypto generate failed, see " + root_.string());
+
+  for (const auto& org : orgs) {
+    std::string bootstrap;
+    for (int i = 0; i < peers_per_org; ++i) {
+      PeerProcess p;
+      p.spec.name = "peer" + std::to_string(i);
+      p.spec.org = org;
+      p.spec.msp_id = msp_id_of(org);
+      for (const auto& [channel, members] : channel_members)
+        if (std::find(members.begin(), members.end(), i) != members.end())
+          p.spec.channels.push_back(channel);
+      p.gossip_port = free_tcp_port();
+      p.ops_port = free_tcp_port();
+      p.dir = root_ / p.id();
+      fs::create_directories(p.dir);
+      if (bootstrap.empty()) bootstrap = p.endpoint();
+      write_core_yaml(p, p.spec.msp_id, bootstrap);
+      order_.push_back(p.id());
+      peers_.emplace(p.id(), std::move(p));
+    }
+  }
+}
+
+PeerNetwork::~PeerNetwork() {
+  for (auto& [id, p] : peers_) {
+    if (p.pid > 0) {
+      ::kill(p.pid, SIGCONT);
+      ::kill(p.pid, SIGKILL);
+      ::waitpid(p.pid, nullptr, 0);
+    }
+  }
+  if (std::getenv("FABNET_KEEP_TEST_DIRS") == nullptr) {
+    std::error_code ignored;
+    fs::remove_all(root_, ignored);
+  }
+}
+
+fs::path PeerNetwork::msp_dir(const std::string& org, const std::string& name) const {
+  return root_ / "crypto" / "peerOrganizations" / domain_of(org) / "peers" /
+         (name + "." + domain_of(org)) / "msp";
+}
+
+void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
+                                  const std::string& bootstrap) {
+  std::ofstream out(p.dir / "core.yaml");
+  out << "peer:\n"
+      << "  id: " << p.id() << "\n"
+      << "  address: " << p.endpoint() << "\n"
+      << "  listenAddress: " << p.endpoint() << "\n"
+      << "  localMspId: " << msp_id << "\n"
+      << "  mspConfigPath: " << msp_dir(p.spec.org, p.spec.name).string() << "\n"
+      << "  gossip:\n"
+      << "    bootstrap: " << bootstrap << "\n"
+      << "    useLeaderElection: true\n"
+      << "    orgLeader: false\n"
+      << "    aliveTimeInterval: " << timings_.alive_interval << "\n"
+      << "    aliveExpirationTimeout: " << timings_.alive_expiration << "\n"
+      << "    reconnectInterval: " << timings_.reconnect << "\n"
+      << "    election:\n"
+      << "      startupGracePeriod: " << timings_.startup_grace << "\n"
+      << "      membershipSampleInterval: " << timings_.sample << "\n"
+      << "      leaderAliveThreshold: " << timings_.alive_threshold << "\n"
+      << "      leaderElectionDuration: " << timings_.election_duration << "\n"
+      << "operations:\n"
+      << "  listenAddress: 127.0.0.1:" << p.ops_port << "\n";
+}
+
+PeerProcess& PeerNetwork::add_impostor(const std::string& name, const std::string& real_org,
+                                       const std::string& claimed_msp_id,
+                                       const std::string& channel) {
+  PeerProcess p;
+  p.spec.name = name;
+  p.spec.org = real_org;
+  p.spec.msp_id = claimed_msp_id;
+  p.spec.claimed_msp_id = claimed_msp_id;
+  p.spec.channels = {channel};
+  p.gossip_port = free_tcp_port();
+  p.ops_port = free_tcp_port();
+  p.dir = root_ / (name + ".impostor");
+  fs::create_directories(p.dir);
+  // Bootstrap into the org it claims.
+  std::string bootstrap;
+  for (const auto& id : order_)
+    if (peers_.at(id).spec.msp_id == claimed_msp_id) {
+      bootstrap = peers_.at(id).endpoint();
+      break;
+    }
+  write_core_yaml(p, claimed_msp_id, bootstrap);
+  const std::string id = p.id();
+  peers_.emplace(id, std::move(p));
+  return peers_.at(id);
+}
+
+void PeerNetwork::start(const std::string& id) {
+  PeerProcess& p = peers_.at(id);
+  std::vector<std::string> argv = {
+      FABNET_BINARY, "peer",         "start", "--config", (p.dir / "core.yaml").string(),
+      "--channels",  channels_file()};
+  for (const auto& channel : p.spec.channels) {
+    argv.push_back("--join");
+    argv.push_back(channel);
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open((p.dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::setenv("FABRIC_LOGGING_SPEC", "info", 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  p.pid = pid;
+}
+
+void PeerNetwork::start_all() {
+  for (const auto& id : order_) start(id);
+}
+
+void PeerNetwork::signal(const std::string& id, int sig) {
+  PeerProcess& p = peers_.at(id);
+  if (p.pid > 0) ::kill(p.pid, sig);
+}
+
+void PeerNetwork::kill_hard(const std::string& id) {
+  PeerProcess& p = peers_.at(id);
+  if (p.pid <= 0) return;
+  ::kill(p.pid, SIGKILL);
+  ::waitpid(p.pid, nullptr, 0);
+  p.pid = 0;
+}
+
+bool PeerNetwork::running(const std::string& id) {
+  PeerProcess& p = peers_.at(id);
+  if (p.pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(p.pid, &status, WNOHANG) == p.pid) {
+    p.pid = 0;
+    return false;
+  }
+  return true;
+}
+
+std::optional<nlohmann::json> PeerNetwork::status(const std::string& id) {
+  PeerProcess& p = peers_.at(id);
+  httplib::Client client("127.0.0.1", p.ops_port);
+  client.set_connection_timeout(0, 300'000);
+  client.set_read_timeout(1, 0);
+  auto response = client.Get("/status");
+  if (!response || response->status != 200) return std::nullopt;
+  try {
+    auto json = nlohmann::json::parse(response->body);
+    if (json.contains("pki_id")) p.pki_id_hex = json["pki_id"].get<std::string>();
+    return json;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string PeerNetwork::metrics(const std::string& id) {
+  httplib::Client client("127.0.0.1", peers_.at(id).ops_port);
+  client.set_connection_timeout(0, 300'000);
+  client.set_read_timeout(1, 0);
+  auto response = client.Get("/metrics");
+  return response && response->status == 200 ? response->body : std::string();
+}
+
+double PeerNetwork::metric(const std::string& id, const std::string& sample_prefix) {
+  std::istringstream lines(metrics(id));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(sample_prefix + " ", 0) == 0)
+      return std::stod(line.substr(sample_prefix.size() + 1));
+  }
+  return -1;
+}
+
+bool PeerNetwork::wait_until(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return done();
+}
+
+std::vector<std::string> PeerNetwork::members(const std::string& channel,
+                                              const std::string& org) const {
+  std::vector<std::string> out;
+  for (const auto& id : order_) {
+    const PeerProcess& p = peers_.at(id);
+    if (p.spec.org != org || !p.spec.claimed_msp_id.empty()) continue;
+    if (std::find(p.spec.channels.begin(), p.spec.channels.end(), channel) != p.spec.channels.end())
+      out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> PeerNetwork::leaders(const std::string& channel, const std::string& org) {
+  std::vector<std::string> out;
+  for (const auto& id : members(channel, org)) {
+    if (!running(id)) continue;
+    auto s = status(id);
+    if (s && (*s)["channels"].contains(channel) && (*s)["channels"][channel]["is_leader"] == true)
+      out.push_back(id);
+  }
+  return out;
+}
+
+bool PeerNetwork::settled(const std::string& channel, const std::string& org, std::string* leader) {
+  std::vector<std::string> leading;
+  std::vector<std::string> believed;
+  for (const auto& id : members(channel, org)) {
+    if (!running(id)) continue;
+    auto s = status(id);
+    if (!s || !(*s)["channels"].contains(channel)) return false;
+    const auto& c = (*s)["channels"][channel];
+    if (c["is_leader"] == true) leading.push_back(id);
+    believed.push_back(c["leader"].is_null() ? "" : c["leader"].get<std::string>());
+  }
+  if (leading.size() != 1) return false;
+  const std::string leader_pki = peers_.at(leading[0]).pki_id_hex;
+  for (const auto& b : believed)
+    if (b != leader_pki) return false;
+  if (leader) *leader = leading[0];
+  return true;
+}
+
+std::string PeerNetwork::log_tail(const std::string& id, int lines) const {
+  std::ifstream in(peers_.at(id).dir / "log");
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += l + "\n";
+  return out;
+}
+
+}  // namespace fabnet::testing

@@ -1,0 +1,103 @@
+#pragma once
+
+// Multi-process test harness: generates crypto material and configuration for a
+// small network, runs each peer as its own `fabnet peer start` process on
+// 127.0.0.1, and reads their state through the operations endpoint.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fabnet::testing {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct PeerSpec {
+  std::string name;    // e.g. peer0
+  std::string org;     // e.g. org1
+  std::string msp_id;  // e.g. Org1MSP
+  std::vector<std::string> channels;
+  std::string claimed_msp_id;  // non-empty: lie about the org in core.yaml (security tests)
+};
+
+struct PeerProcess {
+  PeerSpec spec;
+  int gossip_port = 0;
+  int ops_port = 0;
+  std::filesystem::path dir;  // holds core.yaml and log
+  pid_t pid = 0;
+  std::string pki_id_hex;  // known once it answered /status
+
+  std::string id() const { return spec.name + "." + spec.org; }
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(gossip_port); }
+};
+
+// Election and membership timings for tests: Fabric's test timings for the election.
+struct NetworkTimings {
+  std::string startup_grace = "500ms", sample = "100ms", alive_threshold = "500ms",
+              election_duration = "500ms";
+  std::string alive_interval = "500ms", alive_expiration = "2500ms", reconnect = "2500ms";
+};
+
+class PeerNetwork {
+ public:
+  // orgs: name -> number of peers; channels: name -> which peers (by index within
+  // each org) join it. Every org is a member of every channel.
+  PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
+              std::map<std::string, std::vector<int>> channel_members, NetworkTimings timings = {});
+  ~PeerNetwork();  // kills every process, removes the folder
+  PeerNetwork(const PeerNetwork&) = delete;
+  PeerNetwork& operator=(const PeerNetwork&) = delete;
+
+  // An extra peer whose certificate belongs to `real_org` but whose core.yaml
+  // claims `claimed_msp_id` (not started by start_all).
+  PeerProcess& add_impostor(const std::string& name, const std::string& real_org,
+                            const std::string& claimed_msp_id, const std::string& channel);
+
+  void start(const std::string& id);
+  void start_all();
+  void signal(const std::string& id, int sig);
+  void kill_hard(const std::string& id);  // SIGKILL and reap
+  bool running(const std::string& id);
+
+  std::optional<nlohmann::json> status(const std::string& id);
+  std::string metrics(const std::string& id);
+  // Value of one sample line of /metrics, or -1 if absent.
+  double metric(const std::string& id, const std::string& sample_prefix);
+
+  // Polls `done` every 50 ms until it holds or `timeout` passes.
+  static bool wait_until(const std::function<bool()>& done, milliseconds timeout);
+
+  // Running peers of `org` on `channel` whose /status says they lead.
+  std::vector<std::string> leaders(const std::string& channel, const std::string& org);
+  // True when exactly one running member of (channel, org) leads and every running
+  // member names it as leader. Sets `leader` to its id.
+  bool settled(const std::string& channel, const std::string& org, std::string* leader = nullptr);
+
+  std::vector<std::string> members(const std::string& channel, const std::string& org) const;
+  PeerProcess& peer(const std::string& id) { return peers_.at(id); }
+  const std::filesystem::path& root() const { return root_; }
+  std::string log_tail(const std::string& id, int lines = 20) const;
+  std::string channels_file() const { return (root_ / "crypto" / "channels.yaml").string(); }
+  std::filesystem::path msp_dir(const std::string& org, const std::string& name) const;
+
+ private:
+  void write_core_yaml(PeerProcess& p, const std::string& msp_id, const std::string& bootstrap);
+
+  std::filesystem::path root_;
+  NetworkTimings timings_;
+  std::map<std::string, PeerProcess> peers_;  // by id
+  std::vector<std::string> order_;
+};
+
+int free_tcp_port();
+
+}  // namespace fabnet::testing
