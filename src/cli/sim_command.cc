@@ -341,31 +341,7 @@ class SimCommand final : public Command {
         bar.show(done, total, 0, fmt::format("{}/{} scenarios", done, total));
       });
     }
-    const std::uint64_t last_seed = first_seed + static_cast<std::uint64_t>(explore_) - 1;
-    if (result.passed()) {
-      fmt::print(out, "explore: {} scenarios, no invariant violated\n", result.runs);
-      fmt::print(out, "  seeds {} .. {}, {} events in {:.2f} s wall\n", first_seed, last_seed,
-                 result.events, result.wall_seconds);
-      return kExitOk;
-    }
-
-    const fs::path dir(out_dir_.empty() ? std::string(kDefaultExploreOut) : out_dir_);
-    make_directory(dir);
-    for (const sim::ExploreFailure& failure : result.failures) {
-      const fs::path repro = dir / fmt::format("repro-{}.yaml", failure.seed);
-      std::string yaml = fmt::format(
-          "# Found by `fabnet sim --explore` (random scenario seed {}); replay with\n"
-          "#   fabnet sim {}\n",
-          failure.seed, repro.string());
-      for (const std::string& v : failure.violations) yaml += "# violation: " + v + "\n";
-      write_file(repro, yaml + failure.scenario_yaml);
-      fmt::print(out, "seed {}: {} violations\n", failure.seed, failure.violations.size());
-      for (const std::string& v : failure.violations) fmt::print(out, "  {}\n", v);
-      fmt::print(out, "  replay: fabnet sim {}\n", repro.string());
-    }
-    fmt::print(out, "explore: {} of {} scenarios violated an invariant (seeds {} .. {})\n",
-               result.failures.size(), result.runs, first_seed, last_seed);
-    return kExitFailure;
+    return report_explore(result, first_seed, out_dir_, out, err);
   }
 
   CLI::App* app_ = nullptr;
@@ -379,6 +355,39 @@ class SimCommand final : public Command {
 };
 
 }  // namespace
+
+int report_explore(const sim::ExploreResult& result, std::uint64_t first_seed,
+                   const std::string& out_dir, std::ostream& out, std::ostream& err) {
+  const std::uint64_t last_seed = first_seed + static_cast<std::uint64_t>(result.runs) - 1;
+  if (result.passed()) {
+    fmt::print(out, "explore: {} scenarios, no invariant violated\n", result.runs);
+    fmt::print(out, "  seeds {} .. {}, {} events in {:.2f} s wall\n", first_seed, last_seed,
+               result.events, result.wall_seconds);
+    return kExitOk;
+  }
+  try {
+    const fs::path dir(out_dir.empty() ? std::string(kDefaultExploreOut) : out_dir);
+    make_directory(dir);
+    for (const sim::ExploreFailure& failure : result.failures) {
+      const fs::path repro = dir / fmt::format("repro-{}.yaml", failure.seed);
+      std::string yaml = fmt::format(
+          "# Found by `fabnet sim --explore` (random scenario seed {}); replay with\n"
+          "#   fabnet sim {}\n",
+          failure.seed, repro.string());
+      for (const std::string& v : failure.violations) yaml += "# violation: " + v + "\n";
+      write_file(repro, yaml + failure.scenario_yaml);
+      fmt::print(out, "seed {}: {} violations\n", failure.seed, failure.violations.size());
+      for (const std::string& v : failure.violations) fmt::print(out, "  {}\n", v);
+      fmt::print(out, "  replay: fabnet sim {}\n", repro.string());
+    }
+  } catch (const OutputError& e) {
+    fmt::print(err, "fabnet sim: {}\n", e.what());
+    return kExitConfig;
+  }
+  fmt::print(out, "explore: {} of {} scenarios violated an invariant (seeds {} .. {})\n",
+             result.failures.size(), result.runs, first_seed, last_seed);
+  return kExitFailure;
+}
 
 std::unique_ptr<Command> make_sim_command(CLI::App& parent) {
   return std::make_unique<SimCommand>(parent);

@@ -261,7 +261,10 @@ json PeerDaemon::Impl::status() const {
                            : "static follower";
   json members = json::array();
   node->discovery().for_each_alive([&](const discovery::Member& m) {
-    members.push_back({{"pki_id", hex(m.pki_id)}, {"org", m.org}, {"endpoint", m.endpoint}});
+    members.push_back({{"pki_id", hex(m.pki_id)},
+                       {"org", m.org},
+                       {"endpoint", m.internal_endpoint.empty() ? m.endpoint : m.internal_endpoint},
+                       {"external_endpoint", m.endpoint}});
   });
   out["alive_members"] = members;
   json channels_json = json::object();
@@ -269,7 +272,9 @@ json PeerDaemon::Impl::status() const {
     json view = json::array();
     for (const node::PeerId& peer : node->channel_org_view(channel)) {
       const discovery::Member* m = node->discovery().member(peer);
-      view.push_back({{"pki_id", hex(peer)}, {"endpoint", m ? m->endpoint : ""}});
+      const std::string endpoint =
+          !m ? "" : (m->internal_endpoint.empty() ? m->endpoint : m->internal_endpoint);
+      view.push_back({{"pki_id", hex(peer)}, {"endpoint", endpoint}});
     }
     const node::PeerId* leader = node->believed_leader(channel);
     channels_json[channel] = {{"view", view},

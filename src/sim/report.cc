@@ -1014,14 +1014,16 @@ std::string render_failover_cdf_svg(const std::vector<SimResult>& runs,
                      y_of(static_cast<double>(i + 1) / static_cast<double>(n)));
     }
     fmt::format_to(std::back_inserter(path), " H{:.2f}", x_of(x_max));
+    // Per-cause curves are dashed so the "all" curve stays visible beneath them.
+    const std::string_view dash = name == "all" ? "" : " stroke-dasharray=\"6 3\"";
     svg.add(
         "<path class=\"cdf\" data-cause=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
-        "stroke-width=\"{:.1f}\"/>",
-        xml_escape(name), path, color, width);
+        "stroke-width=\"{:.1f}\"{}/>",
+        xml_escape(name), path, color, width, dash);
     svg.add(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-        "stroke-width=\"{:.1f}\"/>",
-        legend_x, legend_y - 4, legend_x + 22, legend_y - 4, color, width);
+        "stroke-width=\"{:.1f}\"{}/>",
+        legend_x, legend_y - 4, legend_x + 22, legend_y - 4, color, width, dash);
     svg.add("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\">{}</text>", legend_x + 28, legend_y,
             xml_escape(fmt::format("{} ({} of {} recovered)", name, sorted.size(), n)));
     legend_y += 18;

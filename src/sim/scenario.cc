@@ -292,6 +292,7 @@ Scenario Parser::parse(std::string_view text) {
   parse_network(root["network"], s);
   parse_settings(root["settings"], s);
   if (root["link"]) {
+    check_keys(root["link"], "link", {"latency", "jitter", "loss", "duplicate"});
     LinkChange link;
     parse_link(root["link"], "link", link);
     s.link.latency = link.latency.value_or(s.link.latency);

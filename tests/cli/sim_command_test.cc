@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/sim_command.h"
+#include "sim/explore.h"
+#include "sim/scenario.h"
 
 namespace fabnet::cli {
 namespace {
@@ -223,6 +226,45 @@ TEST_F(SimCommandTest, ExploreReportsNoViolationAndWritesNothingOnSuccess) {
   EXPECT_NE(r.out.find("seeds 5 .. 6"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("2/2 scenarios"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out)) << "reproducers only for failures";
+}
+
+TEST_F(SimCommandTest, ExploreFailurePrintsEachSeedAndWritesAReproducerThatLoads) {
+  sim::ExploreResult result;
+  result.runs = 3;
+  result.failures.push_back({8,
+                             sim::to_yaml(sim::random_scenario(8)),
+                             {"t=20s: ch1/Org1MSP: 2 leaders [a, b] among 3 up members"}});
+  const fs::path out = dir_ / "repro";
+  std::ostringstream text;
+  std::ostringstream err;
+  EXPECT_EQ(report_explore(result, 7, out.string(), text, err), kExitFailure);
+  const std::string printed = text.str();
+  EXPECT_NE(printed.find("seed 8: 1 violations"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("2 leaders [a, b]"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("replay: fabnet sim " + (out / "repro-8.yaml").string()),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("explore: 1 of 3 scenarios violated an invariant (seeds 7 .. 9)"),
+            std::string::npos)
+      << printed;
+  EXPECT_TRUE(err.str().empty()) << err.str();
+
+  const std::string yaml = read(out / "repro-8.yaml");
+  EXPECT_NE(yaml.find("# violation: t=20s"), std::string::npos) << yaml;
+  const sim::Scenario replayed = sim::load_scenario_string(yaml, "repro-8.yaml");
+  EXPECT_EQ(replayed.seed, 8u);
+  EXPECT_EQ(replayed.name, "explore-8");
+}
+
+TEST_F(SimCommandTest, ExploreReproducersThatCannotBeWrittenAreExitTwo) {
+  sim::ExploreResult result;
+  result.runs = 1;
+  result.failures.push_back({1, "name: x\n", {"something"}});
+  const std::string blocker = write_scenario("not a directory", "blocker");
+  std::ostringstream text;
+  std::ostringstream err;
+  EXPECT_EQ(report_explore(result, 1, blocker + "/out", text, err), kExitConfig);
+  EXPECT_NE(err.str().find("cannot create directory"), std::string::npos) << err.str();
 }
 
 TEST_F(SimCommandTest, ExploreExcludesAScenarioAndRuns) {

@@ -259,3 +259,61 @@ TEST(FaultEffectsTest, MultiOrgChannelElectionsStayWithinTheirOrg) {
 
 }  // namespace
 }  // namespace fabnet::sim
+
+namespace fabnet::sim {
+namespace {
+
+// Trace events of one kind from one peer (index as text), at their times.
+std::vector<Duration> events_of(const Scenario& s, const std::string& peer_index,
+                                const std::string& kind) {
+  std::vector<Duration> times;
+  RunOptions options;
+  options.trace = [&](std::string_view line) {
+    std::istringstream in{std::string(line)};
+    long long at = 0;
+    std::string peer, what, detail;
+    in >> at >> peer >> what >> detail;
+    if (peer == peer_index && what == kind) times.push_back(Duration(at));
+  };
+  run_simulation(s, options);
+  return times;
+}
+
+TEST(ScenarioSettingsTest, DiscoveryTimingsFromTheScenarioDriveTheNodes) {
+  // Two peers: peer0's alive messages all go to peer1, one per aliveTimeInterval.
+  auto alive_sends = [](std::string_view interval) {
+    std::string yaml = to_yaml(testing::small_scenario(1, 2, "20s", ""));
+    yaml.replace(yaml.find("aliveTimeInterval: 500ms"), 24,
+                 "aliveTimeInterval: " + std::string(interval));
+    int count = 0;
+    RunOptions options;
+    options.trace = [&](std::string_view line) {
+      std::istringstream in{std::string(line)};
+      long long at = 0;
+      std::string peer, what, detail;
+      in >> at >> peer >> what >> detail;
+      if (peer == "0" && what == "send" && detail == "alive_msg" && Duration(at) >= seconds(5) &&
+          Duration(at) < seconds(15)) {
+        ++count;
+      }
+    };
+    run_simulation(load_scenario_string(yaml, "t"), options);
+    return count;
+  };
+  EXPECT_NEAR(alive_sends("500ms"), 20, 1);
+  EXPECT_NEAR(alive_sends("1s"), 10, 1);
+}
+
+TEST(ScenarioSettingsTest, CrashedPeerExpiresAfterTheAliveExpirationTimeout) {
+  // peer1 crashes at 10s; peer0 declares it dead once aliveExpirationTimeout
+  // (2.5s) has passed since its last alive message, checked every 250ms.
+  const std::vector<Duration> dead = events_of(
+      testing::small_scenario(1, 2, "20s", "  - {at: 10s, kind: crash, peer: peer1.org1}\n"), "0",
+      "member_dead");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_GE(dead[0], milliseconds(12000));
+  EXPECT_LE(dead[0], milliseconds(10000 + 2500 + 250 + 20));
+}
+
+}  // namespace
+}  // namespace fabnet::sim

@@ -140,6 +140,12 @@ TEST(ScenarioTest, UnknownNestedKeyIsNamedByItsPath) {
                                       HasSubstr("expected one of: name, msp_id, peers")));
 }
 
+TEST(ScenarioTest, UnknownLinkKeyIsRejected) {
+  EXPECT_THAT(load_error(with("link: {lose: 0.1}\n")),
+              AllOf(HasSubstr("link.lose: unknown key"),
+                    HasSubstr("expected one of: latency, jitter, loss, duplicate")));
+}
+
 TEST(ScenarioTest, UnknownFaultKeyListsTheKeysOfThatKind) {
   EXPECT_THAT(load_error(with("faults:\n  - {at: 5s, kind: crash, peer: peer0.org1, rate: 2}\n")),
               AllOf(HasSubstr("faults[0].rate: unknown key for a crash fault"),
