@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "discovery/identity_pull.h"
 #include "node/channel_mac.h"
 #include "node/identity_store.h"
 #include "node/tags.h"
@@ -64,6 +65,9 @@ struct Node::Impl final : discovery::DiscoveryHost {
     identities.put(settings.self.pki_id, settings.self.identity);
     discovery_ = std::make_unique<discovery::Discovery>(
         settings.self, settings.discovery, scheduler, *this, identities, crypto, random);
+    identity_pull_ =
+        std::make_unique<discovery::IdentityPull>(settings.self, settings.discovery, scheduler,
+                                                  *this, identities, crypto, *discovery_, random);
   }
 
   // DiscoveryHost
@@ -137,6 +141,7 @@ struct Node::Impl final : discovery::DiscoveryHost {
   std::mt19937_64 random;
   IdentityStore identities;
   std::unique_ptr<discovery::Discovery> discovery_;
+  std::unique_ptr<discovery::IdentityPull> identity_pull_;
   std::unordered_map<std::string, ChannelDefinition> definitions;
   std::map<std::string, std::unique_ptr<ChannelState>> channels;  // joined
   NodeCounters counters;
@@ -454,6 +459,15 @@ void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
     case GossipMessage::kMemRes:
       discovery_->handle(from, message);
       return;
+    case GossipMessage::kHello:
+    case GossipMessage::kDataDig:
+    case GossipMessage::kDataReq:
+    case GossipMessage::kDataUpdate:
+      // Tag legality tied the pull type to its tag: EMPTY is the identity pull;
+      // block pull (CHAN_AND_ORG) belongs to block dissemination, not built yet.
+      if (m.tag() != GossipMessage::EMPTY) return drop(*message, "unsupported");
+      identity_pull_->handle(from, message);
+      return;
     case GossipMessage::kLeadershipMsg: {
       ChannelState* channel = channel_named(m.channel());
       if (!channel) return drop(*message, "channel_not_joined");
@@ -508,6 +522,7 @@ void Node::start() {
   if (impl_->running || impl_->stopped) return;
   impl_->running = true;
   impl_->discovery_->start();
+  impl_->identity_pull_->start();
   for (const std::string& channel : impl_->settings.join_at_start) join_channel(channel);
 }
 
@@ -515,6 +530,7 @@ void Node::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   for (auto& [name, channel] : impl_->channels) channel->stop();
+  impl_->identity_pull_->stop();
   impl_->discovery_->stop();
   impl_->running = false;
 }

@@ -70,6 +70,7 @@ struct TestNetwork {
   TestCrypto crypto;
   std::map<std::string, Peer> peers;
   std::map<std::string, std::string> by_endpoint;
+  bool fabric_default_timings = false;
   std::vector<ChannelDefinition> channels{{"mychannel", {"Org1MSP", "Org2MSP"}},
                                           {"other", {"Org1MSP", "Org2MSP"}}};
 
@@ -82,14 +83,18 @@ struct TestNetwork {
     s.self.endpoint = name + ":7051";
     s.self.external_endpoint = s.self.endpoint;
     s.self.inc_num = 1'000'000 + static_cast<std::uint64_t>(scheduler.now().count());
-    s.discovery.alive_time_interval = milliseconds(500);
-    s.discovery.alive_expiration_timeout = milliseconds(2500);
-    s.discovery.reconnect_interval = milliseconds(2500);
-    s.discovery.pull_interval = milliseconds(400);
+    if (!fabric_default_timings) {
+      s.discovery.alive_time_interval = milliseconds(500);
+      s.discovery.alive_expiration_timeout = milliseconds(2500);
+      s.discovery.reconnect_interval = milliseconds(2500);
+      s.discovery.pull_interval = milliseconds(400);
+    }
     if (!bootstrap.empty() && bootstrap != name) s.discovery.bootstrap = {bootstrap + ":7051"};
-    s.election = election::ElectionTimings::fabric_test_timings();
-    s.publish_state_info_interval = milliseconds(400);
-    s.request_state_info_interval = milliseconds(400);
+    if (!fabric_default_timings) {
+      s.election = election::ElectionTimings::fabric_test_timings();
+      s.publish_state_info_interval = milliseconds(400);
+      s.request_state_info_interval = milliseconds(400);
+    }
     s.channels = channels;
     s.join_at_start = std::move(join);
     s.seed = std::hash<std::string>{}(name);
@@ -249,6 +254,25 @@ TEST_F(NodeTest, StoppedNodeSendsNothing) {
   std::uint64_t after = 0;
   for (const auto& [type, count] : n.counters().sent) after += count;
   EXPECT_EQ(sent, after);
+}
+
+// A peer that joins after the others stopped putting their identity into alive
+// messages (publishCertPeriod) learns their certificates through the identity
+// pull, and so can verify their alive messages and join the election.
+TEST_F(NodeTest, LateJoinerLearnsIdentitiesThroughThePull) {
+  for (int i = 0; i < 3; ++i)
+    net.add("peer" + std::to_string(i) + ".org1", "Org1MSP", "peer0.org1");
+  for (auto& [name, p] : net.peers) p.node->start();
+  net.scheduler.run_for(seconds(15));  // past the 10 s publishCertPeriod
+  Node& late = net.add("peer3.org1", "Org1MSP", "peer0.org1");
+  late.start();
+  net.scheduler.run_for(seconds(15));
+  EXPECT_EQ(late.discovery().alive_count(), 3u);
+  EXPECT_EQ(late.channel_org_view("mychannel").size(), 3u);
+  const PeerId* leader = late.believed_leader("mychannel");
+  ASSERT_NE(leader, nullptr);
+  EXPECT_EQ(*leader, "peer0.org1");
+  EXPECT_GT(late.counters().received.at("data_update"), 0u);
 }
 
 TEST(Tags, FollowFabricsLegalityTable) {
