@@ -235,6 +235,10 @@ int main(int argc, char** argv) {
   fabnet::sim::RunOptions options;
   options.progress = [&](double f) {
     samples.push_back({f, std::chrono::duration<double>(Clock::now() - begin).count(), cpu_seconds() - cpu_begin});
+    // On stderr as it goes, so that a run stopped by `timeout` still leaves figures.
+    fmt::print(stderr, "progress {:.3f} virtual {:.2f} s wall {:.2f} s cpu {:.2f} s rss {:.1f} MiB\n", f,
+               f * seconds(scenario.duration), samples.back().wall, samples.back().cpu,
+               static_cast<double>(peak_rss_kib()) / 1024.0);
   };
   const SimResult r = fabnet::sim::run_simulation(scenario, options);
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
@@ -307,6 +311,45 @@ int main(int argc, char** argv) {
              r.groups.empty() ? 0 : leaders_end_min, leaders_end_max, one_at_end, not_one_at_end);
   fmt::print("                  one stable leader from (latest over groups) {}; leader changes total {} max/group {}\n",
              stable_max ? fmt::format("{:.3f} s", *stable_max) : "never", changes_total, changes_max);
+  // groupN / failoverN: the message cost in the window [2m, 4m], as the difference
+  // of runs to 4m and to 2m with the same seed (identical up to 2m, the crash is at
+  // 2m); for failoverN the steady group's cost over the same window is subtracted.
+  if (name.rfind("group", 0) == 0 || name.rfind("failover", 0) == 0) {
+    auto run_to = [&](Duration d, bool crash) {
+      Shape s2 = shape;
+      s2.duration = d;
+      s2.crash_leader = crash;
+      return fabnet::sim::run_simulation(build_scenario(s2, seed), fabnet::sim::RunOptions{});
+    };
+    const SimResult steady2 = run_to(std::chrono::minutes(2), false);
+    const SimResult steady4 = run_to(std::chrono::minutes(4), false);
+    const SimResult fail4 = shape.crash_leader ? r : run_to(std::chrono::minutes(4), true);
+    const double window = 120.0;
+    std::set<std::string> types;
+    for (const auto* x : {&steady2, &steady4, &fail4})
+      for (const auto& [t, c] : x->messages.count) types.insert(t);
+    auto at = [](const std::map<std::string, std::uint64_t>& m, const std::string& t) -> double {
+      auto it = m.find(t);
+      return it == m.end() ? 0.0 : static_cast<double>(it->second);
+    };
+    fmt::print("window 2m..4m     {:<22} {:>14} {:>16} {:>18} {:>18}\n", "type", "steady msg/peer/s",
+               "steady B/peer/s", "failover extra msgs", "failover extra B");
+    double sc = 0, sb = 0, fc = 0, fb = 0;
+    for (const auto& t : types) {
+      const double c = at(steady4.messages.count, t) - at(steady2.messages.count, t);
+      const double b = at(steady4.messages.bytes, t) - at(steady2.messages.bytes, t);
+      const double xc = at(fail4.messages.count, t) - at(steady4.messages.count, t);
+      const double xb = at(fail4.messages.bytes, t) - at(steady4.messages.bytes, t);
+      sc += c, sb += b, fc += xc, fb += xb;
+      fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", t, c / peers / window,
+                 b / peers / window, xc, xb);
+    }
+    fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", "total", sc / peers / window,
+               sb / peers / window, fc, fb);
+    fmt::print("                  (failover extra = failover run minus steady run over 2m..4m; negative where the\n"
+               "                   crashed leader's own traffic is missing)\n");
+  }
+
   for (const auto& g : r.groups) {
     for (const auto& f : g.failovers) {
       fmt::print("failover          {}/{} {} at {:.3f} s, old {}, new {}, took {}\n", g.channel, g.org, f.cause,

@@ -272,7 +272,9 @@ TEST_F(NodeTest, LateJoinerLearnsIdentitiesThroughThePull) {
   const PeerId* leader = late.believed_leader("mychannel");
   ASSERT_NE(leader, nullptr);
   EXPECT_EQ(*leader, "peer0.org1");
-  EXPECT_GT(late.counters().received.at("data_update"), 0u);
+  const auto updates = late.counters().received.find("data_update");
+  ASSERT_NE(updates, late.counters().received.end()) << "no identity pull update arrived";
+  EXPECT_GT(updates->second, 0u);
 }
 
 TEST(Tags, FollowFabricsLegalityTable) {

@@ -221,6 +221,8 @@ void PeerNetwork::start_all() {
 void PeerNetwork::signal(const std::string& id, int sig) {
   PeerProcess& p = peers_.at(id);
   if (p.pid > 0) ::kill(p.pid, sig);
+  if (sig == SIGSTOP) paused_.insert(id);
+  if (sig == SIGCONT) paused_.erase(id);
 }
 
 void PeerNetwork::kill_hard(const std::string& id) {
@@ -300,7 +302,7 @@ std::vector<std::string> PeerNetwork::members(const std::string& channel,
 std::vector<std::string> PeerNetwork::leaders(const std::string& channel, const std::string& org) {
   std::vector<std::string> out;
   for (const auto& id : members(channel, org)) {
-    if (!running(id)) continue;
+    if (!running(id) || paused_.contains(id)) continue;
     auto s = status(id);
     if (s && (*s)["channels"].contains(channel) && (*s)["channels"][channel]["is_leader"] == true)
       out.push_back(id);
@@ -312,7 +314,7 @@ bool PeerNetwork::settled(const std::string& channel, const std::string& org, st
   std::vector<std::string> leading;
   std::vector<std::string> believed;
   for (const auto& id : members(channel, org)) {
-    if (!running(id)) continue;
+    if (!running(id) || paused_.contains(id)) continue;
     auto s = status(id);
     if (!s || !(*s)["channels"].contains(channel)) return false;
     const auto& c = (*s)["channels"][channel];

@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,7 +77,7 @@ class PeerNetwork {
   // Polls `done` every 50 ms until it holds or `timeout` passes.
   static bool wait_until(const std::function<bool()>& done, milliseconds timeout);
 
-  // Running peers of `org` on `channel` whose /status says they lead.
+  // Running, not paused peers of `org` on `channel` whose /status says they lead.
   std::vector<std::string> leaders(const std::string& channel, const std::string& org);
   // True when exactly one running member of (channel, org) leads and every running
   // member names it as leader. Sets `leader` to its id.
@@ -96,6 +97,9 @@ class PeerNetwork {
   NetworkTimings timings_;
   std::map<std::string, PeerProcess> peers_;  // by id
   std::vector<std::string> order_;
+  // SIGSTOPped peers: their kernel still accepts HTTP connections that never get
+  // an answer, so polling them would only add timeouts.
+  std::set<std::string> paused_;
 };
 
 int free_tcp_port();
