@@ -37,7 +37,9 @@ using fabnet::sim::Scenario;
 using fabnet::sim::SimResult;
 using Clock = std::chrono::steady_clock;
 
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 // Go-style duration with one unit suffix per number (10s, 500ms, 1h, 2m30s).
 std::optional<Duration> parse_duration(const std::string& text) {
@@ -46,19 +48,26 @@ std::optional<Duration> parse_duration(const std::string& text) {
   if (text.empty()) return std::nullopt;
   while (i < text.size()) {
     std::size_t j = i;
-    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.'))
+      ++j;
     if (j == i) return std::nullopt;
     const double value = std::stod(text.substr(i, j - i));
     std::size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     const std::string unit = text.substr(j, k - j);
     double ns = 0;
-    if (unit == "ms") ns = 1e6;
-    else if (unit == "s") ns = 1e9;
-    else if (unit == "m") ns = 60e9;
-    else if (unit == "h") ns = 3600e9;
-    else return std::nullopt;
-    total += std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(static_cast<std::int64_t>(value * ns)));
+    if (unit == "ms")
+      ns = 1e6;
+    else if (unit == "s")
+      ns = 1e9;
+    else if (unit == "m")
+      ns = 60e9;
+    else if (unit == "h")
+      ns = 3600e9;
+    else
+      return std::nullopt;
+    total += std::chrono::duration_cast<Duration>(
+        std::chrono::nanoseconds(static_cast<std::int64_t>(value * ns)));
     i = k;
   }
   return total;
@@ -94,11 +103,13 @@ Scenario build_scenario(const Shape& shape, std::uint64_t seed) {
       shape.name, seed, go_duration(shape.duration));
   if (shape.test_timings) {
     yaml +=
-        "      election:\n        startupGracePeriod: 500ms\n        membershipSampleInterval: 100ms\n"
+        "      election:\n        startupGracePeriod: 500ms\n        membershipSampleInterval: "
+        "100ms\n"
         "        leaderAliveThreshold: 500ms\n        leaderElectionDuration: 500ms\n";
   }
   yaml += "link: {latency: 5ms, jitter: 5ms}\n";
-  if (shape.crash_leader) yaml += "faults:\n  - {at: 2m, kind: crash, leader_of: {channel: channel0, org: org0}}\n";
+  if (shape.crash_leader)
+    yaml += "faults:\n  - {at: 2m, kind: crash, leader_of: {channel: channel0, org: org0}}\n";
   Scenario s = fabnet::sim::load_scenario_string(yaml, "<sim_scale_bench>");
 
   s.orgs.clear();
@@ -107,12 +118,14 @@ Scenario build_scenario(const Shape& shape, std::uint64_t seed) {
     s.orgs.push_back({fmt::format("org{}", o), fmt::format("Org{}MSP", o), shape.peers_per_org});
   std::vector<std::string> org_names;
   for (const auto& org : s.orgs) org_names.push_back(org.name);
-  for (int c = 0; c < shape.channels; ++c) s.channels.push_back({fmt::format("channel{}", c), org_names});
+  for (int c = 0; c < shape.channels; ++c)
+    s.channels.push_back({fmt::format("channel{}", c), org_names});
   if (shape.one_channel_per_peer && shape.channels > 1) {
     const int per_group = shape.peers_per_org / shape.channels;
     for (const auto& org : s.orgs)
       for (int p = 0; p < shape.peers_per_org; ++p)
-        s.joins[fabnet::sim::peer_name(p, org.name)] = {fmt::format("channel{}", std::min(p / per_group, shape.channels - 1))};
+        s.joins[fabnet::sim::peer_name(p, org.name)] = {
+            fmt::format("channel{}", std::min(p / per_group, shape.channels - 1))};
   }
   fabnet::sim::validate_scenario(s, "<sim_scale_bench>");
   return s;
@@ -138,11 +151,14 @@ std::optional<Duration> stable_leader_since(const fabnet::sim::GroupReport& g) {
   std::set<std::string> leading;
   std::optional<Duration> since;
   auto changes = g.changes;
-  std::stable_sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const auto& a, const auto& b) { return a.at < b.at; });
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto& c = changes[i];
-    if (c.is_leader) leading.insert(c.peer);
-    else leading.erase(c.peer);
+    if (c.is_leader)
+      leading.insert(c.peer);
+    else
+      leading.erase(c.peer);
     // Only judge after all changes at this instant.
     if (i + 1 < changes.size() && changes[i + 1].at == c.at) continue;
     if (leading.size() == 1) {
@@ -157,8 +173,10 @@ std::optional<Duration> stable_leader_since(const fabnet::sim::GroupReport& g) {
 int usage() {
   std::fprintf(stderr,
                "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N]\n"
-               "  SHAPE: groups10k | channels10x100 | group10 | group100 | failover10 | failover100 | storm1000\n"
-               "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] [--test-timings]\n");
+               "  SHAPE: groups10k | channels10x100 | group10 | group100 | failover10 | "
+               "failover100 | storm1000\n"
+               "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] "
+               "[--test-timings]\n");
   return 2;
 }
 
@@ -170,7 +188,8 @@ int main(int argc, char** argv) {
   Shape shape;
   shape.name = name;
   if (name == "groups10k") {
-    shape.channels = 100, shape.orgs = 10, shape.peers_per_org = 1000, shape.one_channel_per_peer = true;
+    shape.channels = 100, shape.orgs = 10, shape.peers_per_org = 1000,
+    shape.one_channel_per_peer = true;
   } else if (name == "channels10x100") {
     shape.channels = 10, shape.orgs = 10, shape.peers_per_org = 100;
   } else if (name == "group10" || name == "group100") {
@@ -234,9 +253,11 @@ int main(int argc, char** argv) {
   const double cpu_begin = cpu_seconds();
   fabnet::sim::RunOptions options;
   options.progress = [&](double f) {
-    samples.push_back({f, std::chrono::duration<double>(Clock::now() - begin).count(), cpu_seconds() - cpu_begin});
+    samples.push_back({f, std::chrono::duration<double>(Clock::now() - begin).count(),
+                       cpu_seconds() - cpu_begin});
     // On stderr as it goes, so that a run stopped by `timeout` still leaves figures.
-    fmt::print(stderr, "progress {:.3f} virtual {:.2f} s wall {:.2f} s cpu {:.2f} s rss {:.1f} MiB\n", f,
+    fmt::print(stderr,
+               "progress {:.3f} virtual {:.2f} s wall {:.2f} s cpu {:.2f} s rss {:.1f} MiB\n", f,
                f * seconds(scenario.duration), samples.back().wall, samples.back().cpu,
                static_cast<double>(peak_rss_kib()) / 1024.0);
   };
@@ -246,15 +267,20 @@ int main(int argc, char** argv) {
   const double virt = seconds(r.duration);
   const double peers = static_cast<double>(r.peers);
 
-  fmt::print("shape {}: {} peers, {} orgs x {} peers/org, {} channels{}{}, {} (channel, org) groups, seed {}\n", name,
-             r.peers, shape.orgs, shape.peers_per_org, shape.channels,
-             shape.one_channel_per_peer ? " (each peer in one channel)" : "",
-             shape.test_timings ? ", Fabric test election timings" : ", Fabric default timings", r.groups.size(), seed);
+  fmt::print(
+      "shape {}: {} peers, {} orgs x {} peers/org, {} channels{}{}, {} (channel, org) groups, seed "
+      "{}\n",
+      name, r.peers, shape.orgs, shape.peers_per_org, shape.channels,
+      shape.one_channel_per_peer ? " (each peer in one channel)" : "",
+      shape.test_timings ? ", Fabric test election timings" : ", Fabric default timings",
+      r.groups.size(), seed);
   fmt::print("virtual time      {:.1f} s\n", virt);
   fmt::print("wall time         {:.2f} s  (CPU {:.2f} s)\n", wall, cpu);
-  fmt::print("events            {}  ({:.0f} events/s)\n", r.events, static_cast<double>(r.events) / wall);
-  fmt::print("virtual s/wall s  {:.3f}  -> one virtual hour ~ {:.0f} s wall (linear extrapolation)\n", virt / wall,
-             3600.0 / virt * wall);
+  fmt::print("events            {}  ({:.0f} events/s)\n", r.events,
+             static_cast<double>(r.events) / wall);
+  fmt::print(
+      "virtual s/wall s  {:.3f}  -> one virtual hour ~ {:.0f} s wall (linear extrapolation)\n",
+      virt / wall, 3600.0 / virt * wall);
   fmt::print("peak RSS          {:.1f} MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
   // The second half of the run, past start-up: wall and CPU per virtual second.
   if (samples.size() >= 2) {
@@ -263,22 +289,25 @@ int main(int argc, char** argv) {
       if (s.fraction <= 0.5) mid = &s;
     const double dv = (1.0 - mid->fraction) * virt;
     if (dv > 0)
-      fmt::print("second half       from {:.1f} s virtual: {:.4f} s wall, {:.4f} s CPU per virtual s\n",
-                 mid->fraction * virt, (wall - mid->wall) / dv, (cpu - mid->cpu) / dv);
+      fmt::print(
+          "second half       from {:.1f} s virtual: {:.4f} s wall, {:.4f} s CPU per virtual s\n",
+          mid->fraction * virt, (wall - mid->wall) / dv, (cpu - mid->cpu) / dv);
   }
 
   std::uint64_t total_count = 0, total_bytes = 0;
-  fmt::print("messages sent     {:<22} {:>12} {:>14} {:>16} {:>18}\n", "type", "count", "bytes", "msgs/peer/s",
-             "bytes/peer/s");
+  fmt::print("messages sent     {:<22} {:>12} {:>14} {:>16} {:>18}\n", "type", "count", "bytes",
+             "msgs/peer/s", "bytes/peer/s");
   for (const auto& [type, count] : r.messages.count) {
     const auto bytes = r.messages.bytes.count(type) ? r.messages.bytes.at(type) : 0;
     total_count += count;
     total_bytes += bytes;
     fmt::print("                  {:<22} {:>12} {:>14} {:>16.3f} {:>18.1f}\n", type, count, bytes,
-               static_cast<double>(count) / peers / virt, static_cast<double>(bytes) / peers / virt);
+               static_cast<double>(count) / peers / virt,
+               static_cast<double>(bytes) / peers / virt);
   }
-  fmt::print("                  {:<22} {:>12} {:>14} {:>16.3f} {:>18.1f}\n", "total", total_count, total_bytes,
-             static_cast<double>(total_count) / peers / virt, static_cast<double>(total_bytes) / peers / virt);
+  fmt::print("                  {:<22} {:>12} {:>14} {:>16.3f} {:>18.1f}\n", "total", total_count,
+             total_bytes, static_cast<double>(total_count) / peers / virt,
+             static_cast<double>(total_bytes) / peers / virt);
   fmt::print("                  lost {} duplicated {} blocked {} unroutable {}\n", r.messages.lost,
              r.messages.duplicated, r.messages.blocked, r.messages.unroutable);
 
@@ -307,10 +336,13 @@ int main(int argc, char** argv) {
   fmt::print("groups            {}: first leader min {} max {} (never: {})\n", r.groups.size(),
              first_min ? fmt::format("{:.3f} s", *first_min) : "-",
              first_max ? fmt::format("{:.3f} s", *first_max) : "-", never);
-  fmt::print("                  leaders at end min {} max {}; {} groups with exactly one, {} without\n",
-             r.groups.empty() ? 0 : leaders_end_min, leaders_end_max, one_at_end, not_one_at_end);
-  fmt::print("                  one stable leader from (latest over groups) {}; leader changes total {} max/group {}\n",
-             stable_max ? fmt::format("{:.3f} s", *stable_max) : "never", changes_total, changes_max);
+  fmt::print(
+      "                  leaders at end min {} max {}; {} groups with exactly one, {} without\n",
+      r.groups.empty() ? 0 : leaders_end_min, leaders_end_max, one_at_end, not_one_at_end);
+  fmt::print(
+      "                  one stable leader from (latest over groups) {}; leader changes total {} "
+      "max/group {}\n",
+      stable_max ? fmt::format("{:.3f} s", *stable_max) : "never", changes_total, changes_max);
   // groupN / failoverN: the message cost in the window [2m, 4m], as the difference
   // of runs to 4m and to 2m with the same seed (identical up to 2m, the crash is at
   // 2m); for failoverN the steady group's cost over the same window is subtracted.
@@ -332,8 +364,8 @@ int main(int argc, char** argv) {
       auto it = m.find(t);
       return it == m.end() ? 0.0 : static_cast<double>(it->second);
     };
-    fmt::print("window 2m..4m     {:<22} {:>14} {:>16} {:>18} {:>18}\n", "type", "steady msg/peer/s",
-               "steady B/peer/s", "failover extra msgs", "failover extra B");
+    fmt::print("window 2m..4m     {:<22} {:>14} {:>16} {:>18} {:>18}\n", "type",
+               "steady msg/peer/s", "steady B/peer/s", "failover extra msgs", "failover extra B");
     double sc = 0, sb = 0, fc = 0, fb = 0;
     for (const auto& t : types) {
       const double c = at(steady4.messages.count, t) - at(steady2.messages.count, t);
@@ -341,19 +373,21 @@ int main(int argc, char** argv) {
       const double xc = at(fail4.messages.count, t) - at(steady4.messages.count, t);
       const double xb = at(fail4.messages.bytes, t) - at(steady4.messages.bytes, t);
       sc += c, sb += b, fc += xc, fb += xb;
-      fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", t, c / peers / window,
-                 b / peers / window, xc, xb);
+      fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", t,
+                 c / peers / window, b / peers / window, xc, xb);
     }
-    fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", "total", sc / peers / window,
-               sb / peers / window, fc, fb);
-    fmt::print("                  (failover extra = failover run minus steady run over 2m..4m; negative where the\n"
-               "                   crashed leader's own traffic is missing)\n");
+    fmt::print("                  {:<22} {:>14.3f} {:>16.1f} {:>18.0f} {:>18.0f}\n", "total",
+               sc / peers / window, sb / peers / window, fc, fb);
+    fmt::print(
+        "                  (failover extra = failover run minus steady run over 2m..4m; negative "
+        "where the\n"
+        "                   crashed leader's own traffic is missing)\n");
   }
 
   for (const auto& g : r.groups) {
     for (const auto& f : g.failovers) {
-      fmt::print("failover          {}/{} {} at {:.3f} s, old {}, new {}, took {}\n", g.channel, g.org, f.cause,
-                 seconds(f.fault_at), f.old_leader, f.new_leader,
+      fmt::print("failover          {}/{} {} at {:.3f} s, old {}, new {}, took {}\n", g.channel,
+                 g.org, f.cause, seconds(f.fault_at), f.old_leader, f.new_leader,
                  f.duration() ? fmt::format("{:.3f} s", seconds(*f.duration())) : "not recovered");
     }
   }

@@ -205,8 +205,9 @@ void Discovery::contact_bootstrap_peers() {
     if (!contacted.insert(endpoint).second) continue;
     std::uint64_t nonce = 0;
     while (nonce == 0 || bootstrap_by_nonce_.contains(nonce)) nonce = random_();
-    bootstrap_by_nonce_.emplace(nonce, std::make_unique<BootstrapContact>(
-                                           scheduler_, endpoint, build_membership_request(nonce, /*with_secret=*/true)));
+    bootstrap_by_nonce_.emplace(
+        nonce, std::make_unique<BootstrapContact>(
+                   scheduler_, endpoint, build_membership_request(nonce, /*with_secret=*/true)));
     send_bootstrap_request(nonce);
   }
 }
