@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "peer_network.h"
@@ -144,6 +147,54 @@ TEST_F(ElectionProcesses, SigtermStopsAPeerCleanly) {
   ASSERT_TRUE(PeerNetwork::wait_until([&] { return !net_.running(id); }, milliseconds(5000)));
   EXPECT_LE(Clock::now() - began, std::chrono::seconds(5));
   EXPECT_NE(net_.log_tail(id).find("stopping"), std::string::npos) << net_.log_tail(id);
+}
+
+}  // namespace
+}  // namespace fabnet::testing
+
+namespace fabnet::testing {
+namespace {
+
+int run_fabnet(const std::vector<std::string>& args) {
+  std::string command = FABNET_BINARY;
+  for (const auto& a : args) command += " '" + a + "'";
+  command += " > /dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// `fabnet peer channel join` makes running peers join a channel they did not
+// start with; they then elect a leader there.
+TEST(ChannelJoinProcess, RunningPeersJoinAChannelAndElectALeader) {
+  PeerNetwork net({"org1"}, 2, {{"ch1", {0, 1}}, {"ch2", {}}});
+  net.start_all();
+  ASSERT_TRUE(
+      PeerNetwork::wait_until([&] { return net.settled("ch1", "org1"); }, milliseconds(30000)));
+  for (const char* id : {"peer0.org1", "peer1.org1"}) {
+    auto s = net.status(id);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE((*s)["channels"].contains("ch2"));
+    const std::string ops = "127.0.0.1:" + std::to_string(net.peer(id).ops_port);
+    EXPECT_EQ(run_fabnet({"peer", "channel", "join", "--ops", ops, "--channel", "ch2"}), 0) << id;
+  }
+  // An unknown channel is refused with a non-zero exit.
+  EXPECT_NE(run_fabnet({"peer", "channel", "join", "--ops",
+                        "127.0.0.1:" + std::to_string(net.peer("peer0.org1").ops_port), "--channel",
+                        "nosuch"}),
+            0);
+  // Both now run an election on ch2 and agree on one leader.
+  EXPECT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        for (const char* id : {"peer0.org1", "peer1.org1"}) {
+          auto s = net.status(id);
+          if (!s || !(*s)["channels"].contains("ch2")) return false;
+        }
+        return true;
+      },
+      milliseconds(5000)));
+  std::string leader;
+  EXPECT_TRUE(PeerNetwork::wait_until([&] { return net.settled("ch2", "org1", &leader); },
+                                      milliseconds(20000)));
 }
 
 }  // namespace

@@ -289,14 +289,15 @@ bool PeerNetwork::wait_until(const std::function<bool()>& done, milliseconds tim
 
 std::vector<std::string> PeerNetwork::members(const std::string& channel,
                                               const std::string& org) const {
-  std::vector<std::string> out;
+  std::vector<std::string> out, everyone;
   for (const auto& id : order_) {
     const PeerProcess& p = peers_.at(id);
     if (p.spec.org != org || !p.spec.claimed_msp_id.empty()) continue;
+    everyone.push_back(id);
     if (std::find(p.spec.channels.begin(), p.spec.channels.end(), channel) != p.spec.channels.end())
       out.push_back(id);
   }
-  return out;
+  return out.empty() ? everyone : out;
 }
 
 std::vector<std::string> PeerNetwork::leaders(const std::string& channel, const std::string& org) {

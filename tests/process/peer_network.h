@@ -83,6 +83,8 @@ class PeerNetwork {
   // member names it as leader. Sets `leader` to its id.
   bool settled(const std::string& channel, const std::string& org, std::string* leader = nullptr);
 
+  // Peers of `org` that join `channel` at start (or, for a channel nobody joins at
+  // start, every peer of `org`: they may join later).
   std::vector<std::string> members(const std::string& channel, const std::string& org) const;
   PeerProcess& peer(const std::string& id) { return peers_.at(id); }
   const std::filesystem::path& root() const { return root_; }
