@@ -1,5 +1,7 @@
 #include "config/core_config.h"
 
+#include "config/yaml_text.h"
+
 #include <unistd.h>
 
 #include <cctype>
@@ -93,23 +95,6 @@ std::vector<std::string> split_fields(std::string_view s) {
     i = j;
   }
   return out;
-}
-
-// A deep copy in flow style, so a list or mapping prints on one line: [a, b].
-YAML::Node flow_copy(const YAML::Node& n) {
-  YAML::Node copy = YAML::Clone(n);
-  std::vector<YAML::Node> todo{copy};
-  while (!todo.empty()) {
-    YAML::Node cur = todo.back();
-    todo.pop_back();
-    if (cur.IsMap() || cur.IsSequence()) cur.SetStyle(YAML::EmitterStyle::Flow);
-    if (cur.IsSequence()) {
-      for (YAML::Node child : cur) todo.push_back(child);
-    } else if (cur.IsMap()) {
-      for (auto it = cur.begin(); it != cur.end(); ++it) todo.push_back(it->second);
-    }
-  }
-  return copy;
 }
 
 // Walks the YAML tree by dotted key path and consults CORE_* overrides first,

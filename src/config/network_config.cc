@@ -1,5 +1,7 @@
 #include "config/network_config.h"
 
+#include "config/yaml_text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -27,23 +29,6 @@ constexpr std::string_view kExpectDnsName =
     "letters, digits, '-' and '.', not starting or ending with '.' or '-'";
 // A guard against typos like 3000 for 3; cryptogen has no limit.
 constexpr int kMaxPeersPerOrg = 1000;
-
-// A deep copy in flow style, so a list or mapping prints on one line: [a, b].
-YAML::Node flow_copy(const YAML::Node& n) {
-  YAML::Node copy = YAML::Clone(n);
-  std::vector<YAML::Node> todo{copy};
-  while (!todo.empty()) {
-    YAML::Node cur = todo.back();
-    todo.pop_back();
-    if (cur.IsMap() || cur.IsSequence()) cur.SetStyle(YAML::EmitterStyle::Flow);
-    if (cur.IsSequence()) {
-      for (YAML::Node child : cur) todo.push_back(child);
-    } else if (cur.IsMap()) {
-      for (auto it = cur.begin(); it != cur.end(); ++it) todo.push_back(it->second);
-    }
-  }
-  return copy;
-}
 
 std::string shown(const YAML::Node& n) {
   std::string text;

@@ -128,6 +128,20 @@ class ProbePeer {
     return nullptr;
   }
 
+  // The newest leader declaration received, waiting up to `timeout` for one.
+  node::MessagePtr wait_for_declaration(milliseconds timeout) {
+    node::MessagePtr found;
+    PeerNetwork::wait_until(
+        [&] {
+          found = find([](const node::SignedGossip& m) {
+            return m.message.has_leadership_msg() && m.message.leadership_msg().is_declaration();
+          });
+          return found != nullptr;
+        },
+        timeout);
+    return found;
+  }
+
   const node::PeerId& pki_id() const { return crypto_.pki_id(); }
   const crypto::X509CryptoService& crypto() const { return crypto_; }
 
@@ -214,15 +228,8 @@ TEST_F(SecurityProcesses, ImpostorWithAnotherOrgsCertificateIsRefusedAtTheHandsh
 TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted) {
   ProbePeer probe(net_, "org1", "Org1MSP", net_.peer(leader1_).endpoint(), "ch1");
   // Wait until the probe receives the leader's declarations (it is in the view).
-  node::MessagePtr captured;
-  ASSERT_TRUE(PeerNetwork::wait_until(
-      [&] {
-        captured = probe.find([](const node::SignedGossip& m) {
-          return m.message.has_leadership_msg() && m.message.leadership_msg().is_declaration();
-        });
-        return captured != nullptr;
-      },
-      milliseconds(15000)));
+  const node::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
+  ASSERT_NE(captured, nullptr) << "the probe never received a declaration";
   std::string follower;
   for (const auto& id : net_.members("ch1", "org1"))
     if (id != leader1_) follower = id;
@@ -277,15 +284,8 @@ TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted)
 
 TEST_F(SecurityProcesses, CapturedEnvelopeDecodesWithProtocAgainstOurProtos) {
   ProbePeer probe(net_, "org1", "Org1MSP", net_.peer(leader1_).endpoint(), "ch1");
-  node::MessagePtr captured;
-  ASSERT_TRUE(PeerNetwork::wait_until(
-      [&] {
-        captured = probe.find([](const node::SignedGossip& m) {
-          return m.message.has_leadership_msg() && m.message.leadership_msg().is_declaration();
-        });
-        return captured != nullptr;
-      },
-      milliseconds(15000)));
+  const node::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
+  ASSERT_NE(captured, nullptr) << "the probe never received a declaration";
   // Rebuild the Envelope from the bytes exactly as received (no re-serialisation of the payload).
   gossip::Envelope envelope;
   envelope.set_payload(captured->payload);
