@@ -305,7 +305,16 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
 // we hold (the common case) are recognised by their bytes, without parsing.
 void Discovery::handle_membership_response(const ConnectionInfo& from, const MessagePtr& message) {
   const gossip::GossipMessage& outer = message->message;
-  if (outer.nonce() != 0) bootstrap_by_nonce_.erase(outer.nonce());
+  if (outer.nonce() != 0 && bootstrap_by_nonce_.contains(outer.nonce())) {
+    // Bootstrap peers must be of my org; Fabric refuses the connection otherwise
+    // (protocol.md §6.3). Keep retrying: the endpoint may yet be answered by the right peer.
+    const std::string* responder_org = identities_.org(from.pki_id);
+    if (!responder_org || *responder_org != self_.org) {
+      ++counters_.invalid_dropped;
+      return;
+    }
+    bootstrap_by_nonce_.erase(outer.nonce());
+  }
 
   for (const gossip::Envelope& envelope : outer.mem_res().alive()) {
     if (holder_of(envelope.payload())) {

@@ -152,6 +152,28 @@ TEST_F(DiscoveryTest, BootstrapGivesUpAfterMaxConnectionAttempts) {
   EXPECT_EQ(network_.discovery("p1").counters().membership_requests_sent, 3u);
 }
 
+// protocol.md §6.3: a bootstrap endpoint answered by another org's peer is refused.
+TEST_F(DiscoveryTest, BootstrapPeerOfAnotherOrgIsRefused) {
+  add_org("q", 1, "Org2MSP");
+  DiscoverySettings settings;
+  settings.bootstrap = {endpoint_of("q0")};
+  PeerOptions options;
+  options.name = "p0";
+  options.settings = settings;
+  network_.add(options);
+  network_.start("q0");
+  network_.start("p0");
+  scheduler_.run_until(TimePoint(seconds(60)));
+  // Its membership response is not taken (Fabric checks the org in a deep probe
+  // before it even sends the request; without a probe we refuse the answer).
+  EXPECT_GT(network_.discovery("p0").counters().invalid_dropped, 0u);
+  // It keeps asking, every reconnectInterval, as with an endpoint that did not answer.
+  std::size_t bootstrap_sends = 0;
+  for (const SentMessage& sent : network_.log)
+    if (sent.from == "p0" && sent.to.empty()) ++bootstrap_sends;
+  EXPECT_EQ(bootstrap_sends, 3u);  // at 0 s, 25 s and 50 s
+}
+
 TEST_F(DiscoveryTest, OwnEndpointInBootstrapListIsSkipped) {
   add_org("p", 1);  // p0 bootstraps from itself
   network_.start("p0");
