@@ -12,6 +12,7 @@
 #include "discovery/identity_pull.h"
 #include "node/channel_mac.h"
 #include "node/identity_store.h"
+#include "node/leadership_store.h"
 #include "node/tags.h"
 #include "wire/leadership_codec.h"
 
@@ -160,6 +161,8 @@ class ChannelState final : public election::ElectionAdapter {
         own_mac_(channel_mac(node.settings.self.pki_id, definition.name)),
         inc_num_(node.wall_clock_ns()),
         factory_(node.settings.self.pki_id, node.wall_clock_ns()),
+        // protocol.md §8: the leadership store's TTL is leaderAliveThreshold x 10.
+        leadership_store_(node.settings.election.leader_alive_threshold * 10),
         publish_timer_(node.scheduler),
         pull_timer_(node.scheduler) {
     election_ = std::make_unique<LeaderElection>(
@@ -240,7 +243,7 @@ class ChannelState final : public election::ElectionAdapter {
     if (*sender_org != my_org) return node_.drop(message, "sender_other_org");
     const std::string* creator_org = node_.org_of(leadership.pki_id);
     if (!creator_org || *creator_org != my_org) return node_.drop(message, "creator_other_org");
-    if (!leadership_freshness_.admit(leadership.pki_id, leadership.timestamp))
+    if (!leadership_store_.admit(leadership.pki_id, leadership.timestamp, node_.scheduler.now()))
       return node_.drop(message, "stale");
     if (leadership.is_declaration && in_org_view(leadership.pki_id)) {
       last_declarer_ = leadership.pki_id;
@@ -355,6 +358,7 @@ class ChannelState final : public election::ElectionAdapter {
   // membership is not empty (§7.1).
   void on_publish_tick() {
     publish_timer_.arm(node_.settings.publish_state_info_interval, [this] { on_publish_tick(); });
+    leadership_store_.sweep(node_.scheduler.now());
     if (!should_publish_ || node_.discovery_->alive_count() == 0) return;
     GossipMessage message;
     message.set_tag(GossipMessage::CHAN_OR_ORG);
@@ -418,7 +422,7 @@ class ChannelState final : public election::ElectionAdapter {
   std::uint64_t inc_num_;
   election::MessageFactory factory_;
   std::unique_ptr<LeaderElection> election_;
-  election::FreshnessFilter leadership_freshness_;
+  LeadershipStore leadership_store_;
   std::unordered_map<PeerId, StateInfoEntry> store_;
   std::unordered_set<PeerId> same_org_;  // my org's peers with a current StateInfo here
   MessagePtr own_state_info_;

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "msp/identities.pb.h"
+#include "node/leadership_store.h"
 #include "node/tags.h"
 #include "runtime/virtual_scheduler.h"
 #include "wire/leadership_codec.h"
@@ -206,6 +207,35 @@ TEST_F(NodeTest, ReplayedLeadershipIsDroppedAsStale) {
   inject("peer0.org1", "peer1.org1", leadership("peer0.org1", 1'000'000, true));
   inject("peer0.org1", "peer1.org1", leadership("peer0.org1", 1'000'000, true));
   EXPECT_GE(dropped("peer1.org1", "stale"), 1u);
+}
+
+// protocol.md §8: the leadership store keeps a message 2 x TTL (TTL = LAT x 10 =
+// 5 s here) for comparisons; until then a replay is stale, afterwards it is new.
+TEST_F(NodeTest, LeadershipStoreForgetsAfterTwiceItsTtl) {
+  build_two_orgs();
+  net.node("peer2.org1").stop();  // its own newer messages would mask the replay
+  const auto message =
+      wire::to_gossip_message({"peer2.org1", {5'000'000'000ULL, 1}, false}, "mychannel");
+  const auto stale = dropped("peer1.org1", "stale");
+  inject("peer2.org1", "peer1.org1", message);
+  EXPECT_EQ(dropped("peer1.org1", "stale"), stale);
+  net.scheduler.run_for(seconds(9));
+  inject("peer2.org1", "peer1.org1", message);
+  EXPECT_EQ(dropped("peer1.org1", "stale"), stale + 1);
+  net.scheduler.run_for(seconds(11));
+  inject("peer2.org1", "peer1.org1", message);
+  EXPECT_EQ(dropped("peer1.org1", "stale"), stale + 1) << "still held after 2 x TTL";
+}
+
+TEST(LeadershipStore, ComparesWhileHeldAndForgetsAtTwiceTheTtl) {
+  LeadershipStore store(seconds(100));
+  using runtime::TimePoint;
+  EXPECT_TRUE(store.admit("a", {1, 5}, TimePoint(seconds(0))));
+  EXPECT_FALSE(store.admit("a", {1, 5}, TimePoint(seconds(150))));  // expired, still compared
+  EXPECT_FALSE(store.admit("a", {1, 4}, TimePoint(seconds(199))));
+  EXPECT_TRUE(store.admit("a", {1, 4}, TimePoint(seconds(200))));  // removed: taken again
+  store.sweep(TimePoint(seconds(1000)));
+  EXPECT_EQ(store.size(), 0u);
 }
 
 TEST_F(NodeTest, BadSignatureAndIllegalTagAreDropped) {

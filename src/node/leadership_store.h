@@ -1,0 +1,45 @@
+#pragma once
+
+#include <unordered_map>
+
+#include "election/message.h"
+#include "runtime/scheduler.h"
+
+namespace fabnet::node {
+
+// The per-channel leadership message store of protocol.md §8: a message is
+// taken only if it is newer (by PeerTime) than the one held from the same
+// creator. Held messages expire after `ttl` (leaderAliveThreshold x 10) but keep
+// taking part in comparisons until they are removed at 2 x ttl.
+class LeadershipStore {
+ public:
+  explicit LeadershipStore(runtime::Duration ttl) : ttl_(ttl) {}
+
+  // True (and remembered) if `time` is newer than what is held from `creator`.
+  bool admit(const election::PeerId& creator, const election::PeerTime& time,
+             runtime::TimePoint now) {
+    auto it = held_.find(creator);
+    if (it != held_.end() && now - it->second.stored_at >= 2 * ttl_) {
+      held_.erase(it);
+      it = held_.end();
+    }
+    if (it != held_.end() && !election::is_newer(time, it->second.time)) return false;
+    held_[creator] = {time, now};
+    return true;
+  }
+  // Removes entries past 2 x ttl, so the store does not grow with departed peers.
+  void sweep(runtime::TimePoint now) {
+    std::erase_if(held_, [&](const auto& e) { return now - e.second.stored_at >= 2 * ttl_; });
+  }
+  std::size_t size() const { return held_.size(); }
+
+ private:
+  struct Held {
+    election::PeerTime time;
+    runtime::TimePoint stored_at{0};
+  };
+  runtime::Duration ttl_;
+  std::unordered_map<election::PeerId, Held> held_;
+};
+
+}  // namespace fabnet::node
