@@ -1,5 +1,7 @@
 #include "config/core_config.h"
 
+#include <charconv>
+
 #include "config/yaml_text.h"
 
 #include <unistd.h>
@@ -261,6 +263,24 @@ void read_bootstrap(const Reader& r, std::string_view key, std::vector<std::stri
   out = std::move(list);
 }
 
+// A positive integer; like the durations, zero is refused rather than read as
+// Fabric's "use the default".
+bool read_positive_int(const Reader& r, std::string_view key, int& out) {
+  static constexpr std::string_view kExpectCount = "a positive whole number such as 3 or 200";
+  auto raw = r.scalar(key, kExpectCount);
+  if (!raw) return false;
+  int value = 0;
+  const char* begin = raw->text.data();
+  const char* end = begin + raw->text.size();
+  const auto [ptr, error] = std::from_chars(begin, end, value);
+  if (error != std::errc() || ptr != end || value <= 0) {
+    throw ConfigError(raw->where, std::string(key), raw->text,
+                      fmt::format("invalid number \"{}\"", raw->text), std::string(kExpectCount));
+  }
+  out = value;
+  return true;
+}
+
 CoreConfig extract(const Reader& r) {
   CoreConfig c;
   c.source = r.source();
@@ -296,6 +316,16 @@ CoreConfig extract(const Reader& r) {
   if (!read_duration(r, "peer.gossip.reconnectInterval", g.reconnect_interval)) {
     g.reconnect_interval = g.alive_expiration_timeout;
   }
+  read_duration(r, "peer.gossip.pullInterval", g.pull_interval);
+  read_duration(r, "peer.gossip.publishStateInfoInterval", g.publish_state_info_interval);
+  read_duration(r, "peer.gossip.requestStateInfoInterval", g.request_state_info_interval);
+  read_duration(r, "peer.gossip.publishCertPeriod", g.publish_cert_period);
+  read_duration(r, "peer.gossip.dialTimeout", g.dial_timeout);
+  read_duration(r, "peer.gossip.connTimeout", g.conn_timeout);
+  read_positive_int(r, "peer.gossip.pullPeerNum", g.pull_peer_num);
+  read_positive_int(r, "peer.gossip.propagatePeerNum", g.propagate_peer_num);
+  read_positive_int(r, "peer.gossip.sendBuffSize", g.send_buff_size);
+  read_positive_int(r, "peer.gossip.recvBuffSize", g.recv_buff_size);
   return c;
 }
 

@@ -45,6 +45,19 @@ struct GossipSettings {
   std::chrono::nanoseconds alive_time_interval{std::chrono::seconds(5)};
   std::chrono::nanoseconds alive_expiration_timeout{std::chrono::seconds(25)};
   std::chrono::nanoseconds reconnect_interval{std::chrono::seconds(25)};
+  // Further peer.gossip.* keys of protocol.md §11 (Fabric's code defaults).
+  std::chrono::nanoseconds pull_interval{std::chrono::seconds(4)};  // pullInterval
+  std::chrono::nanoseconds publish_state_info_interval{
+      std::chrono::seconds(4)};  // publishStateInfoInterval
+  std::chrono::nanoseconds request_state_info_interval{
+      std::chrono::seconds(4)};  // requestStateInfoInterval
+  std::chrono::nanoseconds publish_cert_period{std::chrono::seconds(10)};  // publishCertPeriod
+  std::chrono::nanoseconds dial_timeout{std::chrono::seconds(3)};          // dialTimeout
+  std::chrono::nanoseconds conn_timeout{std::chrono::seconds(2)};          // connTimeout
+  int pull_peer_num = 3;                                                   // pullPeerNum
+  int propagate_peer_num = 3;                                              // propagatePeerNum
+  int send_buff_size = 20;             // sendBuffSize (Fabric's sample core.yaml sets 200)
+  int recv_buff_size = 20;             // recvBuffSize
   std::vector<std::string> bootstrap;  // peer.gossip.bootstrap
   std::string endpoint;                // peer.gossip.endpoint ("" = unset)
   std::string external_endpoint;       // peer.gossip.externalEndpoint ("" = unset)

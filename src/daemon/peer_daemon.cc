@@ -196,6 +196,14 @@ void PeerDaemon::Impl::load() {
   settings.discovery.alive_expiration_timeout = core.gossip.alive_expiration_timeout;
   settings.discovery.reconnect_interval = core.gossip.reconnect_interval;
   settings.discovery.bootstrap = core.gossip.bootstrap;
+  settings.discovery.pull_interval = core.gossip.pull_interval;
+  settings.discovery.pull_peer_num = core.gossip.pull_peer_num;
+  settings.discovery.propagate_peer_num = core.gossip.propagate_peer_num;
+  settings.discovery.publish_cert_period = core.gossip.publish_cert_period;
+  settings.publish_state_info_interval = core.gossip.publish_state_info_interval;
+  settings.request_state_info_interval = core.gossip.request_state_info_interval;
+  settings.pull_peer_num = core.gossip.pull_peer_num;
+  settings.propagate_peer_num = core.gossip.propagate_peer_num;
   settings.election = core.gossip.election;
   settings.leader_mode = core.gossip.leader_mode();
   settings.seed = std::random_device{}();
@@ -327,6 +335,12 @@ int PeerDaemon::run(bool install_signal_handlers) {
 
   comm::CommSettings comm_settings;
   comm_settings.listen_address = core.listen_address.empty() ? core.address : core.listen_address;
+  comm_settings.dial_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core.gossip.dial_timeout);
+  comm_settings.conn_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core.gossip.conn_timeout);
+  comm_settings.send_buffer_size = static_cast<std::size_t>(core.gossip.send_buff_size);
+  comm_settings.recv_buffer_size = static_cast<std::size_t>(core.gossip.recv_buff_size);
   comm::CommCallbacks callbacks;
   callbacks.on_message = [&d](const node::ConnectionInfo& from, node::MessagePtr message) {
     if (d.node) d.node->on_message(from, message);

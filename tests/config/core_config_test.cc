@@ -95,6 +95,25 @@ void expect_fabric_sample(const CoreConfig& c, const std::string& path) {
   EXPECT_EQ(g.alive_time_interval, 5s);
   EXPECT_EQ(g.alive_expiration_timeout, 25s);
   EXPECT_EQ(g.reconnect_interval, 25s);
+  EXPECT_EQ(g.pull_interval, 4s);
+  EXPECT_EQ(g.publish_state_info_interval, 4s);
+  EXPECT_EQ(g.request_state_info_interval, 4s);
+  EXPECT_EQ(g.publish_cert_period, 10s);
+  EXPECT_EQ(g.dial_timeout, 3s);  // peer.gossip's, not the gateway's 2m
+  EXPECT_EQ(g.conn_timeout, 2s);
+  EXPECT_EQ(g.pull_peer_num, 3);
+  EXPECT_EQ(g.propagate_peer_num, 3);
+  EXPECT_EQ(g.send_buff_size, 200);
+  EXPECT_EQ(g.recv_buff_size, 20);
+}
+
+TEST(CoreConfigErrors, CountsMustBePositiveWholeNumbers) {
+  for (const char* bad : {"0", "-3", "many", "2.5"}) {
+    const std::string yaml = std::string("peer:\n  gossip:\n    sendBuffSize: ") + bad + "\n";
+    expect_error([&] { load(yaml); }, {"peer.gossip.sendBuffSize", bad, "a positive whole number"});
+  }
+  const Environment env{{"CORE_PEER_GOSSIP_PULLPEERNUM", "7"}};
+  EXPECT_EQ(load_core_config_string("", env, "t").gossip.pull_peer_num, 7);
 }
 
 // ---- Fabric's sample files -------------------------------------------------
