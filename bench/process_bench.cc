@@ -113,11 +113,19 @@ int steady(int peers_per_org, int seconds) {
   const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
   double cpu = 0;
   std::vector<double> rss_mib;
+  std::vector<std::string> exited;
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!net.running(ids[i])) {
+      exited.push_back(ids[i]);
+      continue;
+    }
     const ProcStat after = read_proc(net.peer(ids[i]).pid);
     cpu += after.cpu_seconds - before[i].cpu_seconds;
     rss_mib.push_back(after.rss_kib / 1024.0);
   }
+  for (const auto& id : exited)
+    std::printf("peer %s is no longer running; its log ends with:\n%s\n", id.c_str(),
+                net.log_tail(id, 15).c_str());
   bool still_stable = true;
   for (const auto& [channel, members] : channels)
     for (const char* org : {"org1", "org2"}) still_stable &= net.settled(channel, org);
@@ -127,7 +135,7 @@ int steady(int peers_per_org, int seconds) {
               percentile(rss_mib, 0), percentile(rss_mib, 0.5), percentile(rss_mib, 1));
   std::printf("still one agreed leader per (channel, org) at the end: %s\n",
               still_stable ? "yes" : "NO");
-  return stable && still_stable ? 0 : 1;
+  return stable && still_stable && exited.empty() ? 0 : 1;
 }
 
 int failover(int kills) {

@@ -26,8 +26,11 @@
 
 #include <fmt/core.h>
 
+#include <fmt/format.h>
 #include "sim/scenario.h"
 #include "sim/sim_result.h"
+
+#include "sim/election_cluster.h"
 #include "sim/simulation.h"
 
 namespace {
@@ -174,10 +177,54 @@ int usage() {
   std::fprintf(stderr,
                "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N]\n"
                "  SHAPE: groups10k | channels10x100 | group10 | group100 | failover10 | "
-               "failover100 | storm1000\n"
+               "failover100 | storm1000 | election1000\n"
                "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] "
                "[--test-timings]\n");
   return 2;
+}
+
+// The election alone, at 1,000 peers in one (channel, org), with Fabric's test
+// timings and an idealised membership (everyone sees everyone from the start):
+// separates the algorithm's behaviour from the membership protocol's cost.
+int election_only(int peers) {
+  fabnet::runtime::VirtualScheduler scheduler;
+  fabnet::sim::ClusterOptions options;
+  options.timings = fabnet::election::ElectionTimings::fabric_test_timings();
+  options.message_delay = std::chrono::milliseconds(5);
+  options.message_jitter = std::chrono::milliseconds(5);
+  fabnet::sim::ElectionCluster cluster(scheduler, options);
+  for (int i = 0; i < peers; ++i) cluster.add_peer(fmt::format("peer{:04}", i));
+  const double cpu_start = cpu_seconds();
+  cluster.start_all();
+  // Stable = one leader and no leadership change for 20 x LAT (10 s).
+  Duration stable_since{-1};
+  std::size_t changes_seen = 0;
+  while (scheduler.now() < std::chrono::seconds(60)) {
+    scheduler.run_for(std::chrono::milliseconds(100));
+    if (cluster.changes().size() != changes_seen || cluster.leaders().size() != 1) {
+      changes_seen = cluster.changes().size();
+      stable_since = Duration(-1);
+      continue;
+    }
+    if (stable_since < Duration::zero()) stable_since = scheduler.now();
+    if (scheduler.now() - stable_since >= std::chrono::seconds(10)) break;
+  }
+  const double settle_cpu = cpu_seconds() - cpu_start;
+  const auto sent_before = cluster.messages_sent();
+  const double cpu_before = cpu_seconds();
+  scheduler.run_for(std::chrono::seconds(60));
+  const double quiet_cpu = cpu_seconds() - cpu_before;
+  std::printf(
+      "election only, %d peers, test timings, idealised membership:\n"
+      "  one leader (%s) since %.3f virtual s, unchanged for 10 s; %zu leadership changes; "
+      "%.2f s CPU to get there\n"
+      "  afterwards: %.1f leadership messages per virtual s (the leader's declarations to "
+      "%d peers every LAT/2), %.2f ms CPU per virtual s\n",
+      peers, cluster.leaders().empty() ? "none" : cluster.leaders().front().c_str(),
+      seconds(stable_since), cluster.changes().size(), settle_cpu,
+      static_cast<double>(cluster.messages_sent() - sent_before) / 60.0, peers - 1,
+      quiet_cpu * 1000 / 60.0);
+  return cluster.leaders().size() == 1 ? 0 : 1;
 }
 
 }  // namespace
@@ -185,6 +232,7 @@ int usage() {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string name = argv[1];
+  if (name == "election1000") return election_only(1000);
   Shape shape;
   shape.name = name;
   if (name == "groups10k") {

@@ -80,7 +80,14 @@ void ElectionCluster::add_peer(const PeerId& id, election::LeaderMode mode) {
   members_.emplace(id, std::move(m));
   order_.push_back(id);
   make_instance(ref);
-  rebuild_views();
+  if (!side_of_.empty()) return rebuild_views();
+  // Without a partition the newcomer simply joins every live view: O(n), where a
+  // full rebuild per added peer would make building large clusters cubic.
+  for (auto& [other_id, other] : members_) {
+    if (other_id == id || other->crashed) continue;
+    other->view.insert(id);
+    ref.view.insert(other_id);
+  }
 }
 
 void ElectionCluster::make_instance(Member& m) {
