@@ -95,6 +95,14 @@ class GrpcComm : public node::Transport {
   // runs on the loop with the authenticated remote, or nullopt and the reason.
   using ProbeDone = std::function<void(std::optional<ConnectionInfo> remote, std::string error)>;
   virtual void probe(const std::string& endpoint, ProbeDone done) = 0;
+
+  // node::Transport's view of the same probe.
+  bool supports_probe() const override { return true; }
+  void probe_endpoint(const std::string& endpoint, node::Transport::ProbeDone done) override {
+    probe(endpoint, [done = std::move(done)](std::optional<ConnectionInfo> remote, std::string) {
+      done(std::move(remote));
+    });
+  }
 };
 
 }  // namespace fabnet::comm

@@ -223,9 +223,31 @@ void Discovery::send_bootstrap_request(std::uint64_t nonce) {
     return;
   }
   ++contact.attempts;
-  host_.send_to_endpoint(contact.endpoint, contact.request);
-  ++counters_.membership_requests_sent;
   contact.retry.arm(settings_.reconnect_interval, [this, nonce] { send_bootstrap_request(nonce); });
+  if (!host_.supports_probe()) {
+    host_.send_to_endpoint(contact.endpoint, contact.request);
+    ++counters_.membership_requests_sent;
+    return;
+  }
+  // Fabric deep-probes a bootstrap endpoint first and reveals nothing to a peer
+  // of another org (protocol.md §4.5, §6.3).
+  std::weak_ptr<bool> guard = lifetime_;
+  host_.probe_endpoint(contact.endpoint,
+                       [this, guard, nonce](std::optional<ConnectionInfo> remote) {
+                         if (guard.expired() || !running() || !remote)
+                           return;  // unanswered: the retry timer resends
+                         const auto it = bootstrap_by_nonce_.find(nonce);
+                         if (it == bootstrap_by_nonce_.end()) return;
+                         const std::string* org = identities_.put(remote->pki_id, remote->identity)
+                                                      ? identities_.org(remote->pki_id)
+                                                      : nullptr;
+                         if (!org || *org != self_.org) {
+                           ++counters_.invalid_dropped;
+                           return;
+                         }
+                         host_.send_to_endpoint(it->second->endpoint, it->second->request);
+                         ++counters_.membership_requests_sent;
+                       });
 }
 
 // ---------------------------------------------------------------------------

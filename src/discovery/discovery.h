@@ -5,6 +5,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -66,6 +67,12 @@ class DiscoveryHost {
   virtual ~DiscoveryHost() = default;
   virtual void send(const PeerId& to, const std::string& endpoint, MessagePtr message) = 0;
   virtual void send_to_endpoint(const std::string& endpoint, MessagePtr message) = 0;
+  // Deep probe of a bootstrap endpoint (see node::Transport::probe_endpoint).
+  virtual bool supports_probe() const { return false; }
+  virtual void probe_endpoint(const std::string& /*endpoint*/,
+                              std::function<void(std::optional<ConnectionInfo>)> done) {
+    done(std::nullopt);
+  }
   // Marshals `message` and signs it when `sign` is set (protocol.md §3.2).
   virtual MessagePtr seal(gossip::GossipMessage message, bool sign) = 0;
   virtual void on_member_alive(const PeerId& peer) = 0;   // learned or resurrected
@@ -183,6 +190,8 @@ class Discovery {
 
   bool started_ = false;
   bool stopped_ = false;
+  // Expires with this object, so asynchronous probe answers can tell it is gone.
+  std::shared_ptr<bool> lifetime_ = std::make_shared<bool>(true);
   TimePoint started_at_{0};
   std::uint64_t seq_num_ = 0;
   MessagePtr latest_own_alive_;  // reused in membership responses (Fabric's selfAliveMessage)

@@ -82,6 +82,12 @@ struct Node::Impl final : discovery::DiscoveryHost {
     count_sent(*message);
     transport.send_to_endpoint(endpoint, std::move(message));
   }
+  bool supports_probe() const override { return transport.supports_probe(); }
+  void probe_endpoint(const std::string& endpoint,
+                      std::function<void(std::optional<ConnectionInfo>)> done) override {
+    if (!running) return;
+    transport.probe_endpoint(endpoint, std::move(done));
+  }
   MessagePtr seal(GossipMessage message, bool sign) override {
     auto sealed = std::make_shared<SignedGossip>();
     {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "node/message.h"
@@ -16,6 +18,16 @@ class Transport {
   virtual void send(const PeerId& to, const std::string& endpoint, MessagePtr message) = 0;
   // To an endpoint whose PKI-ID is not known yet (bootstrap peers).
   virtual void send_to_endpoint(const std::string& endpoint, MessagePtr message) = 0;
+
+  // Fabric's deep probe (protocol.md §4.5): who answers at `endpoint`, learned
+  // from a handshake, without opening a gossip connection. `done` gets the
+  // authenticated remote, or nullopt if nothing answered. Transports that cannot
+  // probe (supports_probe() false) are never asked.
+  using ProbeDone = std::function<void(std::optional<ConnectionInfo> remote)>;
+  virtual bool supports_probe() const { return false; }
+  virtual void probe_endpoint(const std::string& /*endpoint*/, ProbeDone done) {
+    done(std::nullopt);
+  }
 };
 
 }  // namespace fabnet::node

@@ -164,6 +164,9 @@ class TestPeer final : public discovery::DiscoveryHost {
 
   void send(const PeerId& to, const std::string& endpoint, MessagePtr message) override;
   void send_to_endpoint(const std::string& endpoint, MessagePtr message) override;
+  bool supports_probe() const override;
+  void probe_endpoint(const std::string& endpoint,
+                      std::function<void(std::optional<ConnectionInfo>)> done) override;
   MessagePtr seal(gossip::GossipMessage message, bool sign) override {
     return seal_with(crypto, std::move(message), sign);
   }
@@ -258,6 +261,7 @@ class TestNetwork {
 
   runtime::VirtualScheduler& scheduler() { return scheduler_; }
   bool handshake_learns_identity = true;
+  bool deep_probe = false;  // hosts answer probe_endpoint (the daemon's transport does)
   std::vector<SentMessage> log;
 
  private:
@@ -288,6 +292,20 @@ inline void TestPeer::send_to_endpoint(const std::string& endpoint, MessagePtr m
   network.log.push_back({network.scheduler().now(), self.pki_id, "", endpoint, message});
   if (TestPeer* target = network.find_by_endpoint(endpoint))
     network.deliver(*this, target->self.pki_id, message);
+}
+
+inline bool TestPeer::supports_probe() const {
+  return network.deep_probe;
+}
+
+// Answers after the network delay with whoever is up at that endpoint.
+inline void TestPeer::probe_endpoint(const std::string& endpoint,
+                                     std::function<void(std::optional<ConnectionInfo>)> done) {
+  TestPeer* target = network.find_by_endpoint(endpoint);
+  std::optional<ConnectionInfo> remote;
+  if (target && target->up && !target->cut_off && !cut_off) remote = target->connection();
+  network.scheduler().schedule(std::chrono::milliseconds(2),
+                               [done = std::move(done), remote] { done(remote); });
 }
 
 inline void TestPeer::record(MemberEventKind kind, const PeerId& peer) {

@@ -174,6 +174,33 @@ TEST_F(DiscoveryTest, BootstrapPeerOfAnotherOrgIsRefused) {
   EXPECT_EQ(bootstrap_sends, 3u);  // at 0 s, 25 s and 50 s
 }
 
+// With a deep probe (as over gRPC) the org is checked before anything is sent,
+// so a peer of another org never even learns of us (protocol.md §4.5, §6.3).
+TEST_F(DiscoveryTest, DeepProbeKeepsBootstrapRequestsFromAnotherOrg) {
+  network_.deep_probe = true;
+  add_org("q", 1, "Org2MSP");
+  DiscoverySettings settings;
+  settings.bootstrap = {endpoint_of("q0")};
+  PeerOptions options;
+  options.name = "p0";
+  options.settings = settings;
+  network_.add(options);
+  network_.start("q0");
+  network_.start("p0");
+  scheduler_.run_until(TimePoint(seconds(60)));
+  EXPECT_EQ(sends_from("p0"), 0u);
+  EXPECT_EQ(network_.discovery("q0").alive_count(), 0u);
+  EXPECT_EQ(network_.discovery("p0").alive_count(), 0u);
+  EXPECT_EQ(network_.discovery("p0").counters().invalid_dropped, 3u);  // one probe per attempt
+}
+
+TEST_F(DiscoveryTest, DeepProbeStillBootstrapsWithinTheOrg) {
+  network_.deep_probe = true;
+  const auto ids = add_org("p", 5);
+  start_all(ids);
+  run_until_full_view(ids, 3 * kAliveInterval);
+}
+
 TEST_F(DiscoveryTest, OwnEndpointInBootstrapListIsSkipped) {
   add_org("p", 1);  // p0 bootstraps from itself
   network_.start("p0");
