@@ -12,6 +12,7 @@
 #include <deque>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -24,7 +25,21 @@ namespace fabnet::testing {
 
 namespace fs = std::filesystem;
 
+int any_free_tcp_port();
+
+// A port nobody listens on now and that this process has not handed out before:
+// the kernel may offer the same ephemeral port twice in a row once its socket is
+// closed, and two peers given one port would fail to start.
 int free_tcp_port() {
+  static std::set<int> handed_out;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = any_free_tcp_port();
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("no unused loopback port found");
+}
+
+int any_free_tcp_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
