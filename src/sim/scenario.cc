@@ -1217,9 +1217,10 @@ Scenario random_scenario(std::uint64_t seed) {
   x.pull_interval = milliseconds(500);
   x.publish_state_info_interval = milliseconds(500);
   x.request_state_info_interval = milliseconds(500);
-  // Alive messages carry the sender's identity for the whole run: the node does
-  // not pull identities (protocol.md §6.5, path 3) yet, and without either a peer
-  // that joins late cannot verify peers it never connected to.
+  // Alive messages carry the sender's identity for the whole run. This was set
+  // before the node had the identity pull (protocol.md §6.5, path 3), when a late
+  // joiner could not verify peers it never connected to; whether explore still
+  // needs it with the pull in place has not been re-checked.
   x.publish_cert_period = std::chrono::hours(1);
 
   s.link.latency = ms_between(1, 10);

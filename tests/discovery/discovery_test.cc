@@ -53,6 +53,17 @@ class DiscoveryTest : public ::testing::Test {
     }
     return ids;
   }
+  // p0 of Org1MSP whose only bootstrap endpoint is q0 of Org2MSP; both run 60 s.
+  void run_org1_peer_bootstrapping_from_org2_for_a_minute() {
+    add_org("q", 1, "Org2MSP");
+    PeerOptions options;
+    options.name = "p0";
+    options.settings.bootstrap = {endpoint_of("q0")};
+    network_.add(options);
+    network_.start("q0");
+    network_.start("p0");
+    scheduler_.run_until(TimePoint(seconds(60)));
+  }
   void start_all(const std::vector<PeerId>& ids) {
     for (const PeerId& id : ids) network_.start(id);
   }
@@ -154,16 +165,7 @@ TEST_F(DiscoveryTest, BootstrapGivesUpAfterMaxConnectionAttempts) {
 
 // protocol.md §6.3: a bootstrap endpoint answered by another org's peer is refused.
 TEST_F(DiscoveryTest, BootstrapPeerOfAnotherOrgIsRefused) {
-  add_org("q", 1, "Org2MSP");
-  DiscoverySettings settings;
-  settings.bootstrap = {endpoint_of("q0")};
-  PeerOptions options;
-  options.name = "p0";
-  options.settings = settings;
-  network_.add(options);
-  network_.start("q0");
-  network_.start("p0");
-  scheduler_.run_until(TimePoint(seconds(60)));
+  run_org1_peer_bootstrapping_from_org2_for_a_minute();
   // Its membership response is not taken (Fabric checks the org in a deep probe
   // before it even sends the request; without a probe we refuse the answer).
   EXPECT_GT(network_.discovery("p0").counters().invalid_dropped, 0u);
@@ -178,16 +180,7 @@ TEST_F(DiscoveryTest, BootstrapPeerOfAnotherOrgIsRefused) {
 // so a peer of another org never even learns of us (protocol.md §4.5, §6.3).
 TEST_F(DiscoveryTest, DeepProbeKeepsBootstrapRequestsFromAnotherOrg) {
   network_.deep_probe = true;
-  add_org("q", 1, "Org2MSP");
-  DiscoverySettings settings;
-  settings.bootstrap = {endpoint_of("q0")};
-  PeerOptions options;
-  options.name = "p0";
-  options.settings = settings;
-  network_.add(options);
-  network_.start("q0");
-  network_.start("p0");
-  scheduler_.run_until(TimePoint(seconds(60)));
+  run_org1_peer_bootstrapping_from_org2_for_a_minute();
   EXPECT_EQ(sends_from("p0"), 0u);
   EXPECT_EQ(network_.discovery("q0").alive_count(), 0u);
   EXPECT_EQ(network_.discovery("p0").alive_count(), 0u);
