@@ -1,6 +1,22 @@
 #include "node/message.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 namespace fabnet::node {
+
+MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer) {
+  auto sealed = std::make_shared<SignedGossip>();
+  {
+    google::protobuf::io::StringOutputStream stream(&sealed->payload);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  if (signer != nullptr) sealed->signature = signer->sign(sealed->payload);
+  sealed->message = std::move(message);
+  return sealed;
+}
 
 std::string_view content_name(const gossip::GossipMessage& message) {
   using M = gossip::GossipMessage;

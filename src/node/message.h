@@ -5,6 +5,7 @@
 
 #include "election/message.h"
 #include "gossip/message.pb.h"
+#include "node/crypto.h"
 
 namespace fabnet::node {
 
@@ -41,6 +42,10 @@ struct ConnectionInfo {
   std::string identity;  // serialized msp.SerializedIdentity
   std::string endpoint;
 };
+
+// Serialises `message` deterministically (field-number order, as Go's marshaller
+// emits) and, with a signer, signs those exact bytes.
+MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer);
 
 // Short name of a message's content for counters and reports ("alive_msg", "leadership_msg", ...).
 std::string_view content_name(const gossip::GossipMessage& message);

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "config/duration.h"
-#include "node/node.h"
+#include "node/message.h"
 #include "sim/random.h"
 
 namespace fabnet::sim {
@@ -106,10 +106,10 @@ node::Transport& SimNetwork::transport(PeerIndex peer) {
   return *peers_[peer].transport;
 }
 
-void SimNetwork::attach(PeerIndex peer, node::Node* node) {
+void SimNetwork::attach(PeerIndex peer, SimPeer* logic) {
   Peer& p = peers_[peer];
-  if (node != nullptr && p.node != node) ++p.incarnation;
-  p.node = node;
+  if (logic != nullptr && p.logic != logic) ++p.incarnation;
+  p.logic = logic;
   p.paused = false;
 }
 
@@ -118,7 +118,7 @@ void SimNetwork::set_paused(PeerIndex peer, bool paused) {
 }
 
 bool SimNetwork::is_up(PeerIndex peer) const {
-  return peers_[peer].node != nullptr && !peers_[peer].paused;
+  return peers_[peer].logic != nullptr && !peers_[peer].paused;
 }
 
 void SimNetwork::add_cut(Cut cut) {
@@ -212,7 +212,7 @@ void SimNetwork::deliver(PeerIndex sender, PeerIndex receiver, std::uint64_t inc
     return;
   }
   log_.record(scheduler_.now(), receiver, "recv", kind, sender);
-  to.node->on_message(peers_[sender].connection, message);
+  to.logic->on_message(peers_[sender].connection, message);
 }
 
 MessageStats SimNetwork::stats() const {

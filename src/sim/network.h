@@ -18,11 +18,8 @@
 #include "node/transport.h"
 #include "runtime/virtual_scheduler.h"
 #include "sim/scenario.h"
+#include "sim/sim_peer.h"
 #include "sim/sim_result.h"
-
-namespace fabnet::node {
-class Node;
-}
 
 namespace fabnet::sim {
 
@@ -89,10 +86,10 @@ class SimNetwork {
   // The transport a peer's node sends through.
   node::Transport& transport(PeerIndex peer);
 
-  // The node that receives for `peer`; nullptr while it is down (not started or
+  // The logic that receives for `peer`; nullptr while it is down (not started or
   // crashed). Re-attaching starts a new incarnation: messages addressed to the
   // previous one are lost, as its connections died with it.
-  void attach(PeerIndex peer, node::Node* node);
+  void attach(PeerIndex peer, SimPeer* logic);
   // A paused peer neither sends nor receives; messages reaching it are lost.
   void set_paused(PeerIndex peer, bool paused);
   bool is_up(PeerIndex peer) const;
@@ -121,7 +118,7 @@ class SimNetwork {
   struct Peer {
     std::string name;
     node::ConnectionInfo connection;  // what receivers see of this peer
-    node::Node* node = nullptr;
+    SimPeer* logic = nullptr;
     bool paused = false;
     std::uint64_t incarnation = 0;
     std::unique_ptr<PeerTransport> transport;

@@ -18,6 +18,10 @@
 
 namespace fabnet::sim {
 
+std::string_view to_string(MembershipModel model) {
+  return model == MembershipModel::kIdeal ? "ideal" : "gossip";
+}
+
 std::string_view to_string(FaultKind kind) {
   switch (kind) {
     case FaultKind::kCrash:
@@ -274,9 +278,22 @@ Scenario Parser::parse(std::string_view text) {
                     "`network` (see docs/scenario-format.md)",
                     source_));
   }
-  check_keys(root, "", {"name", "seed", "duration", "network", "settings", "link", "faults"});
+  check_keys(root, "",
+             {"name", "seed", "duration", "membership", "network", "settings", "link", "faults"});
   Scenario s;
   if (root["name"]) s.name = scalar(root["name"], "name", "a string");
+  if (root["membership"]) {
+    const std::string text = scalar(root["membership"], "membership", "gossip or ideal");
+    if (text == "gossip") {
+      s.membership = MembershipModel::kGossip;
+    } else if (text == "ideal") {
+      s.membership = MembershipModel::kIdeal;
+    } else {
+      fail(root["membership"], "membership", fmt::format("unknown model \"{}\"", text),
+           "gossip (Fabric's membership, the default) or ideal (views from the simulator's "
+           "ground truth)");
+    }
+  }
   if (root["seed"]) {
     const std::string text = scalar(root["seed"], "seed", "an unsigned 64-bit integer");
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), s.seed);
@@ -980,6 +997,8 @@ std::string to_yaml(const Scenario& s) {
   line(0, fmt::format("name: {}", yaml_quoted(s.name)));
   line(0, fmt::format("seed: {}", s.seed));
   line(0, fmt::format("duration: {}", format_duration(s.duration)));
+  if (s.membership != MembershipModel::kGossip)
+    line(0, fmt::format("membership: {}", to_string(s.membership)));
   line(0, "network:");
   line(2, "orgs:");
   for (const OrgSpec& org : s.orgs) {

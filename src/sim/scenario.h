@@ -102,8 +102,17 @@ struct Fault {
   bool is_one_way() const { return !one_way_from.empty(); }
 };
 
+// How peers learn who is alive in their (channel, org) (docs/scenario-format.md,
+// "Membership models").
+enum class MembershipModel {
+  kGossip,  // Fabric's: alive messages, membership sync, StateInfo; the full node
+  kIdeal,   // from the simulator's ground truth; only the elections run (sim/election_peer.h)
+};
+std::string_view to_string(MembershipModel model);
+
 struct Scenario {
   std::string name = "scenario";
+  MembershipModel membership = MembershipModel::kGossip;
   std::uint64_t seed = 1;
   Duration duration = std::chrono::minutes(10);
   std::vector<OrgSpec> orgs;

@@ -77,6 +77,7 @@ struct MessageStats {
 struct SimResult {
   std::string scenario_name;
   std::uint64_t seed = 0;
+  std::string membership = "gossip";  // the scenario's membership model: gossip or ideal
   Duration duration{0};
   std::size_t peers = 0;
   std::vector<GroupReport> groups;

@@ -11,6 +11,7 @@
 #include "config/duration.h"
 #include "election/invariants.h"
 #include "node/node.h"
+#include "sim/election_peer.h"
 #include "sim/network.h"
 #include "sim/random.h"
 #include "sim/scenario.h"
@@ -88,15 +89,27 @@ std::string join(const std::vector<std::string>& items, std::string_view sep = "
 
 class Simulation;
 
-// Forwards one peer's node callbacks to the simulation.
-class PeerObserver final : public node::NodeObserver {
+// Forwards one peer's callbacks to the simulation, from either peer logic.
+class PeerEvents final : public SimPeerEvents, public node::NodeObserver {
  public:
-  PeerObserver(Simulation& sim, PeerIndex peer) : sim_(sim), peer_(peer) {}
-  void on_leadership_change(const node::Node&, const std::string& channel, bool is_leader) override;
+  PeerEvents(Simulation& sim, PeerIndex peer) : sim_(sim), peer_(peer) {}
+  void on_leadership_change(const std::string& channel, bool is_leader) override;
+  void on_election_event(const std::string& channel, election::ElectionEvent event) override;
+  void on_drop(const node::SignedGossip& message, std::string_view reason) override;
+
+  // node::NodeObserver
+  void on_leadership_change(const node::Node&, const std::string& channel,
+                            bool is_leader) override {
+    on_leadership_change(channel, is_leader);
+  }
   void on_election_event(const node::Node&, const std::string& channel,
-                         election::ElectionEvent event) override;
+                         election::ElectionEvent event) override {
+    on_election_event(channel, event);
+  }
   void on_drop(const node::Node&, const node::SignedGossip& message,
-               std::string_view reason) override;
+               std::string_view reason) override {
+    on_drop(message, reason);
+  }
   void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override;
 
  private:
@@ -104,15 +117,38 @@ class PeerObserver final : public node::NodeObserver {
   PeerIndex peer_;
 };
 
+// The full node (membership: gossip) as the simulator drives it.
+class FullPeer final : public SimPeer {
+ public:
+  FullPeer(node::NodeSettings settings, runtime::Scheduler& scheduler, node::Transport& transport,
+           const node::CryptoService& crypto, node::NodeObserver* observer)
+      : node_(std::move(settings), scheduler, transport, crypto, observer) {}
+  void start() override { node_.start(); }
+  void on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) override {
+    node_.on_message(from, message);
+  }
+  const node::PeerId& id() const override { return node_.id(); }
+  const election::LeaderElection* election(const std::string& channel) const override {
+    return node_.election(channel);
+  }
+  const node::PeerId* believed_leader(const std::string& channel) const override {
+    return node_.believed_leader(channel);
+  }
+
+ private:
+  node::Node node_;
+};
+
 enum class PeerState { kNotStarted, kRunning, kPaused, kCrashed };
 
 struct PeerSlot {
   PeerSpec spec;
   PeerIndex index = 0;
+  std::string endpoint;
   std::unique_ptr<SimCrypto> crypto;
   std::unique_ptr<SkewedScheduler> clock;  // the host's clock: survives restarts
-  std::unique_ptr<PeerObserver> observer;
-  std::unique_ptr<node::Node> node;
+  std::unique_ptr<PeerEvents> events;
+  std::unique_ptr<SimPeer> node;  // FullPeer or ElectionPeer, by the membership model
   PeerState state = PeerState::kNotStarted;
   std::uint64_t incarnation = 0;
   bool dying = false;               // callbacks from a node being destroyed are ignored
@@ -132,7 +168,7 @@ struct Group {
   GroupReport report;
 };
 
-class Simulation {
+class Simulation final : public GroupView {
  public:
   Simulation(const Scenario& scenario, const RunOptions& options)
       : scenario_(scenario),
@@ -157,9 +193,20 @@ class Simulation {
   EventLog& log() { return log_; }
   TimePoint now() const { return scheduler_.now(); }
 
+  // GroupView: the idealised membership (membership: ideal).
+  bool sees(const node::PeerId& self, std::size_t group, const node::PeerId& peer) const override;
+  std::size_t seen_count(const node::PeerId& self, std::size_t group) const override;
+  void for_each_seen(
+      const node::PeerId& self, std::size_t group,
+      const std::function<void(const node::PeerId&, const std::string&)>& visit) const override;
+
  private:
   void build();
   node::NodeSettings settings_for(const PeerSlot& peer) const;
+  ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
+  bool sees(PeerIndex self, PeerIndex other) const {
+    return self != other && network_.is_up(other) && network_.connected(self, other);
+  }
   std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
 
   void start_peer(PeerSlot& peer, std::string_view why);
@@ -197,23 +244,20 @@ class Simulation {
   bool finishing_ = false;
 };
 
-void PeerObserver::on_leadership_change(const node::Node&, const std::string& channel,
-                                        bool is_leader) {
+void PeerEvents::on_leadership_change(const std::string& channel, bool is_leader) {
   if (sim_.ignoring(peer_)) return;
   sim_.on_leadership(peer_, channel, is_leader);
 }
-void PeerObserver::on_election_event(const node::Node&, const std::string& channel,
-                                     election::ElectionEvent event) {
+void PeerEvents::on_election_event(const std::string& channel, election::ElectionEvent event) {
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, election::to_string(event), channel);
 }
-void PeerObserver::on_drop(const node::Node&, const node::SignedGossip& message,
-                           std::string_view reason) {
+void PeerEvents::on_drop(const node::SignedGossip& message, std::string_view reason) {
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, "drop", reason,
                     static_cast<std::uint64_t>(message.message.content_case()));
 }
-void PeerObserver::on_member_change(const node::Node&, const node::PeerId& peer, bool alive) {
+void PeerEvents::on_member_change(const node::Node&, const node::PeerId& peer, bool alive) {
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, alive ? "member_alive" : "member_dead", peer);
 }
@@ -235,9 +279,9 @@ void Simulation::build() {
     p.spec = std::move(specs[i]);
     p.crypto = std::make_unique<SimCrypto>(p.spec.msp_id, p.spec.name);
     p.clock = std::make_unique<SkewedScheduler>(scheduler_);
-    p.index = network_.add_peer(p.spec.name, p.crypto->identity(), peer_endpoint(p.spec.name),
-                                p.spec.name);
-    p.observer = std::make_unique<PeerObserver>(*this, p.index);
+    p.endpoint = peer_endpoint(p.spec.name);
+    p.index = network_.add_peer(p.spec.name, p.crypto->identity(), p.endpoint, p.spec.name);
+    p.events = std::make_unique<PeerEvents>(*this, p.index);
   }
   for (const ChannelSpec& channel : scenario_.channels) {
     for (const std::string& org : channel.orgs) {
@@ -313,12 +357,55 @@ node::NodeSettings Simulation::settings_for(const PeerSlot& peer) const {
   return s;
 }
 
+ElectionPeerSettings Simulation::election_settings_for(const PeerSlot& peer) const {
+  ElectionPeerSettings s;
+  s.pki_id = peer.spec.name;
+  s.org = peer.spec.msp_id;
+  s.timings = scenario_.settings.gossip.election;
+  s.mode = scenario_.settings.gossip.leader_mode();
+  for (std::size_t g : peer.groups) s.groups.emplace(groups_[g].channel, g);
+  s.wall_clock_ns_at_start = kWallClockEpochNs + static_cast<std::uint64_t>(now().count());
+  return s;
+}
+
+bool Simulation::sees(const node::PeerId& self, std::size_t group, const node::PeerId& peer) const {
+  const std::optional<PeerIndex> a = network_.find(self);
+  const std::optional<PeerIndex> b = network_.find(peer);
+  if (!a || !b) return false;
+  const std::vector<std::size_t>& groups = peers_[*b].groups;
+  return std::find(groups.begin(), groups.end(), group) != groups.end() && sees(*a, *b);
+}
+
+std::size_t Simulation::seen_count(const node::PeerId& self, std::size_t group) const {
+  const std::optional<PeerIndex> a = network_.find(self);
+  if (!a) return 0;
+  const std::vector<PeerIndex>& members = groups_[group].members;
+  return static_cast<std::size_t>(
+      std::count_if(members.begin(), members.end(), [&](PeerIndex m) { return sees(*a, m); }));
+}
+
+void Simulation::for_each_seen(
+    const node::PeerId& self, std::size_t group,
+    const std::function<void(const node::PeerId&, const std::string&)>& visit) const {
+  const std::optional<PeerIndex> a = network_.find(self);
+  if (!a) return;
+  for (PeerIndex m : groups_[group].members) {
+    if (sees(*a, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
+  }
+}
+
 void Simulation::start_peer(PeerSlot& p, std::string_view why) {
   ++p.incarnation;
   p.state = PeerState::kRunning;
   p.leading.clear();
-  p.node = std::make_unique<node::Node>(settings_for(p), *p.clock, network_.transport(p.index),
-                                        *p.crypto, p.observer.get());
+  if (scenario_.membership == MembershipModel::kIdeal) {
+    p.node =
+        std::make_unique<ElectionPeer>(election_settings_for(p), *p.clock,
+                                       network_.transport(p.index), *p.crypto, *this, *p.events);
+  } else {
+    p.node = std::make_unique<FullPeer>(settings_for(p), *p.clock, network_.transport(p.index),
+                                        *p.crypto, p.events.get());
+  }
   network_.attach(p.index, p.node.get());
   log_.record(now(), p.index, why, p.spec.name, p.incarnation);
   p.node->start();
@@ -633,7 +720,7 @@ void Simulation::check_settled() {
     const Group& g = groups_[gi];
     for (PeerIndex m : g.members) {
       if (!is_up(m)) continue;
-      const node::Node& n = *peers_[m].node;
+      const SimPeer& n = *peers_[m].node;
       if (const election::LeaderElection* e = n.election(g.channel)) {
         for (const std::string& problem : election::check_invariants(*e)) {
           violations_.push_back(fmt::format("t={}: {}/{} {}: {}", format_duration(now()), g.channel,
@@ -761,6 +848,7 @@ SimResult Simulation::run() {
   SimResult result;
   result.scenario_name = scenario_.name;
   result.seed = seed_;
+  result.membership = std::string(to_string(scenario_.membership));
   result.duration = scenario_.duration;
   result.peers = peers_.size();
   result.events = scheduler_.events_fired();

@@ -1,0 +1,81 @@
+#pragma once
+
+// The peer of the idealised membership model (`membership: ideal`): only the
+// elections run, and each peer's view of its (channel, org) comes from the
+// simulator's ground truth instead of Fabric's alive/StateInfo gossip. The
+// elections are the same LeaderElection code; their leadership messages are real
+// signed GossipMessages that travel through the simulated network, so latency,
+// loss, partitions, pauses and clock skew act on them as in the full model.
+// It lets election studies run at sizes whose Fabric membership traffic (O(n²))
+// is out of reach (docs/scenario-format.md, "Membership models").
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "election/election_config.h"
+#include "node/crypto.h"
+#include "node/transport.h"
+#include "runtime/scheduler.h"
+#include "sim/sim_peer.h"
+
+namespace fabnet::sim {
+
+// Who a peer sees in one of its groups, answered from the simulator's ground
+// truth: the group's other members that are up and that it can reach both ways.
+class GroupView {
+ public:
+  virtual ~GroupView() = default;
+  virtual bool sees(const node::PeerId& self, std::size_t group,
+                    const node::PeerId& peer) const = 0;
+  virtual std::size_t seen_count(const node::PeerId& self, std::size_t group) const = 0;
+  // Calls `visit(pki_id, endpoint)` for every member `self` sees.
+  virtual void for_each_seen(
+      const node::PeerId& self, std::size_t group,
+      const std::function<void(const node::PeerId&, const std::string&)>& visit) const = 0;
+};
+
+struct ElectionPeerSettings {
+  node::PeerId pki_id;
+  std::string org;  // MSP ID
+  election::ElectionTimings timings;
+  election::LeaderMode mode = election::LeaderMode::kDynamic;
+  // Joined channels and the index of this peer's (channel, org) group in the GroupView.
+  std::map<std::string, std::size_t> groups;
+  std::uint64_t wall_clock_ns_at_start = 0;  // stamps inc_num, as a process start would
+};
+
+class ElectionPeer final : public SimPeer {
+ public:
+  ElectionPeer(ElectionPeerSettings settings, runtime::Scheduler& scheduler,
+               node::Transport& transport, const node::CryptoService& crypto, const GroupView& view,
+               SimPeerEvents& events);
+  ~ElectionPeer() override;
+  ElectionPeer(const ElectionPeer&) = delete;
+  ElectionPeer& operator=(const ElectionPeer&) = delete;
+
+  void start() override;
+  void on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) override;
+  const node::PeerId& id() const override { return settings_.pki_id; }
+  const election::LeaderElection* election(const std::string& channel) const override;
+  const node::PeerId* believed_leader(const std::string& channel) const override;
+
+ private:
+  class Channel;
+  void drop(const node::SignedGossip& message, std::string_view reason) {
+    events_.on_drop(message, reason);
+  }
+
+  ElectionPeerSettings settings_;
+  runtime::Scheduler& scheduler_;
+  node::Transport& transport_;
+  const node::CryptoService& crypto_;
+  const GroupView& view_;
+  SimPeerEvents& events_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;
+};
+
+}  // namespace fabnet::sim
