@@ -3,11 +3,12 @@
 // peer per second by type and per-group election figures. Not a Google
 // Benchmark: one run, one report. bench/README.md has the commands and figures.
 //
-//   fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N]
+//   fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N] [--membership ideal]
 //   fabnet_sim_scale_bench custom --orgs O --peers-per-org P --channels C [--virtual D]
 //
-// SHAPE: groups10k, channels10x100, group10, group100, failover10, failover100,
-// storm1000. DURATION is a Go duration (10s, 2m, 1h).
+// SHAPE: groups10k, groups100x100, channels10x100, group10, group100, failover10,
+// failover100, storm1000. DURATION is a Go duration (10s, 2m, 1h). --membership
+// ideal runs the elections alone on the simulator's ground-truth views.
 
 #include <sys/resource.h>
 
@@ -90,7 +91,8 @@ struct Shape {
   // every peer joins one channel; otherwise every peer joins every channel.
   bool one_channel_per_peer = false;
   bool test_timings = false;
-  bool crash_leader = false;  // crash the leader of channel0/org0 at 2m
+  bool crash_leader = false;      // crash the leader of channel0/org0 at 2m
+  bool ideal_membership = false;  // membership: ideal (elections only)
   Duration duration = std::chrono::minutes(1);
 };
 
@@ -99,11 +101,11 @@ struct Shape {
 // a 10,000-entry joins map in YAML.
 Scenario build_scenario(const Shape& shape, std::uint64_t seed) {
   std::string yaml = fmt::format(
-      "name: {}\nseed: {}\nduration: {}\n"
+      "name: {}\nseed: {}\nduration: {}\nmembership: {}\n"
       "network:\n  orgs:\n    - {{name: org0, msp_id: Org0MSP, peers: 2}}\n"
       "  channels:\n    - {{name: channel0, orgs: [org0]}}\n"
       "settings:\n  peer:\n    gossip:\n      useLeaderElection: true\n      orgLeader: false\n",
-      shape.name, seed, go_duration(shape.duration));
+      shape.name, seed, go_duration(shape.duration), shape.ideal_membership ? "ideal" : "gossip");
   if (shape.test_timings) {
     yaml +=
         "      election:\n        startupGracePeriod: 500ms\n        membershipSampleInterval: "
@@ -175,9 +177,10 @@ std::optional<Duration> stable_leader_since(const fabnet::sim::GroupReport& g) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N]\n"
-               "  SHAPE: groups10k | channels10x100 | group10 | group100 | failover10 | "
-               "failover100 | storm1000 | election1000\n"
+               "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N] "
+               "[--membership gossip|ideal]\n"
+               "  SHAPE: groups10k | groups100x100 | channels10x100 | group10 | group100 | "
+               "failover10 | failover100 | storm1000 | election1000\n"
                "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] "
                "[--test-timings]\n");
   return 2;
@@ -240,6 +243,9 @@ int main(int argc, char** argv) {
     shape.one_channel_per_peer = true;
   } else if (name == "channels10x100") {
     shape.channels = 10, shape.orgs = 10, shape.peers_per_org = 100;
+  } else if (name == "groups100x100") {
+    shape.channels = 10, shape.orgs = 10, shape.peers_per_org = 1000,
+    shape.one_channel_per_peer = true;
   } else if (name == "group10" || name == "group100") {
     shape.peers_per_org = std::stoi(name.substr(5));
     shape.duration = std::chrono::minutes(4);
@@ -279,6 +285,10 @@ int main(int argc, char** argv) {
       shape.one_channel_per_peer = true;
     } else if (arg == "--test-timings") {
       shape.test_timings = true;
+    } else if (arg == "--membership") {
+      const std::string model = next();
+      if (model != "ideal" && model != "gossip") return usage();
+      shape.ideal_membership = model == "ideal";
     } else {
       return usage();
     }
@@ -316,12 +326,12 @@ int main(int argc, char** argv) {
   const double peers = static_cast<double>(r.peers);
 
   fmt::print(
-      "shape {}: {} peers, {} orgs x {} peers/org, {} channels{}{}, {} (channel, org) groups, seed "
-      "{}\n",
+      "shape {}: {} peers, {} orgs x {} peers/org, {} channels{}{}, {} (channel, org) groups, "
+      "membership {}, seed {}\n",
       name, r.peers, shape.orgs, shape.peers_per_org, shape.channels,
       shape.one_channel_per_peer ? " (each peer in one channel)" : "",
       shape.test_timings ? ", Fabric test election timings" : ", Fabric default timings",
-      r.groups.size(), seed);
+      r.groups.size(), r.membership, seed);
   fmt::print("virtual time      {:.1f} s\n", virt);
   fmt::print("wall time         {:.2f} s  (CPU {:.2f} s)\n", wall, cpu);
   fmt::print("events            {}  ({:.0f} events/s)\n", r.events,
@@ -394,7 +404,7 @@ int main(int argc, char** argv) {
   // groupN / failoverN: the message cost in the window [2m, 4m], as the difference
   // of runs to 4m and to 2m with the same seed (identical up to 2m, the crash is at
   // 2m); for failoverN the steady group's cost over the same window is subtracted.
-  if (name.rfind("group", 0) == 0 || name.rfind("failover", 0) == 0) {
+  if (name == "group10" || name == "group100" || name.rfind("failover", 0) == 0) {
     auto run_to = [&](Duration d, bool crash) {
       Shape s2 = shape;
       s2.duration = d;

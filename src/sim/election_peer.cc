@@ -57,19 +57,20 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   void gossip(const LeadershipMessage& message) override {
     const node::MessagePtr sealed =
         node::seal(wire::to_gossip_message(message, name_), &peer_.crypto_);
-    peer_.view_.for_each_seen(peer_.settings_.pki_id, group_,
+    peer_.view_.for_each_seen(peer_.settings_.index, group_,
                               [&](const node::PeerId& to, const std::string& endpoint) {
                                 peer_.transport_.send(to, endpoint, sealed);
                               });
   }
+  std::size_t group() const { return group_; }
   LeadershipMessage create_message(bool is_declaration) override {
     return factory_.make(is_declaration);
   }
   bool is_in_view(const node::PeerId& peer) const override {
-    return peer_.view_.sees(peer_.settings_.pki_id, group_, peer);
+    return peer_.view_.sees(peer_.settings_.index, group_, peer);
   }
   std::size_t view_size() const override {
-    return peer_.view_.seen_count(peer_.settings_.pki_id, group_);
+    return peer_.view_.seen_count(peer_.settings_.index, group_);
   }
   void report_leader_metric(bool) override {}
 
@@ -92,15 +93,21 @@ ElectionPeer::ElectionPeer(ElectionPeerSettings settings, runtime::Scheduler& sc
       transport_(transport),
       crypto_(crypto),
       view_(view),
-      events_(events) {
+      events_(events),
+      start_timer_(scheduler) {
   for (const auto& [channel, group] : settings_.groups)
     channels_.emplace(channel, std::make_unique<Channel>(*this, channel, group));
 }
 
 ElectionPeer::~ElectionPeer() = default;
 
+// On the next event rather than now: peers that start at the same instant are
+// then all up when the first takes its first view sample, as they would appear
+// at about the same time in each other's membership.
 void ElectionPeer::start() {
-  for (auto& [name, channel] : channels_) channel->election().start();
+  start_timer_.arm(runtime::Duration::zero(), [this] {
+    for (auto& [name, channel] : channels_) channel->election().start();
+  });
 }
 
 // The checks a full node makes on a leadership message (protocol.md §5.2, §9.4),
@@ -117,9 +124,11 @@ void ElectionPeer::on_message(const node::ConnectionInfo& from, const node::Mess
   // Leadership messages are never forwarded, so the creator is the sender, whose
   // identity the connection's handshake established.
   if (leadership->pki_id != from.pki_id) return drop(*message, "unknown_identity");
+  // The ground truth knows each peer's org and channels: one check for both.
+  if (!view_.is_member(it->second->group(), from.pki_id))
+    return drop(*message, "sender_not_in_group");
   if (!crypto_.verify(from.identity, message->payload, message->signature))
     return drop(*message, "bad_signature");
-  if (crypto_.org_of(from.identity) != settings_.org) return drop(*message, "sender_other_org");
   it->second->on_leadership(*message, *leadership);
 }
 

@@ -26,21 +26,23 @@ namespace fabnet::sim {
 
 // Who a peer sees in one of its groups, answered from the simulator's ground
 // truth: the group's other members that are up and that it can reach both ways.
+// Peers are the simulator's indices; `self` is the asking peer's.
 class GroupView {
  public:
   virtual ~GroupView() = default;
-  virtual bool sees(const node::PeerId& self, std::size_t group,
-                    const node::PeerId& peer) const = 0;
-  virtual std::size_t seen_count(const node::PeerId& self, std::size_t group) const = 0;
+  virtual bool is_member(std::size_t group, const node::PeerId& peer) const = 0;
+  virtual bool sees(std::size_t self, std::size_t group, const node::PeerId& peer) const = 0;
+  virtual std::size_t seen_count(std::size_t self, std::size_t group) const = 0;
   // Calls `visit(pki_id, endpoint)` for every member `self` sees.
   virtual void for_each_seen(
-      const node::PeerId& self, std::size_t group,
+      std::size_t self, std::size_t group,
       const std::function<void(const node::PeerId&, const std::string&)>& visit) const = 0;
 };
 
 struct ElectionPeerSettings {
   node::PeerId pki_id;
-  std::string org;  // MSP ID
+  std::size_t index = 0;  // in the GroupView
+  std::string org;        // MSP ID
   election::ElectionTimings timings;
   election::LeaderMode mode = election::LeaderMode::kDynamic;
   // Joined channels and the index of this peer's (channel, org) group in the GroupView.
@@ -76,6 +78,7 @@ class ElectionPeer final : public SimPeer {
   const GroupView& view_;
   SimPeerEvents& events_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;
+  runtime::Timer start_timer_;  // after channels_: cancelled before they go
 };
 
 }  // namespace fabnet::sim

@@ -12,6 +12,7 @@
 #include "election/invariants.h"
 #include "node/node.h"
 #include "sim/election_peer.h"
+#include "sim/full_peer.h"
 #include "sim/network.h"
 #include "sim/random.h"
 #include "sim/scenario.h"
@@ -117,28 +118,6 @@ class PeerEvents final : public SimPeerEvents, public node::NodeObserver {
   PeerIndex peer_;
 };
 
-// The full node (membership: gossip) as the simulator drives it.
-class FullPeer final : public SimPeer {
- public:
-  FullPeer(node::NodeSettings settings, runtime::Scheduler& scheduler, node::Transport& transport,
-           const node::CryptoService& crypto, node::NodeObserver* observer)
-      : node_(std::move(settings), scheduler, transport, crypto, observer) {}
-  void start() override { node_.start(); }
-  void on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) override {
-    node_.on_message(from, message);
-  }
-  const node::PeerId& id() const override { return node_.id(); }
-  const election::LeaderElection* election(const std::string& channel) const override {
-    return node_.election(channel);
-  }
-  const node::PeerId* believed_leader(const std::string& channel) const override {
-    return node_.believed_leader(channel);
-  }
-
- private:
-  node::Node node_;
-};
-
 enum class PeerState { kNotStarted, kRunning, kPaused, kCrashed };
 
 struct PeerSlot {
@@ -194,10 +173,11 @@ class Simulation final : public GroupView {
   TimePoint now() const { return scheduler_.now(); }
 
   // GroupView: the idealised membership (membership: ideal).
-  bool sees(const node::PeerId& self, std::size_t group, const node::PeerId& peer) const override;
-  std::size_t seen_count(const node::PeerId& self, std::size_t group) const override;
+  bool is_member(std::size_t group, const node::PeerId& peer) const override;
+  bool sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const override;
+  std::size_t seen_count(PeerIndex self, std::size_t group) const override;
   void for_each_seen(
-      const node::PeerId& self, std::size_t group,
+      PeerIndex self, std::size_t group,
       const std::function<void(const node::PeerId&, const std::string&)>& visit) const override;
 
  private:
@@ -360,6 +340,7 @@ node::NodeSettings Simulation::settings_for(const PeerSlot& peer) const {
 ElectionPeerSettings Simulation::election_settings_for(const PeerSlot& peer) const {
   ElectionPeerSettings s;
   s.pki_id = peer.spec.name;
+  s.index = peer.index;
   s.org = peer.spec.msp_id;
   s.timings = scenario_.settings.gossip.election;
   s.mode = scenario_.settings.gossip.leader_mode();
@@ -368,29 +349,31 @@ ElectionPeerSettings Simulation::election_settings_for(const PeerSlot& peer) con
   return s;
 }
 
-bool Simulation::sees(const node::PeerId& self, std::size_t group, const node::PeerId& peer) const {
-  const std::optional<PeerIndex> a = network_.find(self);
-  const std::optional<PeerIndex> b = network_.find(peer);
-  if (!a || !b) return false;
-  const std::vector<std::size_t>& groups = peers_[*b].groups;
-  return std::find(groups.begin(), groups.end(), group) != groups.end() && sees(*a, *b);
+bool Simulation::is_member(std::size_t group, const node::PeerId& peer) const {
+  const std::optional<PeerIndex> p = network_.find(peer);
+  if (!p) return false;
+  const std::vector<std::size_t>& groups = peers_[*p].groups;
+  return std::find(groups.begin(), groups.end(), group) != groups.end();
 }
 
-std::size_t Simulation::seen_count(const node::PeerId& self, std::size_t group) const {
-  const std::optional<PeerIndex> a = network_.find(self);
-  if (!a) return 0;
+bool Simulation::sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const {
+  const std::optional<PeerIndex> p = network_.find(peer);
+  if (!p) return false;
+  const std::vector<std::size_t>& groups = peers_[*p].groups;
+  return std::find(groups.begin(), groups.end(), group) != groups.end() && sees(self, *p);
+}
+
+std::size_t Simulation::seen_count(PeerIndex self, std::size_t group) const {
   const std::vector<PeerIndex>& members = groups_[group].members;
   return static_cast<std::size_t>(
-      std::count_if(members.begin(), members.end(), [&](PeerIndex m) { return sees(*a, m); }));
+      std::count_if(members.begin(), members.end(), [&](PeerIndex m) { return sees(self, m); }));
 }
 
 void Simulation::for_each_seen(
-    const node::PeerId& self, std::size_t group,
+    PeerIndex self, std::size_t group,
     const std::function<void(const node::PeerId&, const std::string&)>& visit) const {
-  const std::optional<PeerIndex> a = network_.find(self);
-  if (!a) return;
   for (PeerIndex m : groups_[group].members) {
-    if (sees(*a, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
+    if (sees(self, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
   }
 }
 

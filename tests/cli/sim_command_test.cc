@@ -273,11 +273,31 @@ TEST_F(SimCommandTest, ExploreExcludesAScenarioAndRuns) {
   EXPECT_NE(fabnet_sim({"--runs", "0"}).status, kExitOk);
 }
 
+TEST_F(SimCommandTest, MembershipIdealOverridesTheScenarioAndIsWrittenForReplay) {
+  const fs::path out = dir_ / "out";
+  const SimRun r =
+      fabnet_sim({write_scenario(tiny_scenario()), "--membership", "ideal", "--out", out.string()});
+  ASSERT_EQ(r.status, kExitOk) << r.err << r.out;
+  EXPECT_NE(r.out.find("Membership: ideal."), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("alive_msg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("leadership_msg"), std::string::npos) << r.out;
+  EXPECT_NE(read(out / "report.json").find("\"membership\": \"ideal\""), std::string::npos);
+  EXPECT_EQ(sim::load_scenario_file((out / "scenario.yaml").string()).membership,
+            sim::MembershipModel::kIdeal);
+
+  const SimRun gossip = fabnet_sim({write_scenario(tiny_scenario("", "membership: ideal\n")),
+                                    "--membership", "gossip", "--quiet"});
+  ASSERT_EQ(gossip.status, kExitOk) << gossip.err;
+  const SimRun bad = fabnet_sim({"--membership", "oracle"});
+  EXPECT_NE(bad.status, kExitOk);
+  EXPECT_NE(bad.err.find("--membership"), std::string::npos) << bad.err;
+}
+
 TEST(SimCommand, HelpDescribesEveryOptionWithExamples) {
   const SimRun r = fabnet_sim({"--help"});
   EXPECT_EQ(r.status, kExitOk);
-  for (const char* text : {"SCENARIO", "--seed", "--runs", "--out", "--explore", "--quiet",
-                           "Examples:", "fabnet sim --explore 200", "Exit status"})
+  for (const char* text : {"SCENARIO", "--seed", "--runs", "--out", "--explore", "--membership",
+                           "--quiet", "Examples:", "fabnet sim --explore 200", "Exit status"})
     EXPECT_NE(r.out.find(text), std::string::npos) << text;
 }
 

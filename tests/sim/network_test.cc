@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "node/node.h"
+#include "sim/full_peer.h"
 #include "sim/sim_crypto.h"
 
 namespace fabnet::sim {
@@ -39,7 +39,7 @@ class NetworkTest : public ::testing::Test {
     s.self.org = "Org1MSP";
     s.self.endpoint = peer_endpoint(s.self.pki_id);
     if (nodes_.size() <= i) nodes_.resize(i + 1);
-    nodes_[i] = std::make_unique<node::Node>(s, scheduler_, network_->transport(i), *crypto_[i]);
+    nodes_[i] = std::make_unique<FullPeer>(s, scheduler_, network_->transport(i), *crypto_[i]);
     network_->attach(i, nodes_[i].get());
     nodes_[i]->start();
   }
@@ -48,7 +48,7 @@ class NetworkTest : public ::testing::Test {
                                                alive_message());
   }
   std::uint64_t received(PeerIndex i) const {
-    const auto& r = nodes_[i]->counters().received;
+    const auto& r = nodes_[i]->node().counters().received;
     auto it = r.find("alive_msg");
     return it == r.end() ? 0 : it->second;
   }
@@ -57,7 +57,7 @@ class NetworkTest : public ::testing::Test {
   EventLog log_;
   std::vector<std::unique_ptr<SimCrypto>> crypto_;
   std::unique_ptr<SimNetwork> network_;
-  std::vector<std::unique_ptr<node::Node>> nodes_;
+  std::vector<std::unique_ptr<FullPeer>> nodes_;
 };
 
 TEST_F(NetworkTest, MessageArrivesAfterTheLatencyAndIsCountedByContent) {

@@ -129,8 +129,8 @@ TEST(ScenarioTest, RandomScenariosStayInRangeAndLastLongEnoughToSettle) {
 TEST(ScenarioTest, UnknownTopLevelKeyIsNamedWithItsLineAndTheAllowedKeys) {
   EXPECT_THAT(load_error(with("durration: 5m\n")),
               AllOf(HasSubstr("test.yaml:14: durration: unknown key"),
-                    HasSubstr("expected one of: name, seed, duration, network, settings, link, "
-                              "faults")));
+                    HasSubstr("expected one of: name, seed, duration, membership, network, "
+                              "settings, link, faults")));
 }
 
 TEST(ScenarioTest, UnknownNestedKeyIsNamedByItsPath) {
