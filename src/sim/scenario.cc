@@ -500,17 +500,6 @@ void Parser::parse_settings(const YAML::Node& n, Scenario& s) {
 
   if (!gossip || gossip.IsNull()) return;
   GossipExtras& x = s.settings.extras;
-  auto positive_duration = [&](std::string_view key, std::optional<Duration>& out_value) {
-    const YAML::Node v = find_ci(gossip, key);
-    if (!v || v.IsNull()) return;
-    const std::string at = child(gossip_path, key);
-    const Duration d = duration(v, at, false);
-    if (d <= Duration::zero()) {
-      fail(v, at, fmt::format("invalid duration \"{}\": must be greater than zero", v.Scalar()),
-           kExpectDuration);
-    }
-    out_value = d;
-  };
   auto positive_int = [&](std::string_view key, std::optional<int>& out_value) {
     const YAML::Node v = find_ci(gossip, key);
     if (!v || v.IsNull()) return;
@@ -521,12 +510,7 @@ void Parser::parse_settings(const YAML::Node& n, Scenario& s) {
     }
     out_value = static_cast<int>(value);
   };
-  positive_duration("pullInterval", x.pull_interval);
-  positive_int("pullPeerNum", x.pull_peer_num);
-  positive_int("propagatePeerNum", x.propagate_peer_num);
-  positive_duration("publishStateInfoInterval", x.publish_state_info_interval);
-  positive_duration("requestStateInfoInterval", x.request_state_info_interval);
-  positive_duration("publishCertPeriod", x.publish_cert_period);
+  // The other keys of kGossipKeys are read by the core.yaml loader above.
   positive_int("msgExpirationFactor", x.msg_expiration_factor);
   positive_int("maxConnectionAttempts", x.max_connection_attempts);
 }
@@ -1041,18 +1025,17 @@ std::string to_yaml(const Scenario& s) {
   line(6, fmt::format("aliveTimeInterval: {}", format_duration(g.alive_time_interval)));
   line(6, fmt::format("aliveExpirationTimeout: {}", format_duration(g.alive_expiration_timeout)));
   line(6, fmt::format("reconnectInterval: {}", format_duration(g.reconnect_interval)));
-  auto opt_duration = [&](std::string_view key, const std::optional<Duration>& d) {
-    if (d) line(6, fmt::format("{}: {}", key, format_duration(*d)));
-  };
+  line(6, fmt::format("pullInterval: {}", format_duration(g.pull_interval)));
+  line(6, fmt::format("pullPeerNum: {}", g.pull_peer_num));
+  line(6, fmt::format("propagatePeerNum: {}", g.propagate_peer_num));
+  line(6,
+       fmt::format("publishStateInfoInterval: {}", format_duration(g.publish_state_info_interval)));
+  line(6,
+       fmt::format("requestStateInfoInterval: {}", format_duration(g.request_state_info_interval)));
+  line(6, fmt::format("publishCertPeriod: {}", format_duration(g.publish_cert_period)));
   auto opt_int = [&](std::string_view key, const std::optional<int>& v) {
     if (v) line(6, fmt::format("{}: {}", key, *v));
   };
-  opt_duration("pullInterval", x.pull_interval);
-  opt_int("pullPeerNum", x.pull_peer_num);
-  opt_int("propagatePeerNum", x.propagate_peer_num);
-  opt_duration("publishStateInfoInterval", x.publish_state_info_interval);
-  opt_duration("requestStateInfoInterval", x.request_state_info_interval);
-  opt_duration("publishCertPeriod", x.publish_cert_period);
   opt_int("msgExpirationFactor", x.msg_expiration_factor);
   opt_int("maxConnectionAttempts", x.max_connection_attempts);
 
@@ -1232,15 +1215,14 @@ Scenario random_scenario(std::uint64_t seed) {
   g.alive_time_interval = milliseconds(500);
   g.alive_expiration_timeout = milliseconds(2500);
   g.reconnect_interval = milliseconds(2500);
-  GossipExtras& x = s.settings.extras;
-  x.pull_interval = milliseconds(500);
-  x.publish_state_info_interval = milliseconds(500);
-  x.request_state_info_interval = milliseconds(500);
+  g.pull_interval = milliseconds(500);
+  g.publish_state_info_interval = milliseconds(500);
+  g.request_state_info_interval = milliseconds(500);
   // Alive messages carry the sender's identity for the whole run. This was set
   // before the node had the identity pull (protocol.md §6.5, path 3), when a late
   // joiner could not verify peers it never connected to; whether explore still
   // needs it with the pull in place has not been re-checked.
-  x.publish_cert_period = std::chrono::hours(1);
+  g.publish_cert_period = std::chrono::hours(1);
 
   s.link.latency = ms_between(1, 10);
   s.link.jitter = ms_between(0, 10);

@@ -41,14 +41,8 @@ struct ChannelSpec {
 // Settings from core.yaml keys that fabnet::config does not read (they only
 // matter to gossip internals), kept beside the core settings.
 struct GossipExtras {
-  std::optional<Duration> pull_interval;                // peer.gossip.pullInterval
-  std::optional<int> pull_peer_num;                     // peer.gossip.pullPeerNum
-  std::optional<int> propagate_peer_num;                // peer.gossip.propagatePeerNum
-  std::optional<Duration> publish_state_info_interval;  // peer.gossip.publishStateInfoInterval
-  std::optional<Duration> request_state_info_interval;  // peer.gossip.requestStateInfoInterval
-  std::optional<Duration> publish_cert_period;          // peer.gossip.publishCertPeriod
-  std::optional<int> msg_expiration_factor;             // peer.gossip.msgExpirationFactor
-  std::optional<int> max_connection_attempts;           // peer.gossip.maxConnectionAttempts
+  std::optional<int> msg_expiration_factor;    // peer.gossip.msgExpirationFactor
+  std::optional<int> max_connection_attempts;  // peer.gossip.maxConnectionAttempts
 };
 
 // The settings every peer runs with: the `settings:` subtree of a scenario,

@@ -23,12 +23,9 @@ namespace fabnet::sim {
 
 Duration settling_time(const Scenario& s) {
   const config::GossipSettings& g = s.settings.gossip;
-  const GossipExtras& x = s.settings.extras;
-  const node::NodeSettings defaults;
   const Duration state_info =
-      std::max(x.publish_state_info_interval.value_or(defaults.publish_state_info_interval),
-               x.request_state_info_interval.value_or(defaults.request_state_info_interval));
-  const Duration pull = x.pull_interval.value_or(discovery::DiscoverySettings{}.pull_interval);
+      std::max(g.publish_state_info_interval, g.request_state_info_interval);
+  const Duration pull = g.pull_interval;
   const election::ElectionTimings& e = g.election;
   // docs/scenario-format.md, "Settling time", explains each term.
   const Duration membership = g.alive_expiration_timeout + g.alive_expiration_timeout / 10 +
@@ -319,18 +316,18 @@ node::NodeSettings Simulation::settings_for(const PeerSlot& peer) const {
   d.alive_time_interval = g.alive_time_interval;
   d.alive_expiration_timeout = g.alive_expiration_timeout;
   d.reconnect_interval = g.reconnect_interval;
-  if (x.pull_interval) d.pull_interval = *x.pull_interval;
-  if (x.pull_peer_num) d.pull_peer_num = s.pull_peer_num = *x.pull_peer_num;
-  if (x.propagate_peer_num) d.propagate_peer_num = s.propagate_peer_num = *x.propagate_peer_num;
-  if (x.publish_cert_period) d.publish_cert_period = *x.publish_cert_period;
+  d.pull_interval = g.pull_interval;
+  d.pull_peer_num = s.pull_peer_num = g.pull_peer_num;
+  d.propagate_peer_num = s.propagate_peer_num = g.propagate_peer_num;
+  d.publish_cert_period = g.publish_cert_period;
   if (x.msg_expiration_factor) d.msg_expiration_factor = *x.msg_expiration_factor;
   if (x.max_connection_attempts) d.max_connection_attempts = *x.max_connection_attempts;
   d.bootstrap = bootstrap_for(peer);
 
   s.election = g.election;
   s.leader_mode = g.leader_mode();
-  if (x.publish_state_info_interval) s.publish_state_info_interval = *x.publish_state_info_interval;
-  if (x.request_state_info_interval) s.request_state_info_interval = *x.request_state_info_interval;
+  s.publish_state_info_interval = g.publish_state_info_interval;
+  s.request_state_info_interval = g.request_state_info_interval;
   s.channels = channel_definitions_;
   s.join_at_start = peer.spec.channels;
   s.seed = derive_seed(seed_, peer.index + 1, peer.incarnation);

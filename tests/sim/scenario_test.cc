@@ -95,7 +95,7 @@ TEST(ScenarioTest, ToYamlRoundTripsRandomScenarios) {
     SCOPED_TRACE(yaml);
     const Scenario back = load_scenario_string(yaml, "round-trip");
     EXPECT_EQ(to_yaml(back), yaml);
-    EXPECT_EQ(back.settings.extras.pull_interval, s.settings.extras.pull_interval);
+    EXPECT_EQ(back.settings.gossip.pull_interval, s.settings.gossip.pull_interval);
     EXPECT_EQ(back.joins, s.joins);
   }
 }
