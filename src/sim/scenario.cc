@@ -1218,11 +1218,6 @@ Scenario random_scenario(std::uint64_t seed) {
   g.pull_interval = milliseconds(500);
   g.publish_state_info_interval = milliseconds(500);
   g.request_state_info_interval = milliseconds(500);
-  // Alive messages carry the sender's identity for the whole run. This was set
-  // before the node had the identity pull (protocol.md §6.5, path 3), when a late
-  // joiner could not verify peers it never connected to; whether explore still
-  // needs it with the pull in place has not been re-checked.
-  g.publish_cert_period = std::chrono::hours(1);
 
   s.link.latency = ms_between(1, 10);
   s.link.jitter = ms_between(0, 10);
