@@ -2,8 +2,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/scheduler.h"
@@ -30,27 +28,45 @@ class VirtualScheduler final : public Scheduler {
   // Returns whether `done()` held.
   bool run_until_condition(const std::function<bool()>& done, TimePoint deadline);
 
-  std::size_t pending() const { return callbacks_.size(); }
+  std::size_t pending() const { return pending_; }
   std::uint64_t events_fired() const { return events_fired_; }
 
   // Called after every fired event; tests install invariant checkers here.
   void set_after_event_hook(std::function<void()> hook) { after_event_ = std::move(hook); }
 
  private:
+  // A TimerId packs the schedule() sequence number above the slot holding the
+  // callback: ids are unique, so a stale id (fired, cancelled, slot reused)
+  // matches nothing, and ordering ids orders by scheduling.
+  static constexpr int kSlotBits = 24;
+  static constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
+  static std::uint32_t slot_of(TimerId id) { return static_cast<std::uint32_t>(id) & kSlotMask; }
+
+  // 16 bytes, so a 4-ary heap node's children share a cache line or two.
   struct Entry {
     TimePoint due;
-    TimerId id;  // ids increase, so they break ties in scheduling order
-    bool operator>(const Entry& other) const {
-      return due != other.due ? due > other.due : id > other.id;
+    TimerId id;  // ties at the same instant fire in scheduling order
+    bool operator<(const Entry& other) const {
+      return due != other.due ? due < other.due : id < other.id;
     }
   };
+  struct Slot {
+    TimerId id = kNoTimer;  // the armed timer, kNoTimer when free
+    std::function<void()> callback;
+  };
   bool fire_next(TimePoint limit);
+  void push(Entry entry);
+  void pop();
+  void release(std::uint32_t slot);
 
   TimePoint now_{0};
-  TimerId next_id_ = 1;
+  std::uint64_t next_sequence_ = 1;
   std::uint64_t events_fired_ = 0;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
-  std::unordered_map<TimerId, std::function<void()>> callbacks_;  // cancelled = erased
+  std::size_t pending_ = 0;
+  // A 4-ary min-heap of due timers. Cancelled ones stay until they reach the top.
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   std::function<void()> after_event_;
 };
 
