@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -440,7 +441,10 @@ void Discovery::learn(const ConnectionInfo& from, const gossip::AliveMessage& al
   Member& member = entry.member;
   const bool was_dead = !is_new && !member.alive;
   member.pki_id = about;
-  if (const std::string* org = identities_.org(about)) member.org = *org;
+  if (const std::string* org = identities_.org(about); org && member.org != *org) {
+    member.org = *org;
+    ++alive_set_version_;  // views derived from alive_by_id() filter by org
+  }
   member.endpoint = alive.membership().endpoint();
   if (message->has_secret()) {
     gossip::Secret secret;
@@ -567,10 +571,20 @@ void Discovery::send_to_member(const Member& member, const MessagePtr& message) 
 // ---------------------------------------------------------------------------
 // Bookkeeping
 
+namespace {
+bool pki_id_less(const Member* a, const Member* b) {
+  return a->pki_id < b->pki_id;
+}
+}  // namespace
+
 void Discovery::mark_alive(Entry& entry) {
   entry.member.alive = true;
   entry.alive_slot = alive_.size();
   alive_.push_back(&entry);
+  alive_by_id_.insert(
+      std::lower_bound(alive_by_id_.begin(), alive_by_id_.end(), &entry.member, pki_id_less),
+      &entry.member);
+  ++alive_set_version_;
   entry.in_order = alive_by_last_seen_.insert(alive_by_last_seen_.end(), &entry);
 }
 
@@ -579,6 +593,9 @@ void Discovery::mark_dead(Entry& entry) {
   alive_[entry.alive_slot] = last;
   last->alive_slot = entry.alive_slot;
   alive_.pop_back();
+  alive_by_id_.erase(
+      std::lower_bound(alive_by_id_.begin(), alive_by_id_.end(), &entry.member, pki_id_less));
+  ++alive_set_version_;
   dead_by_time_.splice(dead_by_time_.end(), alive_by_last_seen_, entry.in_order);
   entry.member.alive = false;
   entry.member.dead_since = scheduler_.now();

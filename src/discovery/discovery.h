@@ -122,6 +122,11 @@ class Discovery {
   std::size_t alive_count() const;
   std::vector<PeerId> alive_members() const;  // in no particular order
   void for_each_alive(const std::function<void(const Member&)>& visit) const;
+  // The alive members sorted by PKI-ID (bytewise, as std::string compares), kept
+  // up to date as members come and go, so callers need not sort per message.
+  const std::vector<const Member*>& alive_by_id() const { return alive_by_id_; }
+  // Changes whenever alive_by_id() does: lets callers cache what they derive from it.
+  std::uint64_t alive_set_version() const { return alive_set_version_; }
   const DiscoveryCounters& counters() const { return counters_; }
   const SelfInfo& self() const { return self_; }
 
@@ -198,6 +203,8 @@ class Discovery {
 
   std::unordered_map<PeerId, Entry> members_;  // node-based: Entry* stay valid
   std::vector<Entry*> alive_;                  // for O(1) random picks
+  std::vector<const Member*> alive_by_id_;     // the same members, sorted by pki_id
+  std::uint64_t alive_set_version_ = 0;        // bumped whenever alive_by_id_ changes
   std::list<Entry*> alive_by_last_seen_;       // oldest first: expiry looks at the front
   std::list<Entry*> dead_by_time_;             // in the order they died
   // Hash of a member's newest alive payload, so identical copies nested in

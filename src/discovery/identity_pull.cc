@@ -54,8 +54,10 @@ void IdentityPull::stop() {
 void IdentityPull::tick() {
   timer_.arm(settings_.pull_interval, [this] { tick(); });
   forget_old_nonces();
-  std::vector<PeerId> candidates = discovery_.alive_members();
-  std::sort(candidates.begin(), candidates.end());  // deterministic before the draw
+  // Sorted, so the draw is deterministic.
+  std::vector<PeerId> candidates;
+  candidates.reserve(discovery_.alive_by_id().size());
+  for (const Member* member : discovery_.alive_by_id()) candidates.push_back(member->pki_id);
   const std::size_t k =
       std::min(candidates.size(), static_cast<std::size_t>(std::max(0, settings_.pull_peer_num)));
   for (std::size_t i = 0; i < k; ++i) {

@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -13,6 +14,7 @@
 #include "node/channel_mac.h"
 #include "node/identity_store.h"
 #include "node/leadership_store.h"
+#include "node/random_pick.h"
 #include "node/tags.h"
 #include "wire/leadership_codec.h"
 
@@ -26,18 +28,6 @@ using election::PeerTime;
 using gossip::GossipMessage;
 using runtime::Duration;
 using runtime::TimePoint;
-
-// Picks up to `k` distinct elements of `pool` at random (partial Fisher-Yates).
-template <typename T>
-std::vector<T> pick_random(std::vector<T> pool, std::size_t k, std::mt19937_64& random) {
-  k = std::min(k, pool.size());
-  for (std::size_t i = 0; i < k; ++i) {
-    std::uniform_int_distribution<std::size_t> pick(i, pool.size() - 1);
-    std::swap(pool[i], pool[pick(random)]);
-  }
-  pool.resize(k);
-  return pool;
-}
 
 // What one peer's newest StateInfo for a channel told us (protocol.md §7.3).
 struct StateInfoEntry {
@@ -126,10 +116,14 @@ struct Node::Impl final : discovery::DiscoveryHost {
   }
 
   const std::string* org_of(const PeerId& peer) const { return identities.org(peer); }
-  std::string endpoint_of(const PeerId& peer) const {
+  // The connection's endpoint when known, else the advertised one.
+  static const std::string& endpoint_of(const discovery::Member& m) {
+    return m.internal_endpoint.empty() ? m.endpoint : m.internal_endpoint;
+  }
+  const std::string& endpoint_of(const PeerId& peer) const {
+    static const std::string kUnknown;
     const discovery::Member* m = discovery_->member(peer);
-    if (!m) return {};
-    return m->internal_endpoint.empty() ? m->endpoint : m->internal_endpoint;
+    return m ? endpoint_of(*m) : kUnknown;
   }
   std::uint64_t wall_clock_ns() const {
     return settings.self.inc_num + static_cast<std::uint64_t>(scheduler.now().count());
@@ -225,8 +219,9 @@ class ChannelState final : public election::ElectionAdapter {
   void gossip(const LeadershipMessage& message) override {
     MessagePtr sealed = node_.seal(wire::to_gossip_message(message, name_), /*sign=*/true);
     for (const PeerId& peer : same_org_) {
-      if (!node_.discovery_->is_alive(peer)) continue;
-      node_.send(peer, node_.endpoint_of(peer), sealed);
+      const discovery::Member* member = node_.discovery_->member(peer);
+      if (!member || !member->alive) continue;
+      node_.send(peer, Node::Impl::endpoint_of(*member), sealed);
     }
   }
   LeadershipMessage create_message(bool is_declaration) override {
@@ -381,19 +376,44 @@ class ChannelState final : public election::ElectionAdapter {
 
   void on_pull_tick() {
     pull_timer_.arm(node_.settings.request_state_info_interval, [this] { on_pull_tick(); });
-    std::vector<PeerId> candidates;
-    node_.discovery_->for_each_alive([&](const discovery::Member& m) {
-      if (has_org(m.org)) candidates.push_back(m.pki_id);
-    });
+    const std::vector<const discovery::Member*>& candidates = alive_view(channel_orgs_view_);
     if (candidates.empty()) return;
-    std::sort(candidates.begin(), candidates.end());  // deterministic before shuffling
     GossipMessage request;
     request.set_tag(GossipMessage::CHAN_OR_ORG);
     request.mutable_state_info_pull_req()->set_channel_mac(own_mac_);
     MessagePtr sealed = node_.seal(std::move(request), /*sign=*/false);
-    for (const PeerId& peer :
-         pick_random(std::move(candidates), node_.settings.pull_peer_num, node_.random))
-      node_.send(peer, node_.endpoint_of(peer), sealed);
+    send_to_picks(candidates, {}, node_.settings.pull_peer_num, sealed);
+  }
+
+  // Alive members accepted by a fixed org filter, sorted by PKI-ID (the order
+  // the random picks draw from); rebuilt only when discovery's alive set changes.
+  struct AliveView {
+    explicit AliveView(bool of_channel_orgs) : channel_orgs(of_channel_orgs) {}
+    bool channel_orgs;  // the channel's orgs, else my org only
+    std::uint64_t version = std::numeric_limits<std::uint64_t>::max();
+    std::vector<const discovery::Member*> members;
+  };
+  const std::vector<const discovery::Member*>& alive_view(AliveView& view) {
+    const discovery::Discovery& discovery = *node_.discovery_;
+    if (view.version == discovery.alive_set_version()) return view.members;
+    view.members.clear();
+    for (const discovery::Member* m : discovery.alive_by_id())
+      if (view.channel_orgs ? has_org(m->org) : m->org == node_.settings.self.org)
+        view.members.push_back(m);
+    view.version = discovery.alive_set_version();
+    return view.members;
+  }
+
+  // Sends `message` to up to `count` random members of `sorted` other than those
+  // at the `skipped` positions, drawing exactly as pick_random over that subset.
+  void send_to_picks(const std::vector<const discovery::Member*>& sorted,
+                     const std::vector<std::size_t>& skipped, int count,
+                     const MessagePtr& message) {
+    std::vector<PeerId> picked;
+    for (const discovery::Member* m :
+         pick_random_skipping(sorted, skipped, static_cast<std::size_t>(count), node_.random))
+      picked.push_back(m->pki_id);
+    for (const PeerId& peer : picked) node_.send(peer, node_.endpoint_of(peer), message);
   }
 
  public:
@@ -407,17 +427,21 @@ class ChannelState final : public election::ElectionAdapter {
     } else if (const discovery::Member* m = node_.discovery_->member(owner)) {
       owner_external = !m->endpoint.empty();
     }
-    std::vector<PeerId> candidates;
-    node_.discovery_->for_each_alive([&](const discovery::Member& m) {
-      if (except && m.pki_id == *except) return;
-      if (m.pki_id == owner) return;
-      if (owner_external ? has_org(m.org) : m.org == node_.settings.self.org)
-        candidates.push_back(m.pki_id);
-    });
-    std::sort(candidates.begin(), candidates.end());
-    for (const PeerId& peer :
-         pick_random(std::move(candidates), node_.settings.propagate_peer_num, node_.random))
-      node_.send(peer, node_.endpoint_of(peer), message);
+    const std::vector<const discovery::Member*>& candidates =
+        alive_view(owner_external ? channel_orgs_view_ : my_org_view_);
+    // The candidates are those minus `except` and the owner.
+    std::vector<std::size_t> skipped;
+    const auto skip = [&](const PeerId& peer) {
+      const auto it = std::lower_bound(
+          candidates.begin(), candidates.end(), peer,
+          [](const discovery::Member* m, const PeerId& id) { return m->pki_id < id; });
+      if (it != candidates.end() && (*it)->pki_id == peer)
+        skipped.push_back(static_cast<std::size_t>(it - candidates.begin()));
+    };
+    if (except) skip(*except);
+    if (!except || *except != owner) skip(owner);
+    std::sort(skipped.begin(), skipped.end());
+    send_to_picks(candidates, skipped, node_.settings.propagate_peer_num, message);
   }
 
  private:
@@ -431,6 +455,8 @@ class ChannelState final : public election::ElectionAdapter {
   LeadershipStore leadership_store_;
   std::unordered_map<PeerId, StateInfoEntry> store_;
   std::unordered_set<PeerId> same_org_;  // my org's peers with a current StateInfo here
+  AliveView channel_orgs_view_{/*of_channel_orgs=*/true};
+  AliveView my_org_view_{/*of_channel_orgs=*/false};
   MessagePtr own_state_info_;
   bool should_publish_ = true;
   PeerId last_declarer_;
