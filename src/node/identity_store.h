@@ -26,6 +26,11 @@ class IdentityStore {
     entries_.emplace(claimed, Entry{identity, *org});
     return true;
   }
+  // put() for callers that ignore the outcome: a known PKI-ID is left as it is
+  // without comparing identities.
+  void put_if_unknown(const PeerId& claimed, const std::string& identity) {
+    if (!entries_.contains(claimed)) put(claimed, identity);
+  }
   const std::string* identity(const PeerId& id) const {
     auto it = entries_.find(id);
     return it == entries_.end() ? nullptr : &it->second.identity;

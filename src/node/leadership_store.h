@@ -18,13 +18,12 @@ class LeadershipStore {
   // True (and remembered) if `time` is newer than what is held from `creator`.
   bool admit(const election::PeerId& creator, const election::PeerTime& time,
              runtime::TimePoint now) {
-    auto it = held_.find(creator);
-    if (it != held_.end() && now - it->second.stored_at >= 2 * ttl_) {
-      held_.erase(it);
-      it = held_.end();
-    }
-    if (it != held_.end() && !election::is_newer(time, it->second.time)) return false;
-    held_[creator] = {time, now};
+    auto [it, is_new] = held_.try_emplace(creator);
+    // A held message past 2 x ttl no longer counts: it would have been removed.
+    if (!is_new && now - it->second.stored_at < 2 * ttl_ &&
+        !election::is_newer(time, it->second.time))
+      return false;
+    it->second = {time, now};
     return true;
   }
   // Removes entries past 2 x ttl, so the store does not grow with departed peers.

@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
@@ -99,20 +100,45 @@ struct Node::Impl final : discovery::DiscoveryHost {
   void on_member_purged(const PeerId& peer) override;
 
   void count_sent(const SignedGossip& message) {
-    const std::string_view name = content_name(message.message);
-    ++counter(counters.sent, name);
-    counter(counters.sent_bytes, name) += message.wire_size();
+    ++counter(counters.sent, message.message, sent_by_case);
+    counter(counters.sent_bytes, message.message, sent_bytes_by_case) += message.wire_size();
     if (observer) observer->on_send(owner, message);
   }
   void drop(const SignedGossip& message, std::string_view reason) {
-    ++counter(counters.dropped, reason);
+    ++counter(counters.dropped, reason, dropped_by_reason);
     if (observer) observer->on_drop(owner, message, reason);
   }
-  static std::uint64_t& counter(std::map<std::string, std::uint64_t, std::less<>>& map,
-                                std::string_view key) {
+  using CounterMap = std::map<std::string, std::uint64_t, std::less<>>;
+  // A counter of a CounterMap, remembered so the per-message count skips the map
+  // search. Both point into the map's node, which never moves.
+  struct CachedCounter {
+    std::string_view key;
+    std::uint64_t* value = nullptr;
+  };
+  // Created at first use, with the key `key`.
+  static CachedCounter counter_in(CounterMap& map, std::string_view key) {
     auto it = map.find(key);
     if (it == map.end()) it = map.emplace(std::string(key), 0).first;
-    return it->second;
+    return {it->first, &it->second};
+  }
+  static std::uint64_t& counter(CounterMap& map, std::string_view key,
+                                std::vector<CachedCounter>& cache) {
+    for (const CachedCounter& c : cache)
+      if (c.key == key) return *c.value;
+    cache.push_back(counter_in(map, key));
+    return *cache.back().value;
+  }
+  // Content names depend on the content case: one cached counter per case.
+  static constexpr std::size_t kContentCases = 32;
+  using CountersByCase = std::array<CachedCounter, kContentCases>;
+  static std::uint64_t& counter(CounterMap& map, const GossipMessage& message,
+                                CountersByCase& by_case) {
+    const std::string_view name = content_name(message);
+    const auto content_case = static_cast<std::size_t>(message.content_case());
+    if (content_case >= kContentCases) return *counter_in(map, name).value;
+    CachedCounter& c = by_case[content_case];
+    if (!c.value || c.key != name) c = counter_in(map, name);
+    return *c.value;
   }
 
   const std::string* org_of(const PeerId& peer) const { return identities.org(peer); }
@@ -146,6 +172,10 @@ struct Node::Impl final : discovery::DiscoveryHost {
   std::unordered_map<std::string, ChannelDefinition> definitions;
   std::map<std::string, std::unique_ptr<ChannelState>> channels;  // joined
   NodeCounters counters;
+  CountersByCase sent_by_case{};
+  CountersByCase sent_bytes_by_case{};
+  CountersByCase received_by_case{};
+  std::vector<CachedCounter> dropped_by_reason;
   bool running = false;
   bool stopped = false;
 };
@@ -158,6 +188,7 @@ class ChannelState final : public election::ElectionAdapter {
       : node_(node),
         name_(definition.name),
         orgs_(definition.orgs.begin(), definition.orgs.end()),
+        my_org_in_channel_(orgs_.contains(node.settings.self.org)),
         own_mac_(channel_mac(node.settings.self.pki_id, definition.name)),
         inc_num_(node.wall_clock_ns()),
         factory_(node.settings.self.pki_id, node.wall_clock_ns()),
@@ -240,8 +271,10 @@ class ChannelState final : public election::ElectionAdapter {
                      const LeadershipMessage& leadership) {
     const std::string* sender_org = node_.org_of(from.pki_id);
     const std::string& my_org = node_.settings.self.org;
-    if (!sender_org || !has_org(*sender_org)) return node_.drop(message, "sender_not_in_channel");
-    if (*sender_org != my_org) return node_.drop(message, "sender_other_org");
+    const bool sender_of_my_org = sender_org && *sender_org == my_org;
+    if (!sender_org || !(sender_of_my_org ? my_org_in_channel_ : has_org(*sender_org)))
+      return node_.drop(message, "sender_not_in_channel");
+    if (!sender_of_my_org) return node_.drop(message, "sender_other_org");
     const std::string* creator_org = node_.org_of(leadership.pki_id);
     if (!creator_org || *creator_org != my_org) return node_.drop(message, "creator_other_org");
     if (!leadership_store_.admit(leadership.pki_id, leadership.timestamp, node_.scheduler.now()))
@@ -409,11 +442,10 @@ class ChannelState final : public election::ElectionAdapter {
   void send_to_picks(const std::vector<const discovery::Member*>& sorted,
                      const std::vector<std::size_t>& skipped, int count,
                      const MessagePtr& message) {
-    std::vector<PeerId> picked;
+    // Sending does not touch membership, so the members stay valid meanwhile.
     for (const discovery::Member* m :
          pick_random_skipping(sorted, skipped, static_cast<std::size_t>(count), node_.random))
-      picked.push_back(m->pki_id);
-    for (const PeerId& peer : picked) node_.send(peer, node_.endpoint_of(peer), message);
+      node_.send(m->pki_id, Node::Impl::endpoint_of(*m), message);
   }
 
  public:
@@ -448,6 +480,7 @@ class ChannelState final : public election::ElectionAdapter {
   Node::Impl& node_;
   std::string name_;
   std::unordered_set<std::string> orgs_;
+  bool my_org_in_channel_;
   std::string own_mac_;
   std::uint64_t inc_num_;
   election::MessageFactory factory_;
@@ -485,8 +518,8 @@ ChannelState* Node::Impl::channel_by_mac(const PeerId& owner_id, const std::stri
 void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
   if (!running) return;
   const GossipMessage& m = message->message;
-  ++counter(counters.received, content_name(m));
-  if (!from.identity.empty()) identities.put(from.pki_id, from.identity);
+  ++counter(counters.received, m, received_by_case);
+  if (!from.identity.empty()) identities.put_if_unknown(from.pki_id, from.identity);
   if (!is_tag_legal(m)) return drop(*message, "illegal_tag");
 
   switch (m.content_case()) {
