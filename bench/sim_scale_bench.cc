@@ -94,6 +94,9 @@ struct Shape {
   bool crash_leader = false;      // crash the leader of channel0/org0 at 2m
   bool ideal_membership = false;  // membership: ideal (elections only)
   Duration duration = std::chrono::minutes(1);
+  // When set: messages sent per type from this virtual time on, read from the
+  // event trace (slower: every event is formatted).
+  std::optional<Duration> steady_from;
 };
 
 // The settings and link through the scenario loader (so they are validated and
@@ -178,7 +181,7 @@ std::optional<Duration> stable_leader_since(const fabnet::sim::GroupReport& g) {
 int usage() {
   std::fprintf(stderr,
                "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N] "
-               "[--membership gossip|ideal]\n"
+               "[--membership gossip|ideal] [--steady-from DURATION]\n"
                "  SHAPE: groups10k | groups100x100 | channels10x100 | group10 | group100 | "
                "failover10 | failover100 | storm1000 | election1000\n"
                "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] "
@@ -273,6 +276,10 @@ int main(int argc, char** argv) {
       auto d = parse_duration(next());
       if (!d || d->count() <= 0) return usage();
       shape.duration = *d;
+    } else if (arg == "--steady-from") {
+      auto d = parse_duration(next());
+      if (!d || d->count() < 0) return usage();
+      shape.steady_from = *d;
     } else if (arg == "--seed") {
       seed = std::stoull(next());
     } else if (arg == "--orgs") {
@@ -319,6 +326,21 @@ int main(int argc, char** argv) {
                f * seconds(scenario.duration), samples.back().wall, samples.back().cpu,
                static_cast<double>(peak_rss_kib()) / 1024.0);
   };
+  std::map<std::string, std::uint64_t> steady_sent;
+  if (shape.steady_from) {
+    const std::int64_t from_ns = shape.steady_from->count();
+    // "<time ns> <peer> <kind> <detail> <number>"; sends have kind "send", detail the content.
+    options.trace = [&](std::string_view line) {
+      std::size_t p = line.find_first_not_of(' ');
+      const std::size_t time_end = line.find(' ', p);
+      if (std::stoll(std::string(line.substr(p, time_end - p))) < from_ns) return;
+      p = line.find_first_not_of(' ', time_end);
+      p = line.find(' ', p) + 1;  // past the peer
+      if (line.substr(p, 5) != "send ") return;
+      p += 5;
+      ++steady_sent[std::string(line.substr(p, line.find(' ', p) - p))];
+    };
+  }
   const SimResult r = fabnet::sim::run_simulation(scenario, options);
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
   const double cpu = cpu_seconds() - cpu_begin;
@@ -368,6 +390,19 @@ int main(int argc, char** argv) {
              static_cast<double>(total_bytes) / peers / virt);
   fmt::print("                  lost {} duplicated {} blocked {} unroutable {}\n", r.messages.lost,
              r.messages.duplicated, r.messages.blocked, r.messages.unroutable);
+  if (shape.steady_from) {
+    const double window = virt - seconds(*shape.steady_from);
+    std::uint64_t total = 0;
+    for (const auto& [type, count] : steady_sent) {
+      total += count;
+      fmt::print("from {:>6.1f} s     {:<22} {:>12} msgs {:>12.3f} msgs/peer/s\n",
+                 seconds(*shape.steady_from), type, count,
+                 static_cast<double>(count) / peers / window);
+    }
+    fmt::print("from {:>6.1f} s     {:<22} {:>12} msgs {:>12.3f} msgs/peer/s\n",
+               seconds(*shape.steady_from), "total", total,
+               static_cast<double>(total) / peers / window);
+  }
 
   // Per group: first leader, stable single leader, leaders at end, changes.
   std::optional<double> first_min, first_max, stable_max;
