@@ -321,7 +321,9 @@ class ChannelState final : public election::ElectionAdapter {
       return false;
     }
     const bool left = info.properties().left_channel();
+    if (it != store_.end()) held_payloads_.erase(it->second.message->payload);
     store_[owner] = StateInfoEntry{time, left, *org, message};
+    held_payloads_.insert(message->payload);
     if (*org == node_.settings.self.org && !left)
       same_org_.insert(owner);
     else
@@ -330,6 +332,8 @@ class ChannelState final : public election::ElectionAdapter {
   }
 
   void forget(const PeerId& peer) {
+    if (auto it = store_.find(peer); it != store_.end())
+      held_payloads_.erase(it->second.message->payload);
     store_.erase(peer);
     same_org_.erase(peer);
   }
@@ -365,6 +369,9 @@ class ChannelState final : public election::ElectionAdapter {
     const std::string* sender_org = node_.org_of(from.pki_id);
     if (!sender_org || !has_org(*sender_org)) return node_.drop(message, "sender_not_in_channel");
     for (const gossip::Envelope& element : message.message.state_snapshot().elements()) {
+      // The bytes we hold for its owner: it parsed, its MAC matched, and
+      // on_state_info would call it stale. Skipping spares the parse and the MAC.
+      if (held_payloads_.contains(element.payload())) continue;
       auto parsed = std::make_shared<SignedGossip>();
       if (!parsed->message.ParseFromString(element.payload()) ||
           !parsed->message.has_state_info()) {
@@ -487,6 +494,8 @@ class ChannelState final : public election::ElectionAdapter {
   std::unique_ptr<LeaderElection> election_;
   LeadershipStore leadership_store_;
   std::unordered_map<PeerId, StateInfoEntry> store_;
+  // The payloads of store_'s messages, which own the bytes.
+  std::unordered_set<std::string_view> held_payloads_;
   std::unordered_set<PeerId> same_org_;  // my org's peers with a current StateInfo here
   AliveView channel_orgs_view_{/*of_channel_orgs=*/true};
   AliveView my_org_view_{/*of_channel_orgs=*/false};
