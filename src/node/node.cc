@@ -323,6 +323,7 @@ class ChannelState final : public election::ElectionAdapter {
     const bool left = info.properties().left_channel();
     if (it != store_.end()) held_payloads_.erase(it->second.message->payload);
     store_[owner] = StateInfoEntry{time, left, *org, message};
+    my_org_snapshot_.reset();
     held_payloads_.insert(message->payload);
     if (*org == node_.settings.self.org && !left)
       same_org_.insert(owner);
@@ -334,7 +335,7 @@ class ChannelState final : public election::ElectionAdapter {
   void forget(const PeerId& peer) {
     if (auto it = store_.find(peer); it != store_.end())
       held_payloads_.erase(it->second.message->payload);
-    store_.erase(peer);
+    if (store_.erase(peer)) my_org_snapshot_.reset();
     same_org_.erase(peer);
   }
 
@@ -343,6 +344,10 @@ class ChannelState final : public election::ElectionAdapter {
     const std::string* requester_org = node_.org_of(from.pki_id);
     if (!requester_org || !has_org(*requester_org)) return;
     const bool same_org = *requester_org == node_.settings.self.org;
+    if (same_org && my_org_snapshot_) {
+      node_.send(from.pki_id, from.endpoint, my_org_snapshot_);
+      return;
+    }
     GossipMessage reply;
     reply.set_channel(name_);
     reply.set_tag(GossipMessage::CHAN_OR_ORG);
@@ -362,7 +367,9 @@ class ChannelState final : public election::ElectionAdapter {
       add(entry.message);
     }
     if (snapshot->elements_size() == 0) return;
-    node_.send(from.pki_id, from.endpoint, node_.seal(std::move(reply), /*sign=*/false));
+    MessagePtr sealed = node_.seal(std::move(reply), /*sign=*/false);
+    if (same_org) my_org_snapshot_ = sealed;
+    node_.send(from.pki_id, from.endpoint, std::move(sealed));
   }
 
   void on_snapshot(const ConnectionInfo& from, const SignedGossip& message) {
@@ -410,6 +417,7 @@ class ChannelState final : public election::ElectionAdapter {
     info->set_channel_mac(own_mac_);
     info->mutable_properties()->set_ledger_height(1);
     own_state_info_ = node_.seal(std::move(message), /*sign=*/true);
+    my_org_snapshot_.reset();
     should_publish_ = false;
     push_state_info(own_state_info_, /*except=*/nullptr);
   }
@@ -500,6 +508,9 @@ class ChannelState final : public election::ElectionAdapter {
   AliveView channel_orgs_view_{/*of_channel_orgs=*/true};
   AliveView my_org_view_{/*of_channel_orgs=*/false};
   MessagePtr own_state_info_;
+  // The answer to a pull from my org (everything held, nothing filtered) while
+  // store_ and own_state_info_ stay as they are: the same bytes, built once.
+  MessagePtr my_org_snapshot_;
   bool should_publish_ = true;
   PeerId last_declarer_;
   TimePoint last_declaration_at_{0};
