@@ -43,6 +43,7 @@ void IdentityPull::start() {
   own.mutable_peer_identity()->set_pki_id(self_.pki_id);
   own.mutable_peer_identity()->set_cert(self_.identity);
   signed_identities_[self_.pki_id] = host_.seal(std::move(own), /*sign=*/true);
+  sorted_owners_.clear();
   timer_.arm(settings_.pull_interval, [this] { tick(); });
 }
 
@@ -118,11 +119,20 @@ void IdentityPull::on_hello(const ConnectionInfo& from, const gossip::GossipHell
   gossip::DataDigest& digest = *reply.mutable_data_dig();
   digest.set_nonce(hello.nonce());
   digest.set_msg_type(gossip::IDENTITY_MSG);
-  std::vector<PeerId> owners;
-  for (const auto& [owner, envelope] : signed_identities_)
-    if (may_share(owner, *requester_org)) owners.push_back(owner);
+  // My org may have every identity: the digest is all of them, sorted once per change.
+  const bool share_all = *requester_org == self_.org;
+  if (share_all && sorted_owners_.empty()) {
+    for (const auto& [owner, envelope] : signed_identities_) sorted_owners_.push_back(owner);
+    std::sort(sorted_owners_.begin(), sorted_owners_.end());
+  }
+  std::vector<PeerId> filtered;
+  if (!share_all) {
+    for (const auto& [owner, envelope] : signed_identities_)
+      if (may_share(owner, *requester_org)) filtered.push_back(owner);
+    std::sort(filtered.begin(), filtered.end());
+  }
+  const std::vector<PeerId>& owners = share_all ? sorted_owners_ : filtered;
   if (owners.empty()) return;
-  std::sort(owners.begin(), owners.end());
   for (const PeerId& owner : owners) digest.add_digests(owner);
   answered_hellos_[hello.nonce()] = scheduler_.now() + kRequestWaitTime;
   send(from, std::move(reply));
@@ -187,7 +197,7 @@ void IdentityPull::on_update(const ConnectionInfo& from, const gossip::DataUpdat
     const bool known = identities_.identity(owner) != nullptr;
     if (!identities_.put(owner, envelope->message.peer_identity().cert())) continue;
     if (!known) ++learned_;
-    signed_identities_.try_emplace(owner, std::move(envelope));
+    if (signed_identities_.try_emplace(owner, std::move(envelope)).second) sorted_owners_.clear();
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 #include "discovery/discovery.h"
 
@@ -56,7 +57,8 @@ class IdentityPull {
   runtime::Timer timer_;
   bool running_ = false;
 
-  std::unordered_map<PeerId, MessagePtr> signed_identities_;      // relayable PeerIdentity messages
+  std::unordered_map<PeerId, MessagePtr> signed_identities_;  // relayable PeerIdentity messages
+  std::vector<PeerId> sorted_owners_;  // its keys, sorted; empty when stale (it is never empty)
   std::unordered_map<std::uint64_t, Pending> sent_hellos_;        // initiator side, by nonce
   std::unordered_map<std::uint64_t, TimePoint> answered_hellos_;  // responder side, by nonce
   std::uint64_t learned_ = 0;
