@@ -143,10 +143,10 @@ class SimCommand final : public Command {
                      "Override the scenario's membership model: gossip (Fabric's alive\n"
                      "messages, membership sync and StateInfo: the full peer logic) or ideal\n"
                      "(views from the simulator's ground truth, only the elections run: for\n"
-                     "election studies at sizes Fabric's O(n^2) membership cannot reach)")
+                     "election studies at sizes Fabric's O(n^2) membership cannot reach);\n"
+                     "with --explore, the model the random scenarios run in (default gossip)")
         ->type_name("MODEL")
-        ->check(CLI::IsMember({"gossip", "ideal"}))
-        ->excludes(explore);
+        ->check(CLI::IsMember({"gossip", "ideal"}));
     app_->add_flag("--quiet", quiet_,
                    "No progress bar; print one summary line per run (and any violations)\n"
                    "instead of the full report");
@@ -192,9 +192,7 @@ class SimCommand final : public Command {
         scenario_path_.empty() ? std::string("<default scenario>") : scenario_path_;
     sim::Scenario scenario =
         scenario_path_.empty() ? sim::default_scenario() : sim::load_scenario_file(scenario_path_);
-    if (!membership_.empty())
-      scenario.membership =
-          membership_ == "ideal" ? sim::MembershipModel::kIdeal : sim::MembershipModel::kGossip;
+    if (!membership_.empty()) scenario.membership = membership();
     // Fail on an unusable --out before spending time on the runs.
     if (!out_dir_.empty()) make_directory(out_dir_);
     const std::uint64_t first_seed = seed_option_->count() > 0 ? seed_ : scenario.seed;
@@ -349,11 +347,19 @@ class SimCommand final : public Command {
     {
       ProgressBar bar(err, !quiet_ && (on_terminal || explore_ > 1), on_terminal);
       bar.show(0, explore_, 0, fmt::format("0/{} scenarios", explore_));
-      result = sim::explore(explore_, first_seed, [&](int done, int total) {
-        bar.show(done, total, 0, fmt::format("{}/{} scenarios", done, total));
-      });
+      result = sim::explore(
+          explore_, first_seed,
+          [&](int done, int total) {
+            bar.show(done, total, 0, fmt::format("{}/{} scenarios", done, total));
+          },
+          membership());
     }
     return report_explore(result, first_seed, out_dir_, out, err);
+  }
+
+  // --membership; gossip when not given.
+  sim::MembershipModel membership() const {
+    return membership_ == "ideal" ? sim::MembershipModel::kIdeal : sim::MembershipModel::kGossip;
   }
 
   CLI::App* app_ = nullptr;

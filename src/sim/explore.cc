@@ -2,18 +2,19 @@
 
 #include <chrono>
 
-#include "sim/scenario.h"
 #include "sim/simulation.h"
 
 namespace fabnet::sim {
 
 ExploreResult explore(int count, std::uint64_t base_seed,
-                      const std::function<void(int done, int total)>& progress) {
+                      const std::function<void(int done, int total)>& progress,
+                      MembershipModel membership) {
   const auto wall_start = std::chrono::steady_clock::now();
   ExploreResult result;
   for (int i = 0; i < count; ++i) {
     const std::uint64_t seed = base_seed + static_cast<std::uint64_t>(i);
-    const Scenario scenario = random_scenario(seed);
+    Scenario scenario = random_scenario(seed);
+    scenario.membership = membership;
     RunOptions options;
     options.check_invariants = true;
     SimResult run = run_simulation(scenario, options);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenario.h"
+
 namespace fabnet::sim {
 
 struct ExploreFailure {
@@ -25,8 +27,10 @@ struct ExploreResult {
 };
 
 // Runs random_scenario(base_seed + i) for i in [0, count) with invariant
-// checks. `progress` (optional) is called after each run with (done, count).
+// checks, in the given membership model. `progress` (optional) is called after
+// each run with (done, count).
 ExploreResult explore(int count, std::uint64_t base_seed,
-                      const std::function<void(int done, int total)>& progress = {});
+                      const std::function<void(int done, int total)>& progress = {},
+                      MembershipModel membership = MembershipModel::kGossip);
 
 }  // namespace fabnet::sim

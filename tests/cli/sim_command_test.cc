@@ -288,6 +288,10 @@ TEST_F(SimCommandTest, MembershipIdealOverridesTheScenarioAndIsWrittenForReplay)
   const SimRun gossip = fabnet_sim({write_scenario(tiny_scenario("", "membership: ideal\n")),
                                     "--membership", "gossip", "--quiet"});
   ASSERT_EQ(gossip.status, kExitOk) << gossip.err;
+  const SimRun explore = fabnet_sim({"--explore", "3", "--membership", "ideal", "--quiet"});
+  EXPECT_EQ(explore.status, kExitOk) << explore.err << explore.out;
+  EXPECT_NE(explore.out.find("explore: 3 scenarios, no invariant violated"), std::string::npos)
+      << explore.out;
   const SimRun bad = fabnet_sim({"--membership", "oracle"});
   EXPECT_NE(bad.status, kExitOk);
   EXPECT_NE(bad.err.find("--membership"), std::string::npos) << bad.err;

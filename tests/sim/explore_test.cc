@@ -51,5 +51,17 @@ TEST(ExploreTest, Seeds151To200PassTheInvariants) {
   explore_part(3);
 }
 
+// The same random scenarios in the ideal membership model (a run costs a few
+// hundredths of a full one, so ten times the seeds).
+TEST(ExploreTest, IdealMembershipSeeds1To500PassTheInvariants) {
+  const ExploreResult r = explore(kSeedsPerPart * 10, 1, {}, MembershipModel::kIdeal);
+  EXPECT_EQ(r.runs, kSeedsPerPart * 10);
+  for (const ExploreFailure& f : r.failures) {
+    ADD_FAILURE() << "seed " << f.seed << ": " << f.violations.front() << "\nreproducer:\n"
+                  << f.scenario_yaml;
+  }
+  EXPECT_GT(r.events, 0u);
+}
+
 }  // namespace
 }  // namespace fabnet::sim
