@@ -24,11 +24,7 @@ using testing::sorted;
 using Names = std::vector<std::string>;
 
 SimResult run(const Scenario& scenario) {
-  RunOptions options;
-  options.check_invariants = true;
-  SimResult result = run_simulation(scenario, options);
-  EXPECT_TRUE(result.violations.empty()) << result.violations.front();
-  return result;
+  return testing::run_checked(scenario);
 }
 
 const std::string& lower_id(const std::string& a, const std::string& b) {

@@ -26,11 +26,7 @@ Scenario ideal(int orgs, int peers, std::string_view duration, std::string_view 
 }
 
 SimResult run(const Scenario& scenario) {
-  RunOptions options;
-  options.check_invariants = true;
-  SimResult result = run_simulation(scenario, options);
-  EXPECT_TRUE(result.violations.empty()) << result.violations.front();
-  return result;
+  return testing::run_checked(scenario);
 }
 
 TEST(IdealMembershipScenarioTest, ParsesRoundTripsAndRejectsUnknownModels) {

@@ -2,6 +2,8 @@
 
 // Helpers shared by the simulator tests: small scenarios with fast timings.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -51,6 +53,15 @@ inline Scenario small_scenario(int orgs, int peers, std::string_view duration,
   yaml += kFastSettings;
   if (!faults.empty()) yaml += "faults:\n" + std::string(faults);
   return load_scenario_string(yaml, "test scenario");
+}
+
+// One run with the settled-state invariants checked; a violation fails the test.
+inline SimResult run_checked(const Scenario& scenario) {
+  RunOptions options;
+  options.check_invariants = true;
+  SimResult result = run_simulation(scenario, options);
+  EXPECT_TRUE(result.violations.empty()) << result.violations.front();
+  return result;
 }
 
 inline const GroupReport& group(const SimResult& result, std::string_view org) {
