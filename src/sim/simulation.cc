@@ -181,9 +181,12 @@ class Simulation final : public GroupView {
   void build();
   node::NodeSettings settings_for(const PeerSlot& peer) const;
   ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
-  bool sees(PeerIndex self, PeerIndex other) const {
+  // The ideal model's ground truth: `other` is up and reachable both ways.
+  bool can_see(PeerIndex self, PeerIndex other) const {
     return self != other && network_.is_up(other) && network_.connected(self, other);
   }
+  // The index of `peer` if it is a member of `group`.
+  std::optional<PeerIndex> member_index(std::size_t group, const node::PeerId& peer) const;
   std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
 
   void start_peer(PeerSlot& peer, std::string_view why);
@@ -346,31 +349,35 @@ ElectionPeerSettings Simulation::election_settings_for(const PeerSlot& peer) con
   return s;
 }
 
-bool Simulation::is_member(std::size_t group, const node::PeerId& peer) const {
+std::optional<PeerIndex> Simulation::member_index(std::size_t group,
+                                                  const node::PeerId& peer) const {
   const std::optional<PeerIndex> p = network_.find(peer);
-  if (!p) return false;
+  if (!p) return std::nullopt;
   const std::vector<std::size_t>& groups = peers_[*p].groups;
-  return std::find(groups.begin(), groups.end(), group) != groups.end();
+  if (std::find(groups.begin(), groups.end(), group) == groups.end()) return std::nullopt;
+  return p;
+}
+
+bool Simulation::is_member(std::size_t group, const node::PeerId& peer) const {
+  return member_index(group, peer).has_value();
 }
 
 bool Simulation::sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const {
-  const std::optional<PeerIndex> p = network_.find(peer);
-  if (!p) return false;
-  const std::vector<std::size_t>& groups = peers_[*p].groups;
-  return std::find(groups.begin(), groups.end(), group) != groups.end() && sees(self, *p);
+  const std::optional<PeerIndex> p = member_index(group, peer);
+  return p && can_see(self, *p);
 }
 
 std::size_t Simulation::seen_count(PeerIndex self, std::size_t group) const {
   const std::vector<PeerIndex>& members = groups_[group].members;
   return static_cast<std::size_t>(
-      std::count_if(members.begin(), members.end(), [&](PeerIndex m) { return sees(self, m); }));
+      std::count_if(members.begin(), members.end(), [&](PeerIndex m) { return can_see(self, m); }));
 }
 
 void Simulation::for_each_seen(
     PeerIndex self, std::size_t group,
     const std::function<void(const node::PeerId&, const std::string&)>& visit) const {
   for (PeerIndex m : groups_[group].members) {
-    if (sees(self, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
+    if (can_see(self, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
   }
 }
 

@@ -104,7 +104,9 @@ TEST(IdealMembershipTest, RestartedPeerRejoinsAsFollowerWhenALeaderExists) {
   const GroupReport& g = group(r, "Org1MSP");
   EXPECT_EQ(g.leaders_at_end, Names{"peer1.org1"});
   for (const LeadershipChangeRecord& c : g.changes) {
-    if (c.at > seconds(20)) EXPECT_NE(c.peer, "peer0.org1") << "restarted peer took over";
+    if (c.at > seconds(20)) {
+      EXPECT_NE(c.peer, "peer0.org1") << "restarted peer took over";
+    }
   }
 }
 
