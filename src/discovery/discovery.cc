@@ -307,20 +307,32 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
   reply.set_tag(gossip::GossipMessage::EMPTY);
   reply.set_nonce(message->message.nonce());
   gossip::MembershipResponse& response = *reply.mutable_mem_res();
+  auto outer = std::make_shared<node::SignedGossip>();
+  outer->message = reply;  // no envelopes: `held` has them
+  auto held = std::make_shared<node::HeldMembershipResponse>();
   // Secrets (internal endpoints) are for my org only.
   const bool same_org = *requester_org == self_.org;
-  const auto envelope_of = [same_org](const MessagePtr& m) {
-    return to_envelope(same_org ? *m : *without_secret(m));
+  const auto add = [&](const MessagePtr& m, std::vector<MessagePtr>& to,
+                       google::protobuf::RepeatedPtrField<gossip::Envelope>& envelopes) {
+    to.push_back(same_org ? m : without_secret(m));
+    *envelopes.Add() = to_envelope(*to.back());
   };
   for (const Entry* entry : alive_)
-    if (disclosable(entry->member)) *response.add_alive() = envelope_of(entry->member.last_alive);
+    if (disclosable(entry->member))
+      add(entry->member.last_alive, held->alive, *response.mutable_alive());
   // Our latest periodic alive message, as Fabric's selfAliveMessage; appended last.
   const MessagePtr own = latest_own_alive_ ? latest_own_alive_ : build_own_alive();
-  *response.add_alive() = envelope_of(own);
+  add(own, held->alive, *response.mutable_alive());
   for (const Entry* entry : dead_by_time_)
-    if (disclosable(entry->member)) *response.add_dead() = envelope_of(entry->member.last_alive);
+    if (disclosable(entry->member))
+      add(entry->member.last_alive, held->dead, *response.mutable_dead());
 
-  host_.send(from.pki_id, from.endpoint, host_.seal(std::move(reply), /*sign=*/false));
+  // Sealed whole for the bytes; the parsed envelopes are dropped with `reply`.
+  const MessagePtr sealed = host_.seal(std::move(reply), /*sign=*/false);
+  outer->payload = sealed->payload;
+  outer->signature = sealed->signature;
+  outer->held_mem_res = std::move(held);
+  host_.send(from.pki_id, from.endpoint, std::move(outer));
   ++counters_.membership_responses_sent;
 }
 
@@ -339,6 +351,18 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
     bootstrap_by_nonce_.erase(outer.nonce());
   }
 
+  if (const auto& held = message->held_mem_res) {
+    for (const MessagePtr& nested : held->alive) {
+      if (holder_of(nested->payload)) {
+        ++counters_.stale_dropped;
+        continue;
+      }
+      admit_alive(from, nested, /*check_signature_first=*/false);
+    }
+    for (const MessagePtr& nested : held->dead)
+      if (!holder_of(nested->payload)) record_dead(nested);
+    return;
+  }
   for (const gossip::Envelope& envelope : outer.mem_res().alive()) {
     if (holder_of(envelope.payload())) {
       ++counters_.stale_dropped;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 #include "gossip/message.pb.h"
 #include "node/message.h"
 
@@ -17,5 +19,15 @@ node::MessagePtr from_envelope(const gossip::Envelope& envelope);
 // The same message without its SecretEnvelope: what foreign orgs may see of an
 // alive message (protocol.md §6.1). Returns `message` itself when it has none.
 node::MessagePtr without_secret(const node::MessagePtr& message);
+
+// The message as received nested in another (membership responses, StateInfo
+// snapshots, identity updates); nullptr if `payload` does not parse. Identical
+// bytes yield one shared instance per process while anyone holds it: in the
+// simulator every peer would otherwise keep its own copy of every peer's messages.
+node::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
+                              std::string_view secret_payload = {},
+                              std::string_view secret_signature = {});
+// `message` without its SecretEnvelope, shared like parse_shared's results.
+node::MessagePtr shared_without_secret(const node::SignedGossip& message);
 
 }  // namespace fabnet::discovery

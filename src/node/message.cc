@@ -5,14 +5,24 @@
 
 namespace fabnet::node {
 
+namespace {
+
+// Exactly as long as the message: StringOutputStream would grow the buffer by
+// doubling, leaving up to half of it unused for as long as the message lives.
+std::string marshal(const gossip::GossipMessage& message) {
+  std::string bytes(message.ByteSizeLong(), '\0');
+  google::protobuf::io::ArrayOutputStream stream(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeWithCachedSizes(&coded);
+  return bytes;
+}
+
+}  // namespace
+
 MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer) {
   auto sealed = std::make_shared<SignedGossip>();
-  {
-    google::protobuf::io::StringOutputStream stream(&sealed->payload);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
+  sealed->payload = marshal(message);
   if (signer != nullptr) sealed->signature = signer->sign(sealed->payload);
   sealed->message = std::move(message);
   return sealed;

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "election/message.h"
 #include "gossip/message.pb.h"
@@ -10,6 +11,8 @@
 namespace fabnet::node {
 
 using election::PeerId;
+
+struct HeldMembershipResponse;
 
 // A gossip message as it travels: the parsed content together with the exact
 // bytes that were signed, so signatures are checked over what arrived, never over
@@ -24,6 +27,12 @@ struct SignedGossip {
   // foreign orgs (protocol.md §6.1).
   std::string secret_payload;
   std::string secret_signature;
+  // Set on membership responses built in this process: the nested alive messages
+  // as the responder holds them, while `message.mem_res()` lists none. Receivers
+  // here then share those instances instead of each holding parsed copies of
+  // them (with hundreds of peers, the copies of responses in flight dominate
+  // memory); `payload` still carries every envelope, as on the wire.
+  std::shared_ptr<const HeldMembershipResponse> held_mem_res;
 
   bool has_secret() const { return !secret_payload.empty(); }
   // Bytes on the wire for accounting: the Envelope's fields with their keys and lengths.
@@ -34,6 +43,12 @@ struct SignedGossip {
   }
 };
 using MessagePtr = std::shared_ptr<const SignedGossip>;
+
+// MembershipResponse.alive and .dead, in order.
+struct HeldMembershipResponse {
+  std::vector<MessagePtr> alive;
+  std::vector<MessagePtr> dead;
+};
 
 // Who is on the other end of a connection, as the handshake established it
 // (protocol.md §4.2): the authenticated PKI-ID and serialized identity.

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "discovery/envelope.h"
 #include "discovery/identity_pull.h"
 #include "node/channel_mac.h"
 #include "node/identity_store.h"
@@ -80,16 +81,7 @@ struct Node::Impl final : discovery::DiscoveryHost {
     transport.probe_endpoint(endpoint, std::move(done));
   }
   MessagePtr seal(GossipMessage message, bool sign) override {
-    auto sealed = std::make_shared<SignedGossip>();
-    {
-      google::protobuf::io::StringOutputStream stream(&sealed->payload);
-      google::protobuf::io::CodedOutputStream coded(&stream);
-      coded.SetSerializationDeterministic(true);
-      message.SerializeToCodedStream(&coded);
-    }
-    if (sign) sealed->signature = crypto.sign(sealed->payload);
-    sealed->message = std::move(message);
-    return sealed;
+    return node::seal(std::move(message), sign ? &crypto : nullptr);
   }
   void on_member_alive(const PeerId& peer) override {
     if (observer) observer->on_member_change(owner, peer, true);
@@ -379,14 +371,11 @@ class ChannelState final : public election::ElectionAdapter {
       // The bytes we hold for its owner: it parsed, its MAC matched, and
       // on_state_info would call it stale. Skipping spares the parse and the MAC.
       if (held_payloads_.contains(element.payload())) continue;
-      auto parsed = std::make_shared<SignedGossip>();
-      if (!parsed->message.ParseFromString(element.payload()) ||
-          !parsed->message.has_state_info()) {
+      const MessagePtr parsed = discovery::parse_shared(element.payload(), element.signature());
+      if (!parsed || !parsed->message.has_state_info()) {
         node_.drop(message, "malformed_snapshot_element");
         continue;
       }
-      parsed->payload = element.payload();
-      parsed->signature = element.signature();
       const gossip::StateInfo& info = parsed->message.state_info();
       if (info.channel_mac() != channel_mac(info.pki_id(), name_)) {
         node_.drop(message, "bad_mac");

@@ -5,11 +5,15 @@
 #include <sstream>
 
 #include "discovery/discovery.h"
+#include "discovery/envelope.h"
 #include "discovery_harness.h"
 
 namespace fabnet::testing {
 namespace {
 
+using discovery::from_envelope;
+using discovery::to_envelope;
+using discovery::without_secret;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -512,6 +516,13 @@ class DisclosureTest : public DiscoveryTest {
     return make_alive(FakeCrypto(name), name, external ? endpoint_of(name) : "", {7, seq},
                       fake_identity(org, name));
   }
+  // What a receiver in another process parses: membership responses built here
+  // list their envelopes in `payload` only (SignedGossip::held_mem_res).
+  static gossip::GossipMessage on_the_wire(const node::SignedGossip& message) {
+    gossip::GossipMessage parsed;
+    EXPECT_TRUE(parsed.ParseFromString(message.payload));
+    return parsed;
+  }
   // The response r sends to a membership request from `name`, if any.
   std::optional<gossip::GossipMessage> ask(const PeerId& name, const std::string& org,
                                            bool external) {
@@ -523,7 +534,7 @@ class DisclosureTest : public DiscoveryTest {
       if (s.to == name && s.message->message.has_mem_res()) {
         EXPECT_EQ(s.message->message.nonce(), 77u);
         EXPECT_TRUE(s.message->signature.empty());  // unsigned outer message
-        return s.message->message;
+        return on_the_wire(*s.message);
       }
     }
     return std::nullopt;
@@ -576,8 +587,34 @@ TEST_F(DisclosureTest, ResponderWithoutExternalEndpointAnswersOnlyItsOrg) {
   hidden.handle(connection_of("qa", "OrgA"),
                 make_membership_request(alive_of("qa", "OrgA", false, 1), 2));
   ASSERT_EQ(network_.log.size(), before + 1);
-  EXPECT_EQ(pki_ids_in(network_.log.back().message->message.mem_res().alive()),
+  EXPECT_EQ(pki_ids_in(on_the_wire(*network_.log.back().message).mem_res().alive()),
             (std::vector<PeerId>{"qa", "hidden"}));
+}
+
+// Receivers in this process take the responder's own instances instead of
+// parsing `payload`; both must list the same envelopes.
+TEST_F(DisclosureTest, HeldNestedMessagesAreExactlyTheEnvelopesOnTheWire) {
+  for (const auto& [name, org] :
+       std::vector<std::pair<PeerId, std::string>>{{"qa", "OrgA"}, {"qb", "OrgB"}}) {
+    const std::size_t before = network_.log.size();
+    responder().handle(connection_of(name, org),
+                       make_membership_request(alive_of(name, org, true, 1), 5));
+    ASSERT_EQ(network_.log.size(), before + 1);
+    const MessagePtr sent = network_.log.back().message;
+    ASSERT_TRUE(sent->held_mem_res);
+    EXPECT_EQ(sent->message.mem_res().alive_size(), 0);
+    const gossip::GossipMessage wire = on_the_wire(*sent);
+    const auto expect_same = [](const std::vector<MessagePtr>& held,
+                                const google::protobuf::RepeatedPtrField<gossip::Envelope>& sent) {
+      ASSERT_EQ(held.size(), static_cast<std::size_t>(sent.size()));
+      for (std::size_t i = 0; i < held.size(); ++i)
+        EXPECT_EQ(to_envelope(*held[i]).SerializeAsString(),
+                  sent[static_cast<int>(i)].SerializeAsString());
+    };
+    expect_same(sent->held_mem_res->alive, wire.mem_res().alive());
+    expect_same(sent->held_mem_res->dead, wire.mem_res().dead());
+    EXPECT_EQ(wire.nonce(), 5u);
+  }
 }
 
 // --- routing -----------------------------------------------------------------
@@ -695,6 +732,51 @@ TEST(DiscoverySettingsTest, NonPositivePeriodsAreRejected) {
   options.name = "p0";
   options.settings.pull_interval = Duration::zero();
   EXPECT_THROW(network.add(options), std::invalid_argument);
+}
+
+// --- shared nested messages --------------------------------------------------
+
+TEST(SharedNestedMessagesTest, IdenticalEnvelopesShareOneInstance) {
+  const MessagePtr alive = make_alive(FakeCrypto("p1"), "p1", endpoint_of("p1"), {3, 1});
+  const gossip::Envelope envelope = to_envelope(*alive);
+  const MessagePtr first = from_envelope(envelope);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(from_envelope(envelope), first);
+  EXPECT_EQ(first->payload, alive->payload);
+  EXPECT_EQ(first->signature, alive->signature);
+  EXPECT_EQ(first->message.alive_msg().membership().pki_id(), "p1");
+
+  gossip::Envelope other_signature = envelope;
+  other_signature.set_signature("other");
+  const MessagePtr second = from_envelope(other_signature);
+  ASSERT_TRUE(second);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second->signature, "other");
+
+  gossip::Envelope garbage;
+  garbage.set_payload("\xff\xff\xff");
+  EXPECT_FALSE(from_envelope(garbage));
+}
+
+TEST(SharedNestedMessagesTest, StrippedCopiesAreSharedAndKeepNoSecret) {
+  auto with_secret = std::make_shared<SignedGossip>(
+      *make_alive(FakeCrypto("p1"), "p1", endpoint_of("p1"), {3, 2}));
+  with_secret->secret_payload = "secret";
+  with_secret->secret_signature = "sig";
+  const MessagePtr held = with_secret;
+  const MessagePtr stripped = without_secret(held);
+  EXPECT_FALSE(stripped->has_secret());
+  EXPECT_EQ(stripped->payload, held->payload);
+  EXPECT_EQ(without_secret(held), stripped);
+  // The same bytes received without a secret are that instance too.
+  EXPECT_EQ(from_envelope(to_envelope(*stripped)), stripped);
+}
+
+TEST(SharedNestedMessagesTest, InstancesLiveOnlyWhileHeld) {
+  const MessagePtr alive = make_alive(FakeCrypto("p1"), "p1", endpoint_of("p1"), {3, 3});
+  const gossip::Envelope envelope = to_envelope(*alive);
+  std::weak_ptr<const SignedGossip> parsed = from_envelope(envelope);
+  EXPECT_TRUE(parsed.expired());
 }
 
 }  // namespace
