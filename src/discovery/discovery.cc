@@ -310,6 +310,9 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
   auto outer = std::make_shared<node::SignedGossip>();
   outer->message = reply;  // no envelopes: `held` has them
   auto held = std::make_shared<node::HeldMembershipResponse>();
+  // At most these many, usually all: no doubling slack while the response is in flight.
+  held->alive.reserve(alive_.size() + 1);
+  held->dead.reserve(dead_by_time_.size());
   // Secrets (internal endpoints) are for my org only.
   const bool same_org = *requester_org == self_.org;
   const auto add = [&](const MessagePtr& m, std::vector<MessagePtr>& to,

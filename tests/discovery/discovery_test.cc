@@ -779,5 +779,23 @@ TEST(SharedNestedMessagesTest, InstancesLiveOnlyWhileHeld) {
   EXPECT_TRUE(parsed.expired());
 }
 
+TEST(SharedNestedMessagesTest, IdentityStoresShareIdenticalIdentities) {
+  const FakeCrypto crypto;
+  node::IdentityStore first(crypto);
+  node::IdentityStore second(crypto);
+  const std::string identity = fake_identity("Org1MSP", "p1");
+  ASSERT_TRUE(first.put("p1", identity));
+  ASSERT_TRUE(second.put("p1", std::string(identity)));
+  EXPECT_EQ(*first.identity("p1"), identity);
+  EXPECT_EQ(first.identity("p1"), second.identity("p1"));
+  EXPECT_EQ(first.org("p1"), second.org("p1"));
+  EXPECT_EQ(*first.org("p1"), "Org1MSP");
+  // A mismatching identity for a known PKI-ID is still refused.
+  EXPECT_FALSE(first.put("p1", fake_identity("Org2MSP", "p1")));
+  first.remove("p1");
+  EXPECT_EQ(first.identity("p1"), nullptr);
+  EXPECT_EQ(*second.identity("p1"), identity);
+}
+
 }  // namespace
 }  // namespace fabnet::testing
