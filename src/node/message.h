@@ -33,6 +33,9 @@ struct SignedGossip {
   // them (with hundreds of peers, the copies of responses in flight dominate
   // memory); `payload` still carries every envelope, as on the wire.
   std::shared_ptr<const HeldMembershipResponse> held_mem_res;
+  // Likewise for StateInfo snapshots built here: their elements as the sender
+  // holds them, while `message.state_snapshot()` lists none.
+  std::shared_ptr<const std::vector<std::shared_ptr<const SignedGossip>>> held_snapshot_elements;
 
   bool has_secret() const { return !secret_payload.empty(); }
   // Bytes on the wire for accounting: the Envelope's fields with their keys and lengths.

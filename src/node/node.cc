@@ -344,10 +344,15 @@ class ChannelState final : public election::ElectionAdapter {
     reply.set_channel(name_);
     reply.set_tag(GossipMessage::CHAN_OR_ORG);
     gossip::StateInfoSnapshot* snapshot = reply.mutable_state_snapshot();
+    auto outer = std::make_shared<SignedGossip>();
+    outer->message = reply;  // no elements: `held` has them
+    auto held = std::make_shared<std::vector<MessagePtr>>();
+    held->reserve(store_.size() + 1);
     auto add = [&](const MessagePtr& m) {
       gossip::Envelope* e = snapshot->add_elements();
       e->set_payload(m->payload);
       e->set_signature(m->signature);
+      held->push_back(m);
     };
     if (own_state_info_) add(own_state_info_);
     for (const auto& [peer, entry] : store_) {
@@ -359,33 +364,42 @@ class ChannelState final : public election::ElectionAdapter {
       add(entry.message);
     }
     if (snapshot->elements_size() == 0) return;
-    MessagePtr sealed = node_.seal(std::move(reply), /*sign=*/false);
-    if (same_org) my_org_snapshot_ = sealed;
-    node_.send(from.pki_id, from.endpoint, std::move(sealed));
+    // Sealed whole for the bytes; the parsed elements are dropped with `reply`.
+    const MessagePtr sealed = node_.seal(std::move(reply), /*sign=*/false);
+    outer->payload = sealed->payload;
+    outer->signature = sealed->signature;
+    outer->held_snapshot_elements = std::move(held);
+    if (same_org) my_org_snapshot_ = outer;
+    node_.send(from.pki_id, from.endpoint, std::move(outer));
   }
 
   void on_snapshot(const ConnectionInfo& from, const SignedGossip& message) {
     const std::string* sender_org = node_.org_of(from.pki_id);
     if (!sender_org || !has_org(*sender_org)) return node_.drop(message, "sender_not_in_channel");
-    for (const gossip::Envelope& element : message.message.state_snapshot().elements()) {
-      // The bytes we hold for its owner: it parsed, its MAC matched, and
-      // on_state_info would call it stale. Skipping spares the parse and the MAC.
-      if (held_payloads_.contains(element.payload())) continue;
-      const MessagePtr parsed = discovery::parse_shared(element.payload(), element.signature());
-      if (!parsed || !parsed->message.has_state_info()) {
-        node_.drop(message, "malformed_snapshot_element");
-        continue;
-      }
-      const gossip::StateInfo& info = parsed->message.state_info();
-      if (info.channel_mac() != channel_mac(info.pki_id(), name_)) {
-        node_.drop(message, "bad_mac");
-        continue;
-      }
-      // Elements about peers discovery does not know are skipped silently (§7.2).
-      if (!node_.discovery_->member(info.pki_id())) continue;
-      std::string_view reason;
-      on_state_info(parsed, reason);
+    // The bytes we hold for an element's owner: it parsed, its MAC matched, and
+    // on_state_info would call it stale. Skipping spares the parse and the MAC.
+    if (const auto& held = message.held_snapshot_elements) {
+      for (const MessagePtr& element : *held)
+        if (!held_payloads_.contains(element->payload)) on_snapshot_element(message, element);
+      return;
     }
+    for (const gossip::Envelope& element : message.message.state_snapshot().elements()) {
+      if (held_payloads_.contains(element.payload())) continue;
+      on_snapshot_element(message, discovery::parse_shared(element.payload(), element.signature()));
+    }
+  }
+
+  // `parsed` is nullptr if the element did not parse.
+  void on_snapshot_element(const SignedGossip& snapshot, const MessagePtr& parsed) {
+    if (!parsed || !parsed->message.has_state_info())
+      return node_.drop(snapshot, "malformed_snapshot_element");
+    const gossip::StateInfo& info = parsed->message.state_info();
+    if (info.channel_mac() != channel_mac(info.pki_id(), name_))
+      return node_.drop(snapshot, "bad_mac");
+    // Elements about peers discovery does not know are skipped silently (§7.2).
+    if (!node_.discovery_->member(info.pki_id())) return;
+    std::string_view reason;
+    on_state_info(parsed, reason);
   }
 
   void mark_should_publish() { should_publish_ = true; }
