@@ -41,4 +41,27 @@ class LeadershipStore {
   std::unordered_map<election::PeerId, Held> held_;
 };
 
+// The leader a follower believes in: the creator of the newest declaration it
+// accepted from a peer in its view, for 2 x leaderAliveThreshold after it came.
+class DeclaredLeader {
+ public:
+  explicit DeclaredLeader(runtime::Duration leader_alive_threshold)
+      : valid_for_(2 * leader_alive_threshold) {}
+
+  void declared(const election::PeerId& creator, runtime::TimePoint now) {
+    creator_ = creator;
+    at_ = now;
+  }
+  // nullptr if no declaration was accepted within the last 2 x LAT.
+  const election::PeerId* at(runtime::TimePoint now) const {
+    if (creator_.empty() || now - at_ > valid_for_) return nullptr;
+    return &creator_;
+  }
+
+ private:
+  runtime::Duration valid_for_;
+  election::PeerId creator_;
+  runtime::TimePoint at_{0};
+};
+
 }  // namespace fabnet::node

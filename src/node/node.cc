@@ -186,6 +186,7 @@ class ChannelState final : public election::ElectionAdapter {
         factory_(node.settings.self.pki_id, node.wall_clock_ns()),
         // protocol.md §8: the leadership store's TTL is leaderAliveThreshold x 10.
         leadership_store_(node.settings.election.leader_alive_threshold * 10),
+        declared_leader_(node.settings.election.leader_alive_threshold),
         publish_timer_(node.scheduler),
         pull_timer_(node.scheduler) {
     election_ = std::make_unique<LeaderElection>(
@@ -217,11 +218,7 @@ class ChannelState final : public election::ElectionAdapter {
 
   const PeerId* believed_leader() const {
     if (election_->is_leader()) return &node_.settings.self.pki_id;
-    if (last_declarer_.empty()) return nullptr;
-    if (node_.scheduler.now() - last_declaration_at_ >
-        2 * node_.settings.election.leader_alive_threshold)
-      return nullptr;
-    return &last_declarer_;
+    return declared_leader_.at(node_.scheduler.now());
   }
 
   // Same-org peers of the channel that are alive and have not left (§7.4, §9.3).
@@ -271,10 +268,8 @@ class ChannelState final : public election::ElectionAdapter {
     if (!creator_org || *creator_org != my_org) return node_.drop(message, "creator_other_org");
     if (!leadership_store_.admit(leadership.pki_id, leadership.timestamp, node_.scheduler.now()))
       return node_.drop(message, "stale");
-    if (leadership.is_declaration && in_org_view(leadership.pki_id)) {
-      last_declarer_ = leadership.pki_id;
-      last_declaration_at_ = node_.scheduler.now();
-    }
+    if (leadership.is_declaration && in_org_view(leadership.pki_id))
+      declared_leader_.declared(leadership.pki_id, node_.scheduler.now());
     election_->handle_message(leadership);
   }
 
@@ -515,8 +510,7 @@ class ChannelState final : public election::ElectionAdapter {
   // store_ and own_state_info_ stay as they are: the same bytes, built once.
   MessagePtr my_org_snapshot_;
   bool should_publish_ = true;
-  PeerId last_declarer_;
-  TimePoint last_declaration_at_{0};
+  DeclaredLeader declared_leader_;
   runtime::Timer publish_timer_;
   runtime::Timer pull_timer_;
 };

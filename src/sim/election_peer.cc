@@ -20,6 +20,7 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
         factory_(peer.settings_.pki_id, peer.settings_.wall_clock_ns_at_start),
         // protocol.md §8: the leadership store's TTL is leaderAliveThreshold x 10.
         store_(peer.settings_.timings.leader_alive_threshold * 10),
+        declared_leader_(peer.settings_.timings.leader_alive_threshold),
         election_(peer.settings_.pki_id, peer.settings_.timings, peer.settings_.mode,
                   peer.scheduler_, *this, [this](bool is_leader) {
                     peer_.events_.on_leadership_change(name_, is_leader);
@@ -34,21 +35,15 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
 
   const node::PeerId* believed_leader() const {
     if (election_.is_leader()) return &peer_.settings_.pki_id;
-    if (last_declarer_.empty()) return nullptr;
-    if (peer_.scheduler_.now() - last_declaration_at_ >
-        2 * peer_.settings_.timings.leader_alive_threshold)
-      return nullptr;
-    return &last_declarer_;
+    return declared_leader_.at(peer_.scheduler_.now());
   }
 
   // A leadership message for this channel whose signature was checked.
   void on_leadership(const node::SignedGossip& message, const LeadershipMessage& leadership) {
     if (!store_.admit(leadership.pki_id, leadership.timestamp, peer_.scheduler_.now()))
       return peer_.drop(message, "stale");
-    if (leadership.is_declaration && is_in_view(leadership.pki_id)) {
-      last_declarer_ = leadership.pki_id;
-      last_declaration_at_ = peer_.scheduler_.now();
-    }
+    if (leadership.is_declaration && is_in_view(leadership.pki_id))
+      declared_leader_.declared(leadership.pki_id, peer_.scheduler_.now());
     election_.handle_message(leadership);
   }
 
@@ -80,8 +75,7 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   std::size_t group_;
   election::MessageFactory factory_;
   node::LeadershipStore store_;
-  node::PeerId last_declarer_;
-  runtime::TimePoint last_declaration_at_{0};
+  node::DeclaredLeader declared_leader_;
   LeaderElection election_;  // last: its callbacks use the members above
 };
 

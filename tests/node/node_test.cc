@@ -238,6 +238,17 @@ TEST(LeadershipStore, ComparesWhileHeldAndForgetsAtTwiceTheTtl) {
   EXPECT_EQ(store.size(), 0u);
 }
 
+TEST(DeclaredLeader, HoldsTheNewestDeclarerForTwiceTheLeaderAliveThreshold) {
+  DeclaredLeader leader(seconds(10));
+  using runtime::TimePoint;
+  EXPECT_EQ(leader.at(TimePoint(seconds(0))), nullptr);
+  leader.declared("a", TimePoint(seconds(5)));
+  leader.declared("b", TimePoint(seconds(6)));
+  ASSERT_NE(leader.at(TimePoint(seconds(26))), nullptr);
+  EXPECT_EQ(*leader.at(TimePoint(seconds(26))), "b");
+  EXPECT_EQ(leader.at(TimePoint(seconds(26) + std::chrono::nanoseconds(1))), nullptr);
+}
+
 TEST_F(NodeTest, BadSignatureAndIllegalTagAreDropped) {
   build_two_orgs();
   GossipMessage m = leadership("peer0.org1", 5'000'000, true);
