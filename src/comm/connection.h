@@ -3,6 +3,7 @@
 // Internal state of GrpcComm's streams. Not protocol logic: these objects are shared
 // between gRPC threads, so they use locks.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -70,8 +71,9 @@ class CancellableCall {
 // An authenticated stream: a reader thread (gRPC's for inbound, the dial worker for
 // outbound) and a writer thread draining `queue`.
 struct Connection {
-  Connection(std::shared_ptr<const ConnectionInfo> remote, std::shared_ptr<CancellableCall> rpc)
-      : info(std::move(remote)), call(std::move(rpc)) {}
+  Connection(std::shared_ptr<const ConnectionInfo> remote, std::shared_ptr<CancellableCall> rpc,
+             bool dialled_by_us)
+      : info(std::move(remote)), call(std::move(rpc)), outbound(dialled_by_us) {}
 
   // Wakes both threads and cancels the stream; idempotent.
   void close() {
@@ -85,6 +87,8 @@ struct Connection {
 
   const std::shared_ptr<const ConnectionInfo> info;
   const std::shared_ptr<CancellableCall> call;
+  const bool outbound;  // we dialled it
+  const std::chrono::steady_clock::time_point established = std::chrono::steady_clock::now();
   std::mutex mu;
   std::condition_variable cv;    // queue, in_flight or closed changed
   std::deque<MessagePtr> queue;  // at most send_buffer_size

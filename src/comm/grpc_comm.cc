@@ -17,6 +17,7 @@
 #include "comm/connection.h"
 #include "comm/handshake.h"
 #include "gossip/message.grpc.pb.h"
+#include "logging/logger.h"
 
 // Threads. Node state is never touched here: whatever the node must see is posted to
 // its loop, and the handshake checks that need its identity store and crypto run there
@@ -51,6 +52,13 @@ struct LoopShared {
 std::chrono::system_clock::time_point grpc_deadline(Clock::duration from_now) {
   return std::chrono::system_clock::now() +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(from_now);
+}
+
+// The first 8 bytes of a PKI-ID in hex, as the peer's logs show members.
+std::string short_id(std::string_view pki_id) {
+  std::string out;
+  for (unsigned char c : pki_id.substr(0, 8)) out += fmt::format("{:02x}", c);
+  return out;
 }
 
 int clamp_size(std::size_t size) {
@@ -277,23 +285,23 @@ class GrpcCommImpl final : public GrpcComm {
     auto connection = std::make_shared<Connection>(
         std::make_shared<ConnectionInfo>(
             ConnectionInfo{verdict.pki_id, verdict.identity, remote_address(context.peer())}),
-        call);
+        call, /*dialled_by_us=*/false);
     {
       std::lock_guard lock(mu_);
       if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
-      // The newest inbound stream replaces an existing connection (protocol.md §4.3);
-      // what the old one had yet to send moves over.
       auto& slot = connections_[verdict.pki_id];
-      std::deque<MessagePtr> carried;
-      if (slot) {
-        {
-          std::lock_guard old_lock(slot->mu);
-          carried.swap(slot->queue);
-        }
-        slot->close();
+      if (slot && keeps_own_dial_locked(*slot)) {
+        // Our dials crossed and ours wins the tie: the remote switches to ours.
+        log_->debug("inbound stream from {} crossed our dial: keeping ours",
+                    short_id(verdict.pki_id));
+        retire_locked(connection, nullptr);
+      } else {
+        log_->debug("inbound stream from {}{}", short_id(verdict.pki_id),
+                    slot ? " replaces the existing connection" : "");
+        // The newest inbound stream replaces an existing connection (protocol.md §4.3).
+        if (slot) retire_locked(slot, connection.get());
+        slot = connection;
       }
-      slot = connection;
-      for (auto& message : carried) enqueue_locked(*connection, std::move(message));
     }
     run_connection(connection, stream);
     return grpc::Status::OK;
@@ -397,19 +405,31 @@ class GrpcCommImpl final : public GrpcComm {
     auto info = std::make_shared<ConnectionInfo>(
         ConnectionInfo{verdict.pki_id, verdict.identity, dial->endpoint});
     if (dial->probe) return finish_probe(*dial, stream, std::move(info));
-    auto connection = std::make_shared<Connection>(std::move(info), dial->call);
+    auto connection = std::make_shared<Connection>(std::move(info), dial->call,
+                                                   /*dialled_by_us=*/true);
     {
       std::lock_guard lock(mu_);
       forget_dial_locked(*dial);
       if (stopping_) return;
       endpoint_peers_[dial->endpoint] = verdict.pki_id;
       auto& slot = connections_[verdict.pki_id];
-      // The peer connected to us meanwhile: use its connection, close ours (§4.3).
-      const bool keep_existing = slot != nullptr;
-      if (!keep_existing) slot = connection;
+      if (!slot) {
+        log_->debug("dialled {} at {}", short_id(verdict.pki_id), dial->endpoint);
+        slot = connection;
+      } else if (!slot->outbound && self_.pki_id < verdict.pki_id) {
+        // The peer dialled us meanwhile (our dials crossed) and ours wins the tie.
+        log_->debug("dialled {}: our dial crossed its inbound stream, keeping ours",
+                    short_id(verdict.pki_id));
+        retire_locked(slot, connection.get());
+        slot = connection;
+      } else {
+        // The peer connected to us meanwhile: use its connection, drop ours (§4.3).
+        log_->debug("dialled {}, which is connected already: keeping the existing stream",
+                    short_id(verdict.pki_id));
+        retire_locked(connection, slot.get());
+      }
       for (auto& message : dial->pending) enqueue_locked(*slot, std::move(message));
       dial->pending.clear();
-      if (keep_existing) return;
     }
     run_connection(connection, stream);
   }
@@ -539,11 +559,16 @@ class GrpcCommImpl final : public GrpcComm {
       }
     }
     bool send_failed = false;
+    std::size_t unsent = 0;
     {
       std::lock_guard lock(connection.mu);
       send_failed = connection.write_failed || !connection.queue.empty();
+      unsent = connection.queue.size();
       connection.queue.clear();
     }
+    log_->debug("{} stream with {} ended{}{}", connection.outbound ? "outbound" : "inbound",
+                short_id(pki_id), registered ? "" : " (no longer in use)",
+                send_failed ? fmt::format(", {} messages unsent", unsent) : "");
     if (registered && send_failed) report_presumed_dead(pki_id);
   }
 
@@ -556,6 +581,8 @@ class GrpcCommImpl final : public GrpcComm {
   }
 
   void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
+    log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
+                dial->expected ? short_id(*dial->expected) : "");
     calls_.insert(dial->call);
     // Joining is immediate: a finished worker only has to exit.
     for (const auto& id : finished_workers_) {
@@ -578,6 +605,8 @@ class GrpcCommImpl final : public GrpcComm {
   void dial_failed(PendingDial& dial, const std::string& reason) {
     std::lock_guard lock(mu_);
     forget_dial_locked(dial);
+    log_->debug("dial to {} failed ({}), {} queued messages dropped", dial.endpoint, reason,
+                dial.pending.size());
     ++counters_.dials_failed[reason];
     drop_locked("dial_failed", dial.pending.size());
     dial.pending.clear();
@@ -609,10 +638,43 @@ class GrpcCommImpl final : public GrpcComm {
       std::lock_guard lock(connection.mu);
       if (connection.closed) return drop_locked("connection_closed");
       // Sends never block: a full buffer drops the message (protocol.md §4.3).
-      if (connection.queue.size() >= settings_.send_buffer_size) return drop_locked("queue_full");
+      if (connection.queue.size() >= settings_.send_buffer_size) {
+        log_->debug("send queue to {} full: message dropped", short_id(connection.info->pki_id));
+        return drop_locked("queue_full");
+      }
       connection.queue.push_back(std::move(message));
     }
     connection.cv.notify_all();
+  }
+
+  // Two peers that dial each other at once each get an inbound and an outbound stream.
+  // Applied on both sides, §4.3's rules (the newest inbound replaces, a finished dial
+  // yields to an inbound) make each side keep the other's stream and close its own, so
+  // both are lost and the next sends may cross again. Both sides therefore keep the
+  // stream dialled by the lower PKI-ID (bytewise): the higher side's §4.3 rules already do, the
+  // lower side keeps its own dial when a crossing inbound arrives. "Crossing" means our
+  // dial finished less than connTimeout ago; an older one is replaced as §4.3 says (the
+  // remote restarted or lost it).
+  bool keeps_own_dial_locked(const Connection& existing) const {
+    return existing.outbound && self_.pki_id < existing.info->pki_id &&
+           Clock::now() - existing.established < settings_.conn_timeout;
+  }
+
+  // Takes a connection out of use: what it had yet to send moves to `successor` (or is
+  // dropped), it goes on reading what the remote already sent on it, and it is closed
+  // after connTimeout, by when the remote has stopped using it too.
+  void retire_locked(const std::shared_ptr<Connection>& old, Connection* successor) {
+    std::deque<MessagePtr> carried;
+    {
+      std::lock_guard old_lock(old->mu);
+      carried.swap(old->queue);
+    }
+    if (successor) {
+      for (auto& message : carried) enqueue_locked(*successor, std::move(message));
+    } else {
+      drop_locked("connection_closed", carried.size());
+    }
+    after(settings_.conn_timeout, [old] { old->close(); });
   }
 
   void pend_locked(PendingDial& dial, MessagePtr message) {
@@ -657,6 +719,7 @@ class GrpcCommImpl final : public GrpcComm {
 
   const CommSettings settings_;
   const LocalIdentity self_;
+  const std::shared_ptr<spdlog::logger> log_ = logging::get_logger("gossip.comm");
   asio::io_context& loop_;
   const std::shared_ptr<LoopShared> shared_;
   const Envelope own_conn_;

@@ -219,7 +219,8 @@ void PeerNetwork::start(const std::string& id) {
     const int fd = ::open((p.dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::setenv("FABRIC_LOGGING_SPEC", "info", 1);
+    // Election events at debug: a failing timing test can then show each round.
+    ::setenv("FABRIC_LOGGING_SPEC", "gossip.election,gossip.comm=debug:info", 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -342,6 +343,22 @@ bool PeerNetwork::settled(const std::string& channel, const std::string& org, st
   for (const auto& b : believed)
     if (b != leader_pki) return false;
   if (leader) *leader = leading[0];
+  return true;
+}
+
+bool PeerNetwork::views_complete(const std::string& channel, const std::string& org) {
+  std::vector<std::string> up;
+  for (const auto& id : members(channel, org))
+    if (running(id) && !paused_.contains(id)) up.push_back(id);
+  for (const auto& id : up) {
+    auto s = status(id);
+    if (!s || !(*s)["channels"].contains(channel)) return false;
+    std::set<std::string> view;
+    for (const auto& entry : (*s)["channels"][channel]["view"])
+      view.insert(entry["pki_id"].get<std::string>());
+    for (const auto& other : up)
+      if (other != id && !view.contains(peers_.at(other).pki_id_hex)) return false;
+  }
   return true;
 }
 

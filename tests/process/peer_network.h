@@ -82,6 +82,10 @@ class PeerNetwork {
   // True when exactly one running member of (channel, org) leads and every running
   // member names it as leader. Sets `leader` to its id.
   bool settled(const std::string& channel, const std::string& org, std::string* leader = nullptr);
+  // True when every running member of (channel, org) has every other running member
+  // in its view. Until then (StateInfo still spreading) a settled group is not
+  // stable: a member outside someone's view is ignored by its election.
+  bool views_complete(const std::string& channel, const std::string& org);
 
   // Peers of `org` that join `channel` at start (or, for a channel nobody joins at
   // start, every peer of `org`: they may join later).
