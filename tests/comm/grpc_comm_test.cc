@@ -365,7 +365,8 @@ TEST_F(GrpcCommTest, CrossingDialsKeepTheLowerPeersStreamAndLoseNothing) {
     // Each side ends with one connection, and the two are the same stream: traffic
     // flows both ways with no further handshake, also after the loser is closed.
     run_for(test_settings().conn_timeout + 200ms);
-    const auto handshakes = a.comm->stats().handshakes_accepted + b.comm->stats().handshakes_accepted;
+    const auto handshakes =
+        a.comm->stats().handshakes_accepted + b.comm->stats().handshakes_accepted;
     EXPECT_EQ(a.comm->stats().connections_open, 1u);
     EXPECT_EQ(b.comm->stats().connections_open, 1u);
     a.comm->send(b.name, b.address(), gossip_message(3));
