@@ -54,13 +54,6 @@ std::chrono::system_clock::time_point grpc_deadline(Clock::duration from_now) {
          std::chrono::duration_cast<std::chrono::system_clock::duration>(from_now);
 }
 
-// The first 8 bytes of a PKI-ID in hex, as the peer's logs show members.
-std::string short_id(std::string_view pki_id) {
-  std::string out;
-  for (unsigned char c : pki_id.substr(0, 8)) out += fmt::format("{:02x}", c);
-  return out;
-}
-
 int clamp_size(std::size_t size) {
   return size > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(size);
 }
@@ -293,10 +286,10 @@ class GrpcCommImpl final : public GrpcComm {
       if (slot && keeps_own_dial_locked(*slot)) {
         // Our dials crossed and ours wins the tie: the remote switches to ours.
         log_->debug("inbound stream from {} crossed our dial: keeping ours",
-                    short_id(verdict.pki_id));
+                    election::short_id_hex(verdict.pki_id));
         retire_locked(connection, nullptr);
       } else {
-        log_->debug("inbound stream from {}{}", short_id(verdict.pki_id),
+        log_->debug("inbound stream from {}{}", election::short_id_hex(verdict.pki_id),
                     slot ? " replaces the existing connection" : "");
         // The newest inbound stream replaces an existing connection (protocol.md §4.3).
         if (slot) retire_locked(slot, connection.get());
@@ -414,18 +407,18 @@ class GrpcCommImpl final : public GrpcComm {
       endpoint_peers_[dial->endpoint] = verdict.pki_id;
       auto& slot = connections_[verdict.pki_id];
       if (!slot) {
-        log_->debug("dialled {} at {}", short_id(verdict.pki_id), dial->endpoint);
+        log_->debug("dialled {} at {}", election::short_id_hex(verdict.pki_id), dial->endpoint);
         slot = connection;
-      } else if (!slot->outbound && self_.pki_id < verdict.pki_id) {
+      } else if (!slot->outbound && election::id_less(self_.pki_id, verdict.pki_id)) {
         // The peer dialled us meanwhile (our dials crossed) and ours wins the tie.
         log_->debug("dialled {}: our dial crossed its inbound stream, keeping ours",
-                    short_id(verdict.pki_id));
+                    election::short_id_hex(verdict.pki_id));
         retire_locked(slot, connection.get());
         slot = connection;
       } else {
         // The peer connected to us meanwhile: use its connection, drop ours (§4.3).
         log_->debug("dialled {}, which is connected already: keeping the existing stream",
-                    short_id(verdict.pki_id));
+                    election::short_id_hex(verdict.pki_id));
         retire_locked(connection, slot.get());
       }
       for (auto& message : dial->pending) enqueue_locked(*slot, std::move(message));
@@ -567,7 +560,7 @@ class GrpcCommImpl final : public GrpcComm {
       connection.queue.clear();
     }
     log_->debug("{} stream with {} ended{}{}", connection.outbound ? "outbound" : "inbound",
-                short_id(pki_id), registered ? "" : " (no longer in use)",
+                election::short_id_hex(pki_id), registered ? "" : " (no longer in use)",
                 send_failed ? fmt::format(", {} messages unsent", unsent) : "");
     if (registered && send_failed) report_presumed_dead(pki_id);
   }
@@ -582,7 +575,7 @@ class GrpcCommImpl final : public GrpcComm {
 
   void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
     log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
-                dial->expected ? short_id(*dial->expected) : "");
+                dial->expected ? election::short_id_hex(*dial->expected) : "");
     calls_.insert(dial->call);
     // Joining is immediate: a finished worker only has to exit.
     for (const auto& id : finished_workers_) {
@@ -639,7 +632,8 @@ class GrpcCommImpl final : public GrpcComm {
       if (connection.closed) return drop_locked("connection_closed");
       // Sends never block: a full buffer drops the message (protocol.md §4.3).
       if (connection.queue.size() >= settings_.send_buffer_size) {
-        log_->debug("send queue to {} full: message dropped", short_id(connection.info->pki_id));
+        log_->debug("send queue to {} full: message dropped",
+                    election::short_id_hex(connection.info->pki_id));
         return drop_locked("queue_full");
       }
       connection.queue.push_back(std::move(message));
@@ -651,12 +645,12 @@ class GrpcCommImpl final : public GrpcComm {
   // Applied on both sides, §4.3's rules (the newest inbound replaces, a finished dial
   // yields to an inbound) make each side keep the other's stream and close its own, so
   // both are lost and the next sends may cross again. Both sides therefore keep the
-  // stream dialled by the lower PKI-ID (bytewise): the higher side's §4.3 rules already do, the
-  // lower side keeps its own dial when a crossing inbound arrives. "Crossing" means our
+  // stream dialled by the lower PKI-ID (election::id_less): the higher side's §4.3 rules already
+  // do, the lower side keeps its own dial when a crossing inbound arrives. "Crossing" means our
   // dial finished less than connTimeout ago; an older one is replaced as §4.3 says (the
   // remote restarted or lost it).
   bool keeps_own_dial_locked(const Connection& existing) const {
-    return existing.outbound && self_.pki_id < existing.info->pki_id &&
+    return existing.outbound && election::id_less(self_.pki_id, existing.info->pki_id) &&
            Clock::now() - existing.established < settings_.conn_timeout;
   }
 

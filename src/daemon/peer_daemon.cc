@@ -27,17 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
-
 // The node trusts an identity only if it chains to the CA of the org it claims
 // and is currently valid (issue: identities and signatures). Validation results
 // are cached per identity string; the cache is small since identities are few.
@@ -121,7 +110,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
     election_log->debug("[{}] {}", channel, election::to_string(event));
   }
   void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override {
-    gossip_log->info("member {} is {}", hex(peer).substr(0, 16), alive ? "alive" : "dead");
+    gossip_log->info("member {} is {}", election::short_id_hex(peer), alive ? "alive" : "dead");
   }
 
   PeerDaemonOptions options;
@@ -260,7 +249,7 @@ json PeerDaemon::Impl::status() const {
   json out;
   out["id"] = options.core.peer_id;
   out["org"] = settings.self.org;
-  out["pki_id"] = hex(settings.self.pki_id);
+  out["pki_id"] = election::id_hex(settings.self.pki_id);
   out["endpoint"] = settings.self.endpoint;
   out["external_endpoint"] = settings.self.external_endpoint;
   out["leader_mode"] = settings.leader_mode == election::LeaderMode::kDynamic ? "dynamic"
@@ -269,7 +258,7 @@ json PeerDaemon::Impl::status() const {
                            : "static follower";
   json members = json::array();
   node->discovery().for_each_alive([&](const discovery::Member& m) {
-    members.push_back({{"pki_id", hex(m.pki_id)},
+    members.push_back({{"pki_id", election::id_hex(m.pki_id)},
                        {"org", m.org},
                        {"endpoint", m.internal_endpoint.empty() ? m.endpoint : m.internal_endpoint},
                        {"external_endpoint", m.endpoint}});
@@ -282,12 +271,12 @@ json PeerDaemon::Impl::status() const {
       const discovery::Member* m = node->discovery().member(peer);
       const std::string endpoint =
           !m ? "" : (m->internal_endpoint.empty() ? m->endpoint : m->internal_endpoint);
-      view.push_back({{"pki_id", hex(peer)}, {"endpoint", endpoint}});
+      view.push_back({{"pki_id", election::id_hex(peer)}, {"endpoint", endpoint}});
     }
     const node::PeerId* leader = node->believed_leader(channel);
     channels_json[channel] = {{"view", view},
                               {"is_leader", node->is_leader(channel)},
-                              {"leader", leader ? json(hex(*leader)) : json(nullptr)}};
+                              {"leader", leader ? json(election::id_hex(*leader)) : json(nullptr)}};
   }
   out["channels"] = channels_json;
   return out;
@@ -349,7 +338,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
     return d.crypto->check(identity);
   };
   callbacks.on_connection_lost = [&d](const node::PeerId& peer) {
-    d.gossip_log->debug("connection to {} lost", hex(peer).substr(0, 16));
+    d.gossip_log->debug("connection to {} lost", election::short_id_hex(peer));
   };
   d.comm = comm::GrpcComm::create(comm_settings, {d.settings.self.pki_id, d.settings.self.identity},
                                   *d.crypto, d.loop, std::move(callbacks));
@@ -405,7 +394,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
     d.node->start();
     d.log->info("peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, channels [{}]",
                 core.peer_id, d.settings.self.org, d.comm->bound_address(),
-                d.settings.self.endpoint, hex(d.settings.self.pki_id).substr(0, 16),
+                d.settings.self.endpoint, election::short_id_hex(d.settings.self.pki_id),
                 fmt::join(d.settings.join_at_start, ", "));
     d.start_loop_work();
   });

@@ -19,6 +19,23 @@ inline bool id_less(std::string_view a, std::string_view b) {
   return c != 0 ? c < 0 : a.size() < b.size();
 }
 
+// A PKI-ID in lowercase hex, as /status shows it.
+inline std::string id_hex(std::string_view id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(id.size() * 2);
+  for (unsigned char c : id) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+// Its first 8 bytes in hex, as log lines name peers.
+inline std::string short_id_hex(std::string_view id) {
+  return id_hex(id.substr(0, 8));
+}
+
 // Age of a message from one sender (election.md §6).
 struct PeerTime {
   std::uint64_t inc_num = 0;
