@@ -1,10 +1,9 @@
 #include "discovery/envelope.h"
 
-#include <algorithm>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
+
+#include "node/weak_pool.h"
 
 namespace fabnet::discovery {
 namespace {
@@ -16,51 +15,23 @@ bool has_bytes(const node::SignedGossip& message, std::string_view payload,
          message.secret_payload == secret_payload && message.secret_signature == secret_signature;
 }
 
-// Messages parsed from nested envelopes, by their bytes. Holds them weakly: an
-// instance lives as long as some store or message in flight does.
-class SharedMessages {
- public:
-  // The live instance with these bytes, else what `make` returns (nullptr: none).
-  template <typename Make>
-  node::MessagePtr find_or_make(std::string_view payload, std::string_view signature,
-                                std::string_view secret_payload, std::string_view secret_signature,
-                                const Make& make) {
-    const std::size_t key = std::hash<std::string_view>{}(payload);
-    const std::lock_guard lock(mutex_);  // the daemon's gRPC threads may parse too
-    const auto [first, last] = by_payload_hash_.equal_range(key);
-    for (auto it = first; it != last; ++it) {
-      node::MessagePtr held = it->second.lock();
-      if (held && has_bytes(*held, payload, signature, secret_payload, secret_signature))
-        return held;
-    }
-    std::shared_ptr<node::SignedGossip> made = make();
-    if (!made) return nullptr;
-    if (by_payload_hash_.size() >= sweep_at_) sweep();
-    by_payload_hash_.emplace(key, made);
-    return made;
-  }
-
- private:
-  // Drops the entries of instances that are gone; amortised over the insertions.
-  void sweep() {
-    std::erase_if(by_payload_hash_, [](const auto& entry) { return entry.second.expired(); });
-    sweep_at_ = std::max<std::size_t>(kMinSweepAt, 2 * by_payload_hash_.size());
-  }
-
-  static constexpr std::size_t kMinSweepAt = 1024;
-  std::mutex mutex_;
-  std::unordered_multimap<std::size_t, std::weak_ptr<const node::SignedGossip>> by_payload_hash_;
-  std::size_t sweep_at_ = kMinSweepAt;
-};
-
-SharedMessages& shared_messages() {
-  static SharedMessages messages;
-  return messages;
+// Messages parsed from nested envelopes, by their bytes: an instance lives as long
+// as some store or message in flight holds it. One pool for every caller below.
+node::WeakPool<node::SignedGossip>& shared_messages() {
+  static node::WeakPool<node::SignedGossip> pool;
+  return pool;
 }
 
-// Not make_shared: a weak_ptr would keep its memory until the pool's next sweep.
-std::shared_ptr<node::SignedGossip> new_message() {
-  return std::shared_ptr<node::SignedGossip>(new node::SignedGossip);
+template <typename Make>
+node::MessagePtr find_or_make(std::string_view payload, std::string_view signature,
+                              std::string_view secret_payload, std::string_view secret_signature,
+                              const Make& make) {
+  return shared_messages().find_or_make(
+      std::hash<std::string_view>{}(payload),
+      [&](const node::SignedGossip& held) {
+        return has_bytes(held, payload, signature, secret_payload, secret_signature);
+      },
+      make);
 }
 
 }  // namespace
@@ -85,10 +56,10 @@ node::MessagePtr from_envelope(const gossip::Envelope& envelope) {
 
 node::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
                               std::string_view secret_payload, std::string_view secret_signature) {
-  return shared_messages().find_or_make(
+  return find_or_make(
       payload, signature, secret_payload, secret_signature,
-      [&]() -> std::shared_ptr<node::SignedGossip> {
-        auto parsed = new_message();
+      [&]() -> std::unique_ptr<node::SignedGossip> {
+        auto parsed = std::make_unique<node::SignedGossip>();
         if (!parsed->message.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
           return nullptr;
         parsed->payload = payload;
@@ -100,8 +71,8 @@ node::MessagePtr parse_shared(std::string_view payload, std::string_view signatu
 }
 
 node::MessagePtr shared_without_secret(const node::SignedGossip& message) {
-  return shared_messages().find_or_make(message.payload, message.signature, {}, {}, [&] {
-    auto stripped = new_message();
+  return find_or_make(message.payload, message.signature, {}, {}, [&] {
+    auto stripped = std::make_unique<node::SignedGossip>();
     stripped->message = message.message;
     stripped->payload = message.payload;
     stripped->signature = message.signature;
