@@ -19,6 +19,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::group;
+using testing::leadership_changes_after;
 using testing::small_scenario;
 using testing::sorted;
 using Names = std::vector<std::string>;
@@ -137,11 +138,8 @@ TEST(FaultEffectsTest, RestartedPeerRejoinsAsFollowerWhenALeaderExists) {
   const std::string& successor = g.failovers[0].new_leader;
   EXPECT_NE(successor, "peer0.org1");
   EXPECT_EQ(g.leaders_at_end, Names{successor});
-  for (const LeadershipChangeRecord& c : g.changes) {
-    if (c.at > seconds(20)) {
-      EXPECT_NE(c.peer, "peer0.org1") << "restarted peer took over";
-    }
-  }
+  EXPECT_EQ(leadership_changes_after(g, "peer0.org1", TimePoint(seconds(20))), 0u)
+      << "restarted peer took over";
 }
 
 TEST(FaultEffectsTest, PausedLeaderFailsOverAndOnResumeTheLowerIdKeepsIt) {

@@ -15,6 +15,7 @@ namespace {
 
 using std::chrono::seconds;
 using testing::group;
+using testing::leadership_changes_after;
 using testing::sorted;
 using Names = std::vector<std::string>;
 
@@ -103,11 +104,8 @@ TEST(IdealMembershipTest, RestartedPeerRejoinsAsFollowerWhenALeaderExists) {
                                 "  - {at: 20s, kind: restart, peer: peer0.org1}\n"));
   const GroupReport& g = group(r, "Org1MSP");
   EXPECT_EQ(g.leaders_at_end, Names{"peer1.org1"});
-  for (const LeadershipChangeRecord& c : g.changes) {
-    if (c.at > seconds(20)) {
-      EXPECT_NE(c.peer, "peer0.org1") << "restarted peer took over";
-    }
-  }
+  EXPECT_EQ(leadership_changes_after(g, "peer0.org1", TimePoint(seconds(20))), 0u)
+      << "restarted peer took over";
 }
 
 TEST(IdealMembershipTest, SameSeedReplaysTheSameEventLogAndTheModelsDiffer) {

@@ -71,6 +71,14 @@ inline const GroupReport& group(const SimResult& result, std::string_view org) {
   throw std::out_of_range("no group for org " + std::string(org));
 }
 
+// How often `peer` took or lost the lead in `g` after `after`.
+inline std::size_t leadership_changes_after(const GroupReport& g, std::string_view peer,
+                                            TimePoint after) {
+  return static_cast<std::size_t>(std::count_if(
+      g.changes.begin(), g.changes.end(),
+      [&](const LeadershipChangeRecord& c) { return c.peer == peer && c.at > after; }));
+}
+
 inline std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
