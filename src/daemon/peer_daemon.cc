@@ -260,7 +260,7 @@ json PeerDaemon::Impl::status() const {
   node->discovery().for_each_alive([&](const discovery::Member& m) {
     members.push_back({{"pki_id", election::id_hex(m.pki_id)},
                        {"org", m.org},
-                       {"endpoint", m.internal_endpoint.empty() ? m.endpoint : m.internal_endpoint},
+                       {"endpoint", m.preferred_endpoint()},
                        {"external_endpoint", m.endpoint}});
   });
   out["alive_members"] = members;
@@ -269,8 +269,7 @@ json PeerDaemon::Impl::status() const {
     json view = json::array();
     for (const node::PeerId& peer : node->channel_org_view(channel)) {
       const discovery::Member* m = node->discovery().member(peer);
-      const std::string endpoint =
-          !m ? "" : (m->internal_endpoint.empty() ? m->endpoint : m->internal_endpoint);
+      const std::string endpoint = m ? m->preferred_endpoint() : std::string();
       view.push_back({{"pki_id", election::id_hex(peer)}, {"endpoint", endpoint}});
     }
     const node::PeerId* leader = node->believed_leader(channel);

@@ -588,10 +588,9 @@ void Discovery::gossip_alive(const MessagePtr& message, const std::string& about
   }
 }
 
-// The connection's endpoint when known, else the advertised one.
+// At its preferred endpoint; the SecretEnvelope only within my org (protocol.md §6.1).
 void Discovery::send_to_member(const Member& member, const MessagePtr& message) {
-  host_.send(member.pki_id,
-             member.internal_endpoint.empty() ? member.endpoint : member.internal_endpoint,
+  host_.send(member.pki_id, member.preferred_endpoint(),
              member.org == self_.org ? message : without_secret(message));
 }
 

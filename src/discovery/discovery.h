@@ -59,6 +59,12 @@ struct Member {
   TimePoint dead_since{0};
   bool alive = false;
   MessagePtr last_alive;  // its newest alive Envelope, for membership responses
+
+  // Where to dial it (Fabric's PreferredEndpoint, protocol.md §4.3): the internal
+  // endpoint when known, else the external one.
+  const std::string& preferred_endpoint() const {
+    return internal_endpoint.empty() ? endpoint : internal_endpoint;
+  }
 };
 
 // What discovery needs from its node.

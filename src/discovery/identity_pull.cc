@@ -72,9 +72,7 @@ void IdentityPull::tick() {
     gossip::GossipMessage hello = pull_message();
     hello.mutable_hello()->set_nonce(nonce);
     hello.mutable_hello()->set_msg_type(gossip::IDENTITY_MSG);
-    const std::string endpoint =
-        member->internal_endpoint.empty() ? member->endpoint : member->internal_endpoint;
-    send({member->pki_id, "", endpoint}, std::move(hello));
+    send({member->pki_id, "", member->preferred_endpoint()}, std::move(hello));
   }
 }
 

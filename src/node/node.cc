@@ -134,14 +134,10 @@ struct Node::Impl final : discovery::DiscoveryHost {
   }
 
   const std::string* org_of(const PeerId& peer) const { return identities.org(peer); }
-  // The connection's endpoint when known, else the advertised one.
-  static const std::string& endpoint_of(const discovery::Member& m) {
-    return m.internal_endpoint.empty() ? m.endpoint : m.internal_endpoint;
-  }
   const std::string& endpoint_of(const PeerId& peer) const {
     static const std::string kUnknown;
     const discovery::Member* m = discovery_->member(peer);
-    return m ? endpoint_of(*m) : kUnknown;
+    return m ? m->preferred_endpoint() : kUnknown;
   }
   std::uint64_t wall_clock_ns() const {
     return settings.self.inc_num + static_cast<std::uint64_t>(scheduler.now().count());
@@ -241,7 +237,7 @@ class ChannelState final : public election::ElectionAdapter {
     for (const PeerId& peer : same_org_) {
       const discovery::Member* member = node_.discovery_->member(peer);
       if (!member || !member->alive) continue;
-      node_.send(peer, Node::Impl::endpoint_of(*member), sealed);
+      node_.send(peer, member->preferred_endpoint(), sealed);
     }
   }
   LeadershipMessage create_message(bool is_declaration) override {
@@ -458,7 +454,7 @@ class ChannelState final : public election::ElectionAdapter {
     // Sending does not touch membership, so the members stay valid meanwhile.
     for (const discovery::Member* m :
          pick_random_skipping(sorted, skipped, static_cast<std::size_t>(count), node_.random))
-      node_.send(m->pki_id, Node::Impl::endpoint_of(*m), message);
+      node_.send(m->pki_id, m->preferred_endpoint(), message);
   }
 
  public:
