@@ -331,6 +331,7 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
       add(entry->member.last_alive, held->dead, *response.mutable_dead());
 
   // Sealed whole for the bytes; the parsed envelopes are dropped with `reply`.
+  // (node::marshal would spare the copy, but discovery does not link the node.)
   const MessagePtr sealed = host_.seal(std::move(reply), /*sign=*/false);
   outer->payload = sealed->payload;
   outer->signature = sealed->signature;

@@ -55,17 +55,15 @@ void IdentityPull::stop() {
 void IdentityPull::tick() {
   timer_.arm(settings_.pull_interval, [this] { tick(); });
   forget_old_nonces();
-  // Sorted, so the draw is deterministic.
-  std::vector<PeerId> candidates;
-  candidates.reserve(discovery_.alive_by_id().size());
-  for (const Member* member : discovery_.alive_by_id()) candidates.push_back(member->pki_id);
+  // Sorted, so the draw is deterministic. Sending does not change membership, so
+  // the members stay valid meanwhile.
+  std::vector<const Member*> candidates = discovery_.alive_by_id();
   const std::size_t k =
       std::min(candidates.size(), static_cast<std::size_t>(std::max(0, settings_.pull_peer_num)));
   for (std::size_t i = 0; i < k; ++i) {
     std::uniform_int_distribution<std::size_t> pick(i, candidates.size() - 1);
     std::swap(candidates[i], candidates[pick(random_)]);
-    const Member* member = discovery_.member(candidates[i]);
-    if (!member) continue;
+    const Member* member = candidates[i];
     std::uint64_t nonce = 0;
     while (nonce == 0 || sent_hellos_.contains(nonce)) nonce = random_();
     sent_hellos_[nonce] = {member->pki_id, scheduler_.now()};

@@ -5,8 +5,6 @@
 
 namespace fabnet::node {
 
-namespace {
-
 // Exactly as long as the message: StringOutputStream would grow the buffer by
 // doubling, leaving up to half of it unused for as long as the message lives.
 std::string marshal(const gossip::GossipMessage& message) {
@@ -17,8 +15,6 @@ std::string marshal(const gossip::GossipMessage& message) {
   message.SerializeWithCachedSizes(&coded);
   return bytes;
 }
-
-}  // namespace
 
 MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer) {
   auto sealed = std::make_shared<SignedGossip>();

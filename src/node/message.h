@@ -61,8 +61,11 @@ struct ConnectionInfo {
   std::string endpoint;
 };
 
-// Serialises `message` deterministically (field-number order, as Go's marshaller
-// emits) and, with a signer, signs those exact bytes.
+// `message`'s bytes, serialised deterministically (field-number order, as Go's
+// marshaller emits).
+std::string marshal(const gossip::GossipMessage& message);
+
+// marshal()s `message` and, with a signer, signs those exact bytes.
 MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer);
 
 // Short name of a message's content for counters and reports ("alive_msg", "leadership_msg", ...).

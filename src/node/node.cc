@@ -355,10 +355,8 @@ class ChannelState final : public election::ElectionAdapter {
       add(entry.message);
     }
     if (snapshot->elements_size() == 0) return;
-    // Sealed whole for the bytes; the parsed elements are dropped with `reply`.
-    const MessagePtr sealed = node_.seal(std::move(reply), /*sign=*/false);
-    outer->payload = sealed->payload;
-    outer->signature = sealed->signature;
+    // Unsigned; the bytes carry every element, the parsed ones are dropped with `reply`.
+    outer->payload = node::marshal(reply);
     outer->held_snapshot_elements = std::move(held);
     if (same_org) my_org_snapshot_ = outer;
     node_.send(from.pki_id, from.endpoint, std::move(outer));
