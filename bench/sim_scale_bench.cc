@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
       name, r.peers, shape.orgs, shape.peers_per_org, shape.channels,
       shape.one_channel_per_peer ? " (each peer in one channel)" : "",
       shape.test_timings ? ", Fabric test election timings" : ", Fabric default timings",
-      r.groups.size(), r.membership, seed);
+      r.groups.size(), fabnet::sim::to_string(r.membership), seed);
   fmt::print("virtual time      {:.1f} s\n", virt);
   fmt::print("wall time         {:.2f} s  (CPU {:.2f} s)\n", wall, cpu);
   fmt::print("events            {}  ({:.0f} events/s)\n", r.events,

@@ -357,9 +357,9 @@ class SimCommand final : public Command {
     return report_explore(result, first_seed, out_dir_, out, err);
   }
 
-  // --membership; gossip when not given.
+  // --membership (checked against the model names); gossip when not given.
   sim::MembershipModel membership() const {
-    return membership_ == "ideal" ? sim::MembershipModel::kIdeal : sim::MembershipModel::kGossip;
+    return sim::membership_model_from(membership_).value_or(sim::MembershipModel::kGossip);
   }
 
   CLI::App* app_ = nullptr;

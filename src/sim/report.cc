@@ -469,7 +469,7 @@ void print_report(std::ostream& out, const SimResult& r,
   fmt::print(out,
              "Scenario \"{}\", seed {}: {} peers in {} (channel, org) groups, {} of virtual time\n",
              r.scenario_name, r.seed, r.peers, r.groups.size(), format_report_duration(r.duration));
-  if (r.membership == "ideal") {
+  if (r.membership == MembershipModel::kIdeal) {
     out << "Membership: ideal. Views come from the simulator's ground truth and only the\n"
            "elections' leadership messages travel; no alive, membership or StateInfo traffic.\n";
   }
@@ -643,7 +643,7 @@ json to_json(const SimResult& r) {
   json j;
   j["scenario"] = r.scenario_name;
   j["seed"] = r.seed;
-  j["membership"] = r.membership;
+  j["membership"] = to_string(r.membership);
   j["peers"] = r.peers;
   put_duration(j, "duration", r.duration);
   j["events"] = r.events;

@@ -22,6 +22,12 @@ std::string_view to_string(MembershipModel model) {
   return model == MembershipModel::kIdeal ? "ideal" : "gossip";
 }
 
+std::optional<MembershipModel> membership_model_from(std::string_view name) {
+  for (const MembershipModel model : {MembershipModel::kGossip, MembershipModel::kIdeal})
+    if (name == to_string(model)) return model;
+  return std::nullopt;
+}
+
 std::string_view to_string(FaultKind kind) {
   switch (kind) {
     case FaultKind::kCrash:
@@ -284,10 +290,8 @@ Scenario Parser::parse(std::string_view text) {
   if (root["name"]) s.name = scalar(root["name"], "name", "a string");
   if (root["membership"]) {
     const std::string text = scalar(root["membership"], "membership", "gossip or ideal");
-    if (text == "gossip") {
-      s.membership = MembershipModel::kGossip;
-    } else if (text == "ideal") {
-      s.membership = MembershipModel::kIdeal;
+    if (const std::optional<MembershipModel> model = membership_model_from(text)) {
+      s.membership = *model;
     } else {
       fail(root["membership"], "membership", fmt::format("unknown model \"{}\"", text),
            "gossip (Fabric's membership, the default) or ideal (views from the simulator's "

@@ -103,6 +103,8 @@ enum class MembershipModel {
   kIdeal,   // from the simulator's ground truth; only the elections run (sim/election_peer.h)
 };
 std::string_view to_string(MembershipModel model);
+// The model named `name` ("gossip" or "ideal"); nullopt for any other name.
+std::optional<MembershipModel> membership_model_from(std::string_view name);
 
 struct Scenario {
   std::string name = "scenario";

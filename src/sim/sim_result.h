@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/scheduler.h"
+#include "sim/scenario.h"
 
 namespace fabnet::sim {
 
@@ -77,7 +78,7 @@ struct MessageStats {
 struct SimResult {
   std::string scenario_name;
   std::uint64_t seed = 0;
-  std::string membership = "gossip";  // the scenario's membership model: gossip or ideal
+  MembershipModel membership = MembershipModel::kGossip;  // the scenario's
   Duration duration{0};
   std::size_t peers = 0;
   std::vector<GroupReport> groups;

@@ -835,7 +835,7 @@ SimResult Simulation::run() {
   SimResult result;
   result.scenario_name = scenario_.name;
   result.seed = seed_;
-  result.membership = std::string(to_string(scenario_.membership));
+  result.membership = scenario_.membership;
   result.duration = scenario_.duration;
   result.peers = peers_.size();
   result.events = scheduler_.events_fired();

@@ -54,7 +54,7 @@ TEST(IdealMembershipScenarioTest, ParsesRoundTripsAndRejectsUnknownModels) {
 
 TEST(IdealMembershipTest, OnlyLeadershipMessagesTravelAndTheLowestIdLeadsEachOrg) {
   const SimResult r = run(ideal(2, 4, "15s", ""));
-  EXPECT_EQ(r.membership, "ideal");
+  EXPECT_EQ(r.membership, MembershipModel::kIdeal);
   EXPECT_EQ(group(r, "Org1MSP").leaders_at_end, Names{"peer0.org1"});
   EXPECT_EQ(group(r, "Org2MSP").leaders_at_end, Names{"peer0.org2"});
   ASSERT_EQ(r.messages.count.size(), 1u);
