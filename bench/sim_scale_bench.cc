@@ -91,8 +91,8 @@ struct Shape {
   // every peer joins one channel; otherwise every peer joins every channel.
   bool one_channel_per_peer = false;
   bool test_timings = false;
-  bool crash_leader = false;      // crash the leader of channel0/org0 at 2m
-  bool ideal_membership = false;  // membership: ideal (elections only)
+  bool crash_leader = false;  // crash the leader of channel0/org0 at 2m
+  fabnet::sim::MembershipModel membership = fabnet::sim::MembershipModel::kGossip;
   Duration duration = std::chrono::minutes(1);
   // When set: messages sent per type from this virtual time on, read from the
   // event trace (slower: every event is formatted).
@@ -108,7 +108,7 @@ Scenario build_scenario(const Shape& shape, std::uint64_t seed) {
       "network:\n  orgs:\n    - {{name: org0, msp_id: Org0MSP, peers: 2}}\n"
       "  channels:\n    - {{name: channel0, orgs: [org0]}}\n"
       "settings:\n  peer:\n    gossip:\n      useLeaderElection: true\n      orgLeader: false\n",
-      shape.name, seed, go_duration(shape.duration), shape.ideal_membership ? "ideal" : "gossip");
+      shape.name, seed, go_duration(shape.duration), fabnet::sim::to_string(shape.membership));
   if (shape.test_timings) {
     yaml +=
         "      election:\n        startupGracePeriod: 500ms\n        membershipSampleInterval: "
@@ -293,9 +293,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--test-timings") {
       shape.test_timings = true;
     } else if (arg == "--membership") {
-      const std::string model = next();
-      if (model != "ideal" && model != "gossip") return usage();
-      shape.ideal_membership = model == "ideal";
+      const auto model = fabnet::sim::membership_model_from(next());
+      if (!model) return usage();
+      shape.membership = *model;
     } else {
       return usage();
     }
