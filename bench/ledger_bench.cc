@@ -19,7 +19,6 @@
 #include "ledger/block_builder.h"
 #include "ledger/block_store.h"
 #include "ledger/block_verifier.h"
-#include "msp/identities.pb.h"
 
 namespace fabnet::ledger {
 namespace {

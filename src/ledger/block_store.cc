@@ -240,6 +240,13 @@ void BlockStore::recover() {
     }
   }
 
+  // No files at all under a non-empty index is a wrong or wiped folder, not a crash.
+  if (height_ > 0 && file_count == 0) {
+    throw BlockStoreError(blocks_dir_, fmt::format("the index at {} records {} block(s) but there "
+                                                   "are no block files",
+                                                   index_dir_.string(), height_.load()));
+  }
+
   leveldb::WriteBatch batch;
   const std::uint64_t indexed_height = height_;
   std::uint32_t file = 0;

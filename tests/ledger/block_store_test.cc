@@ -284,6 +284,22 @@ TEST_F(BlockStoreTest, MalformedIndexIsAnErrorNamingTheIndex) {
   EXPECT_THROW(open(), BlockStoreError);
 }
 
+TEST_F(BlockStoreTest, IndexWithoutAnyBlockFilesIsAnErrorNamingTheFolder) {
+  const auto chain = make_chain(2);
+  {
+    const auto store = open();
+    append_all(*store, chain, 0, 2);
+  }
+  std::filesystem::remove(file(0));
+  try {
+    open();
+    FAIL() << "opened an index whose block files are gone";
+  } catch (const BlockStoreError& error) {
+    EXPECT_EQ(error.path(), blocks_dir());
+    EXPECT_NE(std::string(error.what()).find("no block files"), std::string::npos) << error.what();
+  }
+}
+
 TEST_F(BlockStoreTest, BlockFileAfterAGapIsAnError) {
   const auto chain = make_chain(1);
   {
