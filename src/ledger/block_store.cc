@@ -335,7 +335,9 @@ void BlockStore::recover() {
 
   current_file_ = file;
   current_size_ = offset;
-  if (height_ != indexed_height || !status.ok()) {
+  // Also when the height came out the same: dropped entries may have been re-read from
+  // the files at other places, or the last hash corrected.
+  if (recovery_.blocks_dropped > 0 || recovery_.blocks_reindexed > 0 || !status.ok()) {
     batch.Put(std::string(kHeightKey), encode_height(height_));
     batch.Put(std::string(kLastHashKey), last_header_hash_);
     leveldb::WriteOptions sync_write;
