@@ -38,7 +38,6 @@ struct NodeSettings {
 };
 
 class Node;
-class ChannelState;
 
 // Optional hooks for drivers (simulator reports, daemon metrics and logs).
 class NodeObserver {
@@ -103,7 +102,6 @@ class Node {
   const NodeCounters& counters() const;
 
  private:
-  friend class ChannelState;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
