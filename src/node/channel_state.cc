@@ -102,8 +102,11 @@ void ChannelState::on_leadership(const ConnectionInfo& from, const SignedGossip&
     return host_.drop(from, message, DropReason::kCreatorOtherOrg);
   if (!leadership_store_.admit(leadership.pki_id, leadership.timestamp, env_.scheduler.now()))
     return host_.drop(from, message, DropReason::kStale);
-  if (leadership.is_declaration && in_org_view(leadership.pki_id))
-    declared_leader_.declared(leadership.pki_id, env_.scheduler.now());
+  // The election ignores peers outside its view (election.md §4 rule 1): a peer
+  // whose StateInfo or alive message has not arrived yet, or one that left.
+  if (!in_org_view(leadership.pki_id))
+    return host_.drop(from, message, DropReason::kSenderNotInView);
+  if (leadership.is_declaration) declared_leader_.declared(leadership.pki_id, env_.scheduler.now());
   election_->handle_message(leadership);
 }
 
@@ -201,6 +204,14 @@ void ChannelState::on_snapshot(const ConnectionInfo& from, const SignedGossip& m
   const std::string* sender_org = env_.identities.org(from.pki_id);
   if (!sender_org || !has_org(*sender_org))
     return host_.drop(from, message, DropReason::kSenderNotInChannel);
+  // Taken whole or not at all: more elements than any channel has peers is an
+  // attack on memory and CPU (every element may cost a MAC and a signature check).
+  const std::size_t elements =
+      message.held_snapshot_elements
+          ? message.held_snapshot_elements->size()
+          : static_cast<std::size_t>(message.message.state_snapshot().elements_size());
+  if (elements > env_.settings.max_state_info_snapshot_entries)
+    return host_.drop(from, message, DropReason::kOversizeList);
   // The bytes we hold for an element's owner: it parsed, its MAC matched, and
   // on_state_info would call it stale. Skipping spares the parse and the MAC.
   if (const auto& held = message.held_snapshot_elements) {

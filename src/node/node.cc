@@ -9,8 +9,10 @@
 #include "discovery/identity_pull.h"
 #include "gossip/channel_mac.h"
 #include "gossip/identity_store.h"
+#include "gossip/rejection_limiter.h"
 #include "node/channel_state.h"
 #include "node/tags.h"
+#include "runtime/check.h"
 #include "wire/leadership_codec.h"
 
 namespace fabnet::node {
@@ -34,7 +36,8 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
         observer(o),
         owner(n),
         random(settings.seed),
-        identities(c) {
+        identities(c),
+        rejections(settings.rejection_report_interval) {
     for (const ChannelDefinition& def : settings.channels) definitions.emplace(def.name, def);
     identities.put(settings.self.pki_id, settings.self.identity);
     discovery_ = std::make_unique<discovery::Discovery>(
@@ -78,13 +81,19 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
     if (observer) observer->on_send(owner, message);
   }
   // ChannelHost
-  void drop(const ConnectionInfo& /*from*/, const SignedGossip& message,
-            DropReason reason) override {
+  void drop(const ConnectionInfo& from, const SignedGossip& message, DropReason reason) override {
     const std::string_view name = gossip::drop_reason_name(reason);
     ++counter(counters.dropped, name, dropped_by_reason);
-    if (observer) observer->on_drop(owner, message, name);
+    if (!observer) return;
+    observer->on_drop(owner, message, name);
+    if (!gossip::is_rejection(reason)) return;
+    if (const auto suppressed = rejections.admit(from.pki_id, reason, scheduler.now()))
+      observer->on_rejection(owner, Rejection{from.pki_id, from.endpoint, reason,
+                                              content_name(message.message), *suppressed});
   }
   void on_leadership_change(const std::string& channel, bool is_leader) override {
+    // A static follower never leads (election.md §3): its org relies on another peer.
+    FABNET_CHECK(!is_leader || settings.leader_mode != election::LeaderMode::kStaticFollower);
     if (observer) observer->on_leadership_change(owner, channel, is_leader);
   }
   void on_election_event(const std::string& channel, election::ElectionEvent event) override {
@@ -145,6 +154,7 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
   Node& owner;
   std::mt19937_64 random;
   IdentityStore identities;
+  gossip::RejectionLimiter rejections;
   std::unique_ptr<discovery::Discovery> discovery_;
   std::unique_ptr<discovery::IdentityPull> identity_pull_;
   std::unordered_map<std::string, ChannelDefinition> definitions;
@@ -236,6 +246,15 @@ void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
     default:
       return drop(from, *message, DropReason::kUnsupported);
   }
+}
+
+std::string describe(const Rejection& r) {
+  std::string line = fmt::format("rejected {} from {} (PKI-ID {}): {}", r.message_type,
+                                 r.endpoint.empty() ? "an unknown endpoint" : r.endpoint,
+                                 gossip::short_id_hex(r.peer), gossip::drop_reason_name(r.reason));
+  if (r.suppressed > 0)
+    fmt::format_to(std::back_inserter(line), " ({} more since the last report)", r.suppressed);
+  return line;
 }
 
 Node::Node(NodeSettings settings, runtime::Scheduler& scheduler, Transport& transport,
