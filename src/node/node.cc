@@ -8,6 +8,7 @@
 
 #include "discovery/identity_pull.h"
 #include "gossip/channel_mac.h"
+#include "gossip/envelope.h"
 #include "gossip/identity_store.h"
 #include "gossip/rejection_limiter.h"
 #include "node/channel_state.h"
@@ -19,10 +20,18 @@ namespace fabnet::node {
 
 namespace {
 
+<<<<<<< HEAD
+=======
+using election::LeaderElection;
+using election::LeadershipMessage;
+using election::PeerTime;
+>>>>>>> main
 using gossip::channel_mac;
 using gossip::content_name;
 using ::gossip::GossipMessage;
 using gossip::IdentityStore;
+using runtime::Duration;
+using runtime::TimePoint;
 
 }  // namespace
 
