@@ -287,16 +287,9 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
       gossip::from_envelope(message->message.mem_req().self_information());
   const ::gossip::AliveMessage* alive =
       self_information ? alive_content(*self_information) : nullptr;
-<<<<<<< HEAD
   if (!alive) return reject(from, *message, DropReason::kMalformed);
   if (alive->membership().pki_id() != from.pki_id)
     return reject(from, *message, DropReason::kSenderMismatch);
-=======
-  if (!alive || alive->membership().pki_id() != from.pki_id) {
-    ++counters_.invalid_dropped;
-    return;
-  }
->>>>>>> main
   // Authenticated before freshness: an old but genuine self_information (a resent
   // bootstrap request) still gets an answer.
   const Admission admission =
@@ -465,13 +458,8 @@ void Discovery::record_dead(const ConnectionInfo& from, const gossip::SignedGoss
 
 // protocol.md §6.4 rules 2-3: an identity in the message is stored (it must hash
 // to the claimed PKI-ID); without one, the stored identity must exist.
-<<<<<<< HEAD
 std::optional<DropReason> Discovery::authenticity_failure(const gossip::SignedGossip& message,
                                                           const ::gossip::AliveMessage& alive) {
-=======
-bool Discovery::is_authentic(const gossip::SignedGossip& message,
-                             const ::gossip::AliveMessage& alive) {
->>>>>>> main
   const PeerId& about = alive.membership().pki_id();
   if (!alive.identity().empty() && !identities_.put(about, alive.identity()))
     return DropReason::kUnknownIdentity;

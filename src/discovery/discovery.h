@@ -21,10 +21,7 @@
 namespace fabnet::discovery {
 
 using gossip::ConnectionInfo;
-<<<<<<< HEAD
 using gossip::DropReason;
-=======
->>>>>>> main
 using gossip::MessagePtr;
 using gossip::PeerId;
 using gossip::PeerTime;

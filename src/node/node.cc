@@ -20,12 +20,6 @@ namespace fabnet::node {
 
 namespace {
 
-<<<<<<< HEAD
-=======
-using election::LeaderElection;
-using election::LeadershipMessage;
-using election::PeerTime;
->>>>>>> main
 using gossip::channel_mac;
 using gossip::content_name;
 using ::gossip::GossipMessage;
