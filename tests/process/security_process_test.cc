@@ -274,6 +274,14 @@ TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted)
       },
       milliseconds(10000)))
       << net_.metrics(follower);
+  // The forgeries are logged too, at warning, with the reason (the replay is only counted).
+  EXPECT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        return net_.log_tail(follower, 200).find("WARN [gossip.gossip] rejected leadership_msg") !=
+               std::string::npos;
+      },
+      milliseconds(5000)))
+      << net_.log_tail(follower, 40);
 
   // 4. A validly signed declaration from another org's peer.
   ProbePeer foreign(net_, "org2", "Org2MSP", net_.peer(leader2_).endpoint(), "ch1");
