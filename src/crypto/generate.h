@@ -5,12 +5,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fabnet::crypto {
 
 // The orgs and peers to create crypto material for.
 struct NetworkSpec {
+  struct Org;
+  NetworkSpec() = default;
+  // Keeps NetworkSpec{{org, ...}} working now that the orderer is optional.
+  NetworkSpec(std::vector<Org> peer_orgs, std::optional<Org> orderer_org = std::nullopt)
+      : orgs(std::move(peer_orgs)), orderer(std::move(orderer_org)) {}
   struct Org {
     std::string name;                // e.g. Org1
     std::string msp_id;              // e.g. Org1MSP
