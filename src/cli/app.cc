@@ -8,8 +8,10 @@
 #include "cli/command.h"
 #include "cli/crypto_command.h"
 #include "cli/demo_command.h"
+#include "cli/orderer_command.h"
 #include "cli/peer_command.h"
 #include "cli/sim_command.h"
+#include "cli/tx_command.h"
 
 namespace fabnet::cli {
 
@@ -27,6 +29,8 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   commands.push_back(make_crypto_command(app));
   commands.push_back(make_sim_command(app));
   commands.push_back(make_peer_command(app));
+  commands.push_back(make_orderer_command(app));
+  commands.push_back(make_tx_command(app));
 
   try {
     app.parse(argc, argv);

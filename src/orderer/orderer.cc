@@ -235,15 +235,15 @@ void Orderer::start_seek(Session& session) {
       finish_seek(session, common::BAD_REQUEST, "SeekInfo has no stop position");
       continue;
     }
-    if (stop < start) {
-      finish_seek(session, common::BAD_REQUEST,
-                  fmt::format("start {} is after stop {}", start, stop));
-      continue;
-    }
     if (seek.behavior() == ::orderer::SeekInfo::FAIL_IF_NOT_READY && start >= height) {
       finish_seek(
           session, common::NOT_FOUND,
           fmt::format("block {} is beyond the height {} of channel {}", start, height, state.name));
+      continue;
+    }
+    if (stop < start) {
+      finish_seek(session, common::BAD_REQUEST,
+                  fmt::format("start {} is after stop {}", start, stop));
       continue;
     }
     session.active = true;

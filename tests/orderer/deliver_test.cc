@@ -156,3 +156,15 @@ TEST_F(DeliverTest, ClosedSessionGetsNothingMore) {
 
 }  // namespace
 }  // namespace fabnet::orderer::testing
+
+namespace fabnet::orderer::testing {
+namespace {
+
+TEST_F(DeliverTest, StartBeyondHeightIsNotFoundEvenWhenStopIsNewest) {
+  grow_to(3);
+  seek(specified(50), newest(), SeekInfo::FAIL_IF_NOT_READY);
+  EXPECT_EQ(sink->statuses, (std::vector<common::Status>{common::NOT_FOUND}));
+}
+
+}  // namespace
+}  // namespace fabnet::orderer::testing
