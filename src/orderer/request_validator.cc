@@ -88,8 +88,21 @@ std::string RequestValidator::creator_problem(const Channel& channel, const Pars
     return fmt::format("creator's org {} is not a member of channel {}", identity->msp_id,
                        p.channel_header.channel_id());
   }
-  if (auto valid = channel.members->validate(creator, clock_()); !valid) {
-    return "creator is not a valid identity of its org: " + valid.error();
+  const auto now = clock_();
+  const std::string key = p.channel_header.channel_id() + '\0' + creator;
+  bool known = false;
+  {
+    std::lock_guard lock(members_mutex_);
+    auto it = members_seen_.find(key);
+    known = it != members_seen_.end() && now >= it->second && now - it->second < kMembershipRecheck;
+  }
+  if (!known) {
+    if (auto valid = channel.members->validate(creator, now); !valid) {
+      return "creator is not a valid identity of its org: " + valid.error();
+    }
+    std::lock_guard lock(members_mutex_);
+    if (members_seen_.size() >= kMaxCachedMembers) members_seen_.clear();
+    members_seen_[key] = now;
   }
   if (!crypto_.verify(creator, p.payload_bytes, p.signature)) {
     return "signature does not verify over the payload with the creator's key";

@@ -4,8 +4,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/common.pb.h"
 #include "config/network_config.h"
@@ -74,6 +76,13 @@ class RequestValidator {
   std::string creator_problem(const Channel& channel, const Parsed& parsed) const;
 
   std::map<std::string, Channel, std::less<>> channels_;
+  // (channel, creator) pairs found members, and when: a chain check costs more than
+  // the signature check, and a client sends many envelopes with one identity.
+  // Re-checked after kMembershipRecheck so an expiring certificate is noticed.
+  static constexpr std::chrono::seconds kMembershipRecheck{60};
+  static constexpr std::size_t kMaxCachedMembers = 4096;
+  mutable std::mutex members_mutex_;
+  mutable std::unordered_map<std::string, std::chrono::system_clock::time_point> members_seen_;
   const node::CryptoService& crypto_;
   WallClock clock_;
   std::chrono::nanoseconds time_window_;
