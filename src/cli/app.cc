@@ -35,7 +35,10 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err);
+    // --help and --version exit 0; every other parse error is a usage error (2),
+    // not CLI11's own numbering (105, 106, ...).
+    const int status = app.exit(e, out, err);
+    return status == 0 ? kExitOk : kExitConfig;
   }
   for (const auto& command : commands) {
     if (command->selected()) return command->run(out, err);
