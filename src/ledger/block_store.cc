@@ -240,6 +240,13 @@ void BlockStore::recover() {
     }
   }
 
+  // No files at all under a non-empty index is a wrong or wiped folder, not a crash.
+  if (height_ > 0 && file_count == 0) {
+    throw BlockStoreError(blocks_dir_, fmt::format("the index at {} records {} block(s) but there "
+                                                   "are no block files",
+                                                   index_dir_.string(), height_.load()));
+  }
+
   leveldb::WriteBatch batch;
   const std::uint64_t indexed_height = height_;
   std::uint32_t file = 0;
@@ -328,7 +335,9 @@ void BlockStore::recover() {
 
   current_file_ = file;
   current_size_ = offset;
-  if (height_ != indexed_height || !status.ok()) {
+  // Also when the height came out the same: dropped entries may have been re-read from
+  // the files at other places, or the last hash corrected.
+  if (recovery_.blocks_dropped > 0 || recovery_.blocks_reindexed > 0 || !status.ok()) {
     batch.Put(std::string(kHeightKey), encode_height(height_));
     batch.Put(std::string(kLastHashKey), last_header_hash_);
     leveldb::WriteOptions sync_write;

@@ -32,7 +32,10 @@ std::optional<common::Block> MemoryLedger::block(std::uint64_t number) const {
 AppendResult MemoryLedger::append(const common::Block& block, std::string_view bytes) {
   std::unique_lock lock(mutex_);
   auto link = check_chain_link(block, blocks_.size(), last_header_hash_);
-  if (!link.ok) return link;
+  if (!link.ok) {
+    refusals_.add(link.reason);
+    return link;
+  }
   // Hash before changing anything, so a throw leaves the ledger as it was.
   auto hash = header_hash(block.header());
   blocks_.emplace_back(bytes);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "ledger/refusal_counts.h"
 
 namespace fabnet::ledger {
 
@@ -23,10 +24,13 @@ class MemoryLedger final : public Ledger {
   std::optional<common::Block> block(std::uint64_t number) const override;
   AppendResult append(const common::Block& block, std::string_view bytes) override;
 
+  RefusalCounts refusals() const { return refusals_.snapshot(); }
+
  private:
   mutable std::shared_mutex mutex_;
   std::vector<std::string> blocks_;
   std::string last_header_hash_;
+  RefusalCounter refusals_;
 };
 
 }  // namespace fabnet::ledger

@@ -12,7 +12,7 @@
 #include "common/common.pb.h"
 #include "config/network_config.h"
 #include "crypto/msp.h"
-#include "node/crypto.h"
+#include "gossip/crypto.h"
 #include "orderer/ab.pb.h"
 
 namespace fabnet::orderer {
@@ -47,7 +47,7 @@ class RequestValidator {
   // Throws crypto::CryptoError when a channel org's CA certificates do not parse.
   RequestValidator(const config::ChannelDefinitions& channels,
                    const std::map<std::string, config::BatchSettings>& batch_by_channel,
-                   const node::CryptoService& crypto, WallClock clock,
+                   const gossip::CryptoService& crypto, WallClock clock,
                    std::chrono::nanoseconds time_window);
 
   BroadcastVerdict check_broadcast(std::string_view envelope_bytes) const;
@@ -83,7 +83,7 @@ class RequestValidator {
   static constexpr std::size_t kMaxCachedMembers = 4096;
   mutable std::mutex members_mutex_;
   mutable std::unordered_map<std::string, std::chrono::system_clock::time_point> members_seen_;
-  const node::CryptoService& crypto_;
+  const gossip::CryptoService& crypto_;
   WallClock clock_;
   std::chrono::nanoseconds time_window_;
 };

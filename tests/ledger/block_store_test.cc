@@ -191,6 +191,35 @@ TEST_F(BlockStoreTest, CorruptLastIndexedRecordIsDroppedFromTheChain) {
   expect_holds_prefix(*store, chain, 3);
 }
 
+TEST_F(BlockStoreTest, IndexEntryPointingAtTheWrongPlaceIsRepairedFromTheFiles) {
+  const auto chain = make_chain(3);
+  {
+    const auto store = open();
+    append_all(*store, chain, 0, 3);
+  }
+  {
+    // White-box: the index key of block 2 ("block/" + big-endian number) now points into
+    // block 0's record.
+    leveldb::DB* db = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), index_dir().string(), &db).ok());
+    std::unique_ptr<leveldb::DB> owned(db);
+    const std::string key = std::string("block/") + std::string(7, '\0') + '\x02';
+    std::string location;
+    ASSERT_TRUE(owned->Get(leveldb::ReadOptions(), key, &location).ok());
+    location[4] = 3;  // the offset's low byte
+    ASSERT_TRUE(owned->Put(leveldb::WriteOptions(), key, location).ok());
+  }
+  {
+    const auto store = open();
+    EXPECT_EQ(store->recovery().blocks_dropped, 1u);
+    EXPECT_EQ(store->recovery().blocks_reindexed, 1u);
+    expect_holds_prefix(*store, chain, 3);
+  }
+  const auto store = open();
+  EXPECT_EQ(store->recovery().detail, "");  // the repair was written to the index
+  expect_holds_prefix(*store, chain, 3);
+}
+
 TEST_F(BlockStoreTest, IndexRolledBackIsCaughtUpFromTheBlockFiles) {
   const auto chain = make_chain(6, 2, 1000);
   const auto options = BlockStoreOptions{5000, SyncPolicy::kNone};
@@ -282,6 +311,22 @@ TEST_F(BlockStoreTest, MalformedIndexIsAnErrorNamingTheIndex) {
     ASSERT_TRUE(owned->Put(leveldb::WriteOptions(), "height", "short").ok());
   }
   EXPECT_THROW(open(), BlockStoreError);
+}
+
+TEST_F(BlockStoreTest, IndexWithoutAnyBlockFilesIsAnErrorNamingTheFolder) {
+  const auto chain = make_chain(2);
+  {
+    const auto store = open();
+    append_all(*store, chain, 0, 2);
+  }
+  std::filesystem::remove(file(0));
+  try {
+    open();
+    FAIL() << "opened an index whose block files are gone";
+  } catch (const BlockStoreError& error) {
+    EXPECT_EQ(error.path(), blocks_dir());
+    EXPECT_NE(std::string(error.what()).find("no block files"), std::string::npos) << error.what();
+  }
 }
 
 TEST_F(BlockStoreTest, BlockFileAfterAGapIsAnError) {

@@ -48,6 +48,7 @@ TEST(MemoryLedgerTest, RefusesWrongNumberAndLeavesLedgerUnchanged) {
   EXPECT_EQ(duplicate.reason, RefusalReason::kWrongNumber);
   EXPECT_EQ(ledger.height(), 1u);
   EXPECT_EQ(ledger.last_header_hash(), header_hash(genesis.header()));
+  EXPECT_EQ(ledger.refusals()[RefusalReason::kWrongNumber], 2u);
 }
 
 TEST(MemoryLedgerTest, RefusesBrokenHashChain) {

@@ -7,14 +7,14 @@
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "ledger/ledger.h"
-#include "node/crypto.h"
+#include "gossip/crypto.h"
 
 namespace fabnet::orderer::testing {
 
 // "" when the chain in `ledger` holds protocol.md §3.5 for every block: numbers,
 // previous_hash chain, data_hash, and a SIGNATURES signature by an `orderer_msp`
 // identity that verifies. Otherwise the first problem.
-inline std::string check_chain(const ledger::Ledger& ledger, const node::CryptoService& crypto,
+inline std::string check_chain(const ledger::Ledger& ledger, const gossip::CryptoService& crypto,
                                const std::string& orderer_msp) {
   std::string previous;
   for (std::uint64_t n = 0; n < ledger.height(); ++n) {
