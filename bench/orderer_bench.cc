@@ -79,11 +79,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--envelopes") envelopes = std::stoi(value);
-    else if (flag == "--streams") streams = std::stoi(value);
-    else if (flag == "--size") size = std::stoi(value);
-    else if (flag == "--max-message-count") max_count = std::stoi(value);
-    else if (flag == "--sync") sync = value;
+    if (flag == "--envelopes")
+      envelopes = std::stoi(value);
+    else if (flag == "--streams")
+      streams = std::stoi(value);
+    else if (flag == "--size")
+      size = std::stoi(value);
+    else if (flag == "--max-message-count")
+      max_count = std::stoi(value);
+    else if (flag == "--sync")
+      sync = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -111,10 +116,10 @@ int main(int argc, char** argv) {
       << "\n  LocalMSPDir: crypto/ordererOrganizations/example.com/orderers/orderer.example.com/"
          "msp\n  LocalMSPID: OrdererMSP\nFileLedger:\n  Location: ledger\n"
          "Operations:\n  ListenAddress: \"\"\n";
-  const pid_t orderer = spawn({FABNET_BINARY, "orderer", "start", "--config",
-                               (root / "orderer.yaml").string(), "--channels",
-                               (root / "crypto/channels.yaml").string()},
-                              root / "orderer.log");
+  const pid_t orderer =
+      spawn({FABNET_BINARY, "orderer", "start", "--config", (root / "orderer.yaml").string(),
+             "--channels", (root / "crypto/channels.yaml").string()},
+            root / "orderer.log");
   fabnet::testing::PeerNetwork::wait_until(
       [&] { return read_text(root / "orderer.log").find("started:") != std::string::npos; },
       std::chrono::seconds(20));

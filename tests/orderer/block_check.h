@@ -4,10 +4,10 @@
 
 #include "common/common.pb.h"
 #include "crypto/identity.h"
+#include "gossip/crypto.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "ledger/ledger.h"
-#include "gossip/crypto.h"
 
 namespace fabnet::orderer::testing {
 
