@@ -20,7 +20,7 @@
 #include "logging/logging_spec.h"
 #include "orderer/ab.grpc.pb.h"
 #include "orderer/envelopes.h"
-#include "orderer/orderer_daemon.h"
+#include "orderer_daemon/orderer_daemon.h"
 
 namespace fabnet::cli {
 namespace {

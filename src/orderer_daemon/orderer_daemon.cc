@@ -1,4 +1,4 @@
-#include "orderer/orderer_daemon.h"
+#include "orderer_daemon/orderer_daemon.h"
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
