@@ -253,10 +253,7 @@ json PeerDaemon::Impl::status() const {
   out["pki_id"] = gossip::id_hex(settings.self.pki_id);
   out["endpoint"] = settings.self.endpoint;
   out["external_endpoint"] = settings.self.external_endpoint;
-  out["leader_mode"] = settings.leader_mode == election::LeaderMode::kDynamic ? "dynamic"
-                       : settings.leader_mode == election::LeaderMode::kStaticLeader
-                           ? "static leader"
-                           : "static follower";
+  out["leader_mode"] = election::leader_mode_name(settings.leader_mode);
   json members = json::array();
   node->discovery().for_each_alive([&](const discovery::Member& m) {
     members.push_back({{"pki_id", gossip::id_hex(m.pki_id)},
@@ -392,10 +389,17 @@ int PeerDaemon::run(bool install_signal_handlers) {
 
   asio::post(d.loop, [&d, &core, listen = comm_settings.listen_address] {
     d.node->start();
-    d.log->info("peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, channels [{}]",
-                core.peer_id, d.settings.self.org, d.comm->bound_address(),
-                d.settings.self.endpoint, gossip::short_id_hex(d.settings.self.pki_id),
-                fmt::join(d.settings.join_at_start, ", "));
+    d.log->info(
+        "peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, leader mode {}, channels [{}]",
+        core.peer_id, d.settings.self.org, d.comm->bound_address(), d.settings.self.endpoint,
+        gossip::short_id_hex(d.settings.self.pki_id),
+        election::leader_mode_name(d.settings.leader_mode),
+        fmt::join(d.settings.join_at_start, ", "));
+    if (d.settings.leader_mode == election::LeaderMode::kStaticFollower)
+      d.log->warn(
+          "this peer is a static follower (peer.gossip.useLeaderElection and "
+          "peer.gossip.orgLeader are both false): it never leads and never pulls blocks; set "
+          "useLeaderElection: true for dynamic election or orgLeader: true on one peer per org");
     d.start_loop_work();
   });
   d.loop.run();
