@@ -24,13 +24,16 @@ constexpr std::int64_t kUnixNow = 1'700'000'000;
 struct Peer {
   Peer(runtime::Scheduler& scheduler, FakeOrderer& orderer, DeliverSettings settings)
       : crypto(settings.identity),
-        client(std::move(settings), DeliverDependencies{scheduler,
-                                                        orderer,
-                                                        crypto,
-                                                        ledger,
-                                                        testing::check_block,
-                                                        [] { return kUnixNow; },
-                                                        {}}) {
+        verifier("mychannel", {"OrdererMSP"}, verify_crypto),
+        client(std::move(settings),
+               DeliverDependencies{
+                   scheduler,
+                   orderer,
+                   crypto,
+                   ledger,
+                   [this](const common::Block& b) { return verifier.verify(b, ledger.height()); },
+                   [] { return kUnixNow; },
+                   {}}) {
     client.set_on_block([this](std::uint64_t number, const std::string& bytes) {
       handed_on.push_back(number);
       EXPECT_EQ(bytes, *ledger.block_bytes(number));
@@ -39,7 +42,9 @@ struct Peer {
     client.set_on_warning([this](std::string_view w) { warnings.emplace_back(w); });
   }
   TagCrypto crypto;
+  TagCrypto verify_crypto{""};
   ledger::MemoryLedger ledger;
+  ledger::BlockVerifier verifier;  // the channel's rules (protocol.md §3.5)
   DeliverClient client;
   std::vector<std::uint64_t> handed_on;
   int give_ups = 0;
@@ -392,8 +397,9 @@ INSTANTIATE_TEST_SUITE_P(
                        ledger::sign_block(b, testing::orderer_identity(),
                                           [&](std::string_view p) { return o.sign(p); });
                      }},
-        BadBlockCase{"WrongDataHash", "wrong_data_hash",
-                     [](common::Block& b) { b.mutable_data()->set_data(0, "other tx"); }},
+        BadBlockCase{
+            "WrongDataHash", "wrong_data_hash",
+            [](common::Block& b) { b.mutable_data()->set_data(0, ChainMaker::transaction(99)); }},
         BadBlockCase{
             "MissingOrdererSignature", "no_orderer_signature",
             [](common::Block& b) { b.mutable_metadata()->set_metadata(common::SIGNATURES, ""); }},

@@ -8,6 +8,7 @@
 #include "common/common.pb.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
+#include "ledger/block_verifier.h"
 #include "ledger/chain.h"
 #include "msp/identities.pb.h"
 #include "node/crypto.h"
@@ -54,39 +55,26 @@ inline const std::string& orderer_identity() {
   return id;
 }
 
-// The stand-in for the channel's block verification (protocol.md §3.5 rules 1-5 minus
-// the channel): data hash, SIGNATURES parses, and one valid signature by OrdererMSP.
-inline ledger::AppendResult check_block(const common::Block& block) {
-  using ledger::RefusalReason;
-  if (!block.has_header() || block.metadata().metadata_size() <= common::SIGNATURES)
-    return ledger::refused(RefusalReason::kMalformed, "no header or no metadata");
-  if (block.header().data_hash() != ledger::data_hash(block.data()))
-    return ledger::refused(RefusalReason::kWrongDataHash, "data hash");
-  common::Metadata signatures;
-  if (!signatures.ParseFromString(block.metadata().metadata(common::SIGNATURES)))
-    return ledger::refused(RefusalReason::kMalformed, "SIGNATURES");
-  TagCrypto verifier("");
-  bool any = false;
-  for (const auto& s : signatures.signatures()) {
-    common::SignatureHeader header;
-    if (!header.ParseFromString(s.signature_header())) continue;
-    if (verifier.org_of(header.creator()) != "OrdererMSP") continue;
-    const std::string payload =
-        ledger::block_signature_payload(signatures.value(), s.signature_header(), block.header());
-    if (!verifier.verify(header.creator(), payload, s.signature()))
-      return ledger::refused(RefusalReason::kBadSignature, "signature does not verify");
-    any = true;
-  }
-  if (!any) return ledger::refused(RefusalReason::kNoOrdererSignature, "no orderer signature");
-  return ledger::accepted();
-}
-
-// `count` chained blocks of `channel`, each signed by the orderer.
+// Consecutive blocks of "mychannel", each carrying one transaction envelope and signed
+// by the orderer.
 class ChainMaker {
  public:
+  static std::string transaction(std::uint64_t n) {
+    common::ChannelHeader channel_header;
+    channel_header.set_type(common::ENDORSER_TRANSACTION);
+    channel_header.set_channel_id("mychannel");
+    channel_header.set_tx_id("tx" + std::to_string(n));
+    common::Payload payload;
+    payload.mutable_header()->set_channel_header(channel_header.SerializeAsString());
+    payload.set_data("opaque");
+    common::Envelope envelope;
+    envelope.set_payload(payload.SerializeAsString());
+    envelope.set_signature("client signature");
+    return envelope.SerializeAsString();
+  }
+
   std::string next() {
-    common::Block block =
-        builder_.next({std::string("tx") + std::to_string(builder_.next_number())});
+    common::Block block = builder_.next({transaction(builder_.next_number())});
     TagCrypto orderer(orderer_identity());
     ledger::sign_block(
         block, orderer_identity(), [&](std::string_view p) { return orderer.sign(p); }, {},
