@@ -17,7 +17,7 @@ struct BlockDelivery::Channel {
 
 BlockDelivery::BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
                              deliver::OrdererConnector& connector,
-                             const node::CryptoService& crypto,
+                             const gossip::CryptoService& crypto,
                              ledger::BlockVerifier::IdentityCheck orderer_identity_check,
                              Yield yield, Log info, Log warn)
     : settings_(std::move(settings)),

@@ -35,7 +35,7 @@ class BlockDelivery {
   using Log = std::function<void(std::string_view message)>;
 
   BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
-                deliver::OrdererConnector& connector, const node::CryptoService& crypto,
+                deliver::OrdererConnector& connector, const gossip::CryptoService& crypto,
                 ledger::BlockVerifier::IdentityCheck orderer_identity_check, Yield yield, Log info,
                 Log warn);
   ~BlockDelivery();
@@ -56,7 +56,7 @@ class BlockDelivery {
   BlockDeliverySettings settings_;
   runtime::Scheduler& scheduler_;
   deliver::OrdererConnector& connector_;
-  const node::CryptoService& crypto_;
+  const gossip::CryptoService& crypto_;
   ledger::BlockVerifier::IdentityCheck identity_check_;
   Yield yield_;
   Log info_;

@@ -11,8 +11,8 @@
 
 #include "common/common.pb.h"
 #include "deliver/orderer_connector.h"
+#include "gossip/crypto.h"
 #include "ledger/ledger.h"
-#include "node/crypto.h"
 #include "runtime/scheduler.h"
 
 namespace fabnet::deliver {
@@ -36,7 +36,7 @@ struct DeliverSettings {
 struct DeliverDependencies {
   runtime::Scheduler& scheduler;
   OrdererConnector& connector;
-  const node::CryptoService& crypto;  // signs the seek as `identity`
+  const gossip::CryptoService& crypto;  // signs the seek as `identity`
   ledger::Ledger& ledger;
   BlockCheck check_block;
   // Wall-clock seconds for the seek's timestamp, which the orderer compares with its own

@@ -7,13 +7,13 @@
 #include <string_view>
 
 #include "common/common.pb.h"
+#include "gossip/crypto.h"
 #include "ledger/ledger.h"
 #include "ledger/refusal_counts.h"
-#include "node/crypto.h"
 
 namespace fabnet::ledger {
 
-using CryptoService = node::CryptoService;
+using CryptoService = gossip::CryptoService;
 
 // Checks a block received for one channel as Fabric's MCS.VerifyBlock does
 // (protocol.md §3.5): header, number, channel, SIGNATURES metadata, data_hash, and at

@@ -20,7 +20,7 @@ std::string describe(std::chrono::nanoseconds d) {
 RequestValidator::RequestValidator(
     const config::ChannelDefinitions& channels,
     const std::map<std::string, config::BatchSettings>& batch_by_channel,
-    const node::CryptoService& crypto, WallClock clock, std::chrono::nanoseconds time_window)
+    const gossip::CryptoService& crypto, WallClock clock, std::chrono::nanoseconds time_window)
     : crypto_(crypto), clock_(std::move(clock)), time_window_(time_window) {
   for (const config::ChannelDefinition& def : channels.channels) {
     crypto::IdentityValidator::CaCertificates cas;

@@ -10,7 +10,7 @@
 #include "common/common.pb.h"
 #include "config/network_config.h"
 #include "crypto/msp.h"
-#include "node/crypto.h"
+#include "gossip/crypto.h"
 #include "orderer/ab.pb.h"
 
 namespace fabnet::orderer {
@@ -45,7 +45,7 @@ class RequestValidator {
   // Throws crypto::CryptoError when a channel org's CA certificates do not parse.
   RequestValidator(const config::ChannelDefinitions& channels,
                    const std::map<std::string, config::BatchSettings>& batch_by_channel,
-                   const node::CryptoService& crypto, WallClock clock,
+                   const gossip::CryptoService& crypto, WallClock clock,
                    std::chrono::nanoseconds time_window);
 
   BroadcastVerdict check_broadcast(std::string_view envelope_bytes) const;
@@ -74,7 +74,7 @@ class RequestValidator {
   std::string creator_problem(const Channel& channel, const Parsed& parsed) const;
 
   std::map<std::string, Channel, std::less<>> channels_;
-  const node::CryptoService& crypto_;
+  const gossip::CryptoService& crypto_;
   WallClock clock_;
   std::chrono::nanoseconds time_window_;
 };

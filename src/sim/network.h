@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "node/message.h"
+#include "gossip/message.h"
 #include "node/transport.h"
 #include "runtime/virtual_scheduler.h"
 #include "sim/scenario.h"
@@ -77,7 +77,7 @@ class SimNetwork {
   SimNetwork& operator=(const SimNetwork&) = delete;
 
   // Registers a peer reachable at `endpoint`; returns its index (0, 1, ...).
-  PeerIndex add_peer(const node::PeerId& id, const std::string& identity,
+  PeerIndex add_peer(const gossip::PeerId& id, const std::string& identity,
                      const std::string& endpoint, std::string name);
   std::size_t peer_count() const { return peers_.size(); }
   const std::string& name(PeerIndex peer) const { return peers_[peer].name; }
@@ -117,18 +117,18 @@ class SimNetwork {
   class PeerTransport;
   struct Peer {
     std::string name;
-    node::ConnectionInfo connection;  // what receivers see of this peer
+    gossip::ConnectionInfo connection;  // what receivers see of this peer
     SimPeer* logic = nullptr;
     bool paused = false;
     std::uint64_t incarnation = 0;
     std::unique_ptr<PeerTransport> transport;
   };
 
-  void send(PeerIndex sender, std::optional<PeerIndex> receiver, const node::MessagePtr& message);
+  void send(PeerIndex sender, std::optional<PeerIndex> receiver, const gossip::MessagePtr& message);
   void deliver(PeerIndex sender, PeerIndex receiver, std::uint64_t incarnation,
-               const node::MessagePtr& message, int content);
+               const gossip::MessagePtr& message, int content);
   Duration next_delay();
-  std::string_view content(const node::MessagePtr& message, int* index);
+  std::string_view content(const gossip::MessagePtr& message, int* index);
 
   runtime::VirtualScheduler& scheduler_;
   std::mt19937_64 random_;

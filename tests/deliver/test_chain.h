@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "common/common.pb.h"
+#include "gossip/crypto.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "ledger/block_verifier.h"
 #include "ledger/chain.h"
 #include "msp/identities.pb.h"
-#include "node/crypto.h"
 
 namespace fabnet::deliver::testing {
 
@@ -24,7 +24,7 @@ inline std::string make_identity(std::string_view msp_id, std::string_view name)
 
 // Signs as one identity with a keyed tag over (identity, payload): enough to tell a
 // forged or misattributed signature from a good one, not a security claim.
-class TagCrypto final : public node::CryptoService {
+class TagCrypto final : public gossip::CryptoService {
  public:
   explicit TagCrypto(std::string identity) : identity_(std::move(identity)) {}
   const std::string& identity() const { return identity_; }
@@ -32,7 +32,7 @@ class TagCrypto final : public node::CryptoService {
   static std::string tag(std::string_view identity, std::string_view payload) {
     return "tag:" + ledger::sha256(std::string(identity) + "|" + std::string(payload));
   }
-  std::optional<node::PeerId> pki_id_of(std::string_view identity) const override {
+  std::optional<gossip::PeerId> pki_id_of(std::string_view identity) const override {
     return ledger::sha256(identity);
   }
   std::optional<std::string> org_of(std::string_view identity) const override {
@@ -41,6 +41,7 @@ class TagCrypto final : public node::CryptoService {
     return id.mspid();
   }
   std::string sign(std::string_view payload) const override { return tag(identity_, payload); }
+  std::string hash(std::string_view data) const override { return ledger::sha256(data); }
   bool verify(std::string_view identity, std::string_view payload,
               std::string_view signature) const override {
     return signature == tag(identity, payload);

@@ -5,10 +5,10 @@
 #include <string_view>
 
 #include "common/common.pb.h"
+#include "gossip/crypto.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "msp/identities.pb.h"
-#include "node/crypto.h"
 
 // Test doubles for block verification: identities that name their org, signatures
 // that only the named signer can produce, and envelopes for a channel.
@@ -24,7 +24,7 @@ inline std::string identity_of(std::string_view msp_id, std::string_view name) {
 
 // signature = "sig:" + serialized identity + SHA-256(payload): deterministic and bound to
 // both the signer and the exact bytes.
-class FakeBlockCrypto final : public node::CryptoService {
+class FakeBlockCrypto final : public gossip::CryptoService {
  public:
   static std::string signature(std::string_view identity, std::string_view payload) {
     return "sig:" + std::string(identity) + sha256(payload);
@@ -33,7 +33,7 @@ class FakeBlockCrypto final : public node::CryptoService {
     return [identity](std::string_view payload) { return signature(identity, payload); };
   }
 
-  std::optional<node::PeerId> pki_id_of(std::string_view identity) const override {
+  std::optional<gossip::PeerId> pki_id_of(std::string_view identity) const override {
     return std::string(identity);
   }
   std::optional<std::string> org_of(std::string_view identity) const override {
@@ -44,6 +44,7 @@ class FakeBlockCrypto final : public node::CryptoService {
     return parsed.mspid();
   }
   std::string sign(std::string_view) const override { return {}; }
+  std::string hash(std::string_view data) const override { return sha256(data); }
   bool verify(std::string_view identity, std::string_view payload,
               std::string_view signature_bytes) const override {
     ++verifications;
