@@ -281,6 +281,42 @@ bool read_positive_int(const Reader& r, std::string_view key, int& out) {
   return true;
 }
 
+void read_address_overrides(const Reader& r, std::string_view key,
+                            std::vector<OrdererAddressOverride>& out) {
+  static constexpr std::string_view kExpectOverrides =
+      "a list of mappings with from, to and optionally caCertsFile";
+  const YAML::Node n = r.node(key);
+  if (!n.IsDefined()) return;
+  if (!n.IsSequence()) throw r.type_error(n, std::string(key), kExpectOverrides);
+  std::vector<OrdererAddressOverride> list;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node item = n[i];
+    const std::string item_key = fmt::format("{}[{}]", key, i);
+    if (!item.IsMap()) throw r.type_error(item, item_key, kExpectOverrides);
+    OrdererAddressOverride o;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const std::string name = it->first.IsScalar() ? lower(it->first.Scalar()) : std::string();
+      std::string* field = name == "from"          ? &o.from
+                           : name == "to"          ? &o.to
+                           : name == "cacertsfile" ? &o.ca_certs_file
+                                                   : nullptr;
+      if (field == nullptr) continue;  // viper ignores unknown keys; so do we
+      const std::string field_key = fmt::format("{}.{}", item_key, it->first.Scalar());
+      if (it->second.IsNull()) continue;
+      if (!it->second.IsScalar()) throw r.type_error(it->second, field_key, kExpectString);
+      *field = it->second.Scalar();
+    }
+    if (o.from.empty() || o.to.empty()) {
+      throw ConfigError(r.where(item), item_key, "",
+                        o.from.empty() ? "override without `from`" : "override without `to`",
+                        "both from (the endpoint in the channel definitions) and to (the "
+                        "endpoint to dial instead), as host:port");
+    }
+    list.push_back(std::move(o));
+  }
+  out = std::move(list);
+}
+
 CoreConfig extract(const Reader& r) {
   CoreConfig c;
   c.source = r.source();
@@ -291,6 +327,15 @@ CoreConfig extract(const Reader& r) {
   read_string(r, "peer.localMspId", c.local_msp_id);
   read_string(r, "peer.mspConfigPath", c.msp_config_path);
   read_string(r, "operations.listenAddress", c.operations_listen_address);
+  read_string(r, "peer.fileSystemPath", c.file_system_path);
+
+  DeliveryClientSettings& d = c.delivery_client;
+  read_duration(r, "peer.deliveryclient.reconnectTotalTimeThreshold",
+                d.reconnect_total_time_threshold);
+  read_duration(r, "peer.deliveryclient.reConnectBackoffThreshold", d.reconnect_backoff_threshold);
+  read_duration(r, "peer.deliveryclient.connTimeout", d.conn_timeout);
+  read_bool(r, "peer.deliveryclient.blockGossipEnabled", d.block_gossip_enabled);
+  read_address_overrides(r, "peer.deliveryclient.addressOverrides", d.address_overrides);
 
   GossipSettings& g = c.gossip;
   read_bootstrap(r, "peer.gossip.bootstrap", g.bootstrap);
@@ -360,6 +405,12 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+std::string DeliveryClientSettings::resolve(const std::string& endpoint) const {
+  for (const OrdererAddressOverride& o : address_overrides)
+    if (o.from == endpoint) return o.to;
+  return endpoint;
+}
 
 election::LeaderMode GossipSettings::leader_mode() const {
   if (use_leader_election && org_leader) {

@@ -66,6 +66,28 @@ struct GossipSettings {
   election::LeaderMode leader_mode() const;
 };
 
+// peer.deliveryclient.addressOverrides entry: an orderer endpoint named in the channel
+// definitions (`from`) is dialled at `to` instead.
+struct OrdererAddressOverride {
+  std::string from;
+  std::string to;
+  std::string ca_certs_file;  // caCertsFile; kept for Fabric compatibility, unused (no TLS)
+};
+
+// peer.deliveryclient.*: the leader's deliver client (protocol.md §10.1, §11.2).
+struct DeliveryClientSettings {
+  std::chrono::nanoseconds reconnect_total_time_threshold{
+      std::chrono::seconds(3600)};  // reconnectTotalTimeThreshold
+  std::chrono::nanoseconds reconnect_backoff_threshold{
+      std::chrono::seconds(3600)};                                 // reConnectBackoffThreshold
+  std::chrono::nanoseconds conn_timeout{std::chrono::seconds(3)};  // connTimeout
+  bool block_gossip_enabled = true;  // blockGossipEnabled (code default; v3's core.yaml: false)
+  std::vector<OrdererAddressOverride> address_overrides;  // addressOverrides (YAML list only)
+
+  // `endpoint` after addressOverrides.
+  std::string resolve(const std::string& endpoint) const;
+};
+
 struct CoreConfig {
   std::string peer_id;                    // peer.id
   std::string network_id;                 // peer.networkId
@@ -74,7 +96,10 @@ struct CoreConfig {
   std::string local_msp_id;               // peer.localMspId
   std::string msp_config_path;            // peer.mspConfigPath
   std::string operations_listen_address;  // operations.listenAddress
+  // peer.fileSystemPath: ledgers live under <this>/ledgersData/chains, as in Fabric.
+  std::string file_system_path = "/var/hyperledger/production";
   GossipSettings gossip;
+  DeliveryClientSettings delivery_client;
   std::string source;  // file path, source name, or "<defaults>"
 };
 

@@ -14,6 +14,8 @@
 #include "config/network_config.h"
 #include "crypto/msp.h"
 #include "crypto/x509_crypto_service.h"
+#include "daemon/block_delivery.h"
+#include "deliver/grpc_orderer_connector.h"
 #include "logging/logger.h"
 #include "node/node.h"
 #include "ops/gossip_metrics.h"
@@ -89,6 +91,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void start_loop_work();
   void metrics_tick();
   void stop_on_loop();
+  void start_delivery();
   void refresh_metrics();
   json status() const;
   // Runs `work` on the loop and waits for its result (HTTP threads use this).
@@ -105,6 +108,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void on_leadership_change(const node::Node&, const std::string& channel, bool leader) override {
     election_log->info("[{}] {}", channel, leader ? "Becoming a leader" : "Stopped being a leader");
     metrics->leader.with({channel}).set(leader ? 1 : 0);
+    if (delivery) delivery->on_leadership(channel, leader);
   }
   void on_election_event(const node::Node&, const std::string& channel,
                          election::ElectionEvent event) override {
@@ -139,6 +143,12 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   ops::MetricsRegistry registry;
   std::unique_ptr<ops::GossipMetrics> metrics;
   std::unique_ptr<ops::OperationsServer> operations;
+  // Block flow (protocol.md §10.1): absent when the channel definitions name no orderer.
+  std::shared_ptr<spdlog::logger> deliver_log = logging::get_logger("deliveryClient");
+  std::unique_ptr<crypto::IdentityValidator> orderer_validator;
+  std::unique_ptr<deliver::GrpcOrdererConnector> orderer_connector;
+  std::unique_ptr<BlockDelivery> delivery;
+  std::unique_ptr<ops::DeliverMetrics> deliver_metrics;
   std::unique_ptr<runtime::Timer> metrics_timer;
   std::map<std::string, double> synced;  // counter values already pushed to metrics
   std::atomic<bool> stopping{false};
@@ -172,6 +182,11 @@ void PeerDaemon::Impl::load() {
   x509 = std::make_unique<crypto::X509CryptoService>(*msp);
   validator = std::make_unique<crypto::IdentityValidator>(cas);
   crypto = std::make_unique<ValidatingCrypto>(*x509, *validator);
+  if (channels.orderer) {
+    orderer_validator =
+        std::make_unique<crypto::IdentityValidator>(crypto::IdentityValidator::CaCertificates{
+            {channels.orderer->msp_id, {channels.orderer->ca_cert_pem}}});
+  }
 
   const std::string address = core.address.empty() ? core.listen_address : core.address;
   if (address.empty())
@@ -249,6 +264,7 @@ void PeerDaemon::Impl::refresh_metrics() {
   for (const auto& [reason, n] : stats.handshakes_rejected)
     sync(metrics->messages_dropped, "h/", "handshake_" + reason, double(n));
   metrics->connections.with({}).set(static_cast<double>(stats.connections_open));
+  if (delivery) delivery->refresh_metrics(node->joined_channels(), *deliver_metrics);
 }
 
 json PeerDaemon::Impl::status() const {
@@ -279,6 +295,7 @@ json PeerDaemon::Impl::status() const {
     channels_json[channel] = {{"view", view},
                               {"is_leader", node->is_leader(channel)},
                               {"leader", leader ? json(gossip::id_hex(*leader)) : json(nullptr)}};
+    if (delivery) channels_json[channel].update(delivery->status(channel));
   }
   out["channels"] = channels_json;
   return out;
@@ -300,12 +317,45 @@ void PeerDaemon::Impl::stop_on_loop() {
   if (stopping.exchange(true)) return;
   log->info("stopping: leaving elections and closing gossip streams");
   if (metrics_timer) metrics_timer->cancel();
+  if (delivery) delivery->stop_all();
   if (node) node->stop();
   if (comm) comm->stop();
   if (operations) operations->stop();
   signals.cancel();
   logging::flush_logs();
   loop.stop();
+}
+
+// Before the node starts: a static leader's election calls back at start.
+void PeerDaemon::Impl::start_delivery() {
+  const config::CoreConfig& core = options.core;
+  deliver_metrics = std::make_unique<ops::DeliverMetrics>(registry);
+  if (!channels.orderer) {
+    deliver_log->warn("{} names no orderer: leaders pull no blocks", channels.source);
+    return;
+  }
+  deliver::GrpcOrdererSettings grpc_settings;
+  grpc_settings.conn_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core.delivery_client.conn_timeout);
+  orderer_connector = std::make_unique<deliver::GrpcOrdererConnector>(loop, grpc_settings);
+  BlockDeliverySettings s;
+  s.client = core.delivery_client;
+  s.ledgers_root = std::filesystem::path(core.file_system_path) / "ledgersData" / "chains";
+  for (const std::string& endpoint : channels.orderer->endpoints)
+    s.orderer_endpoints.push_back(core.delivery_client.resolve(endpoint));
+  s.orderer_msp_id = channels.orderer->msp_id;
+  s.identity = settings.self.identity;
+  s.static_leader = settings.leader_mode == election::LeaderMode::kStaticLeader;
+  delivery = std::make_unique<BlockDelivery>(
+      std::move(s), scheduler, *orderer_connector, *crypto,
+      [this](std::string_view identity) {
+        return orderer_validator->validate(identity, std::chrono::system_clock::now()).ok();
+      },
+      [this](const std::string& channel) {
+        if (node) node->yield(channel);
+      },
+      [this](std::string_view m) { deliver_log->info("{}", m); },
+      [this](std::string_view m) { deliver_log->warn("{}", m); });
 }
 
 PeerDaemon::PeerDaemon(PeerDaemonOptions options)
@@ -348,6 +398,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
     d.log->error("cannot serve gossip on {}: {}", comm_settings.listen_address, error);
     return 1;
   }
+  d.start_delivery();
   d.node = std::make_unique<node::Node>(d.settings, d.scheduler, *d.comm, *d.crypto, &d);
 
   if (!core.operations_listen_address.empty()) {
@@ -408,6 +459,8 @@ int PeerDaemon::run(bool install_signal_handlers) {
     d.start_loop_work();
   });
   d.loop.run();
+  d.delivery.reset();
+  d.orderer_connector.reset();  // joins its reader threads
   d.node.reset();
   return 0;
 }

@@ -15,4 +15,26 @@ GossipMetrics::GossipMetrics(MetricsRegistry& registry)
                                         "Number of messages dropped", {"reason"})),
       connections(registry.gauge("gossip_comm_connections", "Number of open gossip connections")) {}
 
+DeliverMetrics::DeliverMetrics(MetricsRegistry& registry)
+    : height(registry.gauge("ledger_blockchain_height", "Height of the chain in blocks.",
+                            {"channel"})),
+      connected(registry.gauge("deliver_client_connected",
+                               "Deliver stream to an orderer open (1) or not (0)", {"channel"})),
+      blocks_received(registry.counter("deliver_client_blocks_received",
+                                       "Blocks received from the orderer, verified and appended",
+                                       {"channel"})),
+      blocks_refused(registry.counter("deliver_client_blocks_refused",
+                                      "Blocks from the orderer refused, by reason",
+                                      {"channel", "reason"})),
+      connects(registry.counter("deliver_client_connects", "Deliver streams the orderer accepted",
+                                {"channel"})),
+      disconnects(registry.counter("deliver_client_disconnects",
+                                   "Accepted deliver streams that ended", {"channel"})),
+      failures(registry.counter("deliver_client_failures",
+                                "Deliver failures (status, refused block, dial or stream failure)",
+                                {"channel"})),
+      give_ups(registry.counter("deliver_client_give_ups",
+                                "Reconnect budget spent by a dynamic leader, which then yielded",
+                                {"channel"})) {}
+
 }  // namespace fabnet::ops

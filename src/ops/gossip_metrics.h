@@ -26,4 +26,20 @@ struct GossipMetrics {
   }
 };
 
+// The block flow at the peer (deliver client and ledger), per channel. The height is
+// Fabric's own metric name; Fabric's v2.4 peer has no deliver-client metrics, so those
+// are fabnet's (docs/operations.md).
+struct DeliverMetrics {
+  explicit DeliverMetrics(MetricsRegistry& registry);
+
+  GaugeFamily& height;             // ledger_blockchain_height{channel}
+  GaugeFamily& connected;          // deliver_client_connected{channel}: 1 stream open, else 0
+  CounterFamily& blocks_received;  // deliver_client_blocks_received{channel}: verified, appended
+  CounterFamily& blocks_refused;   // deliver_client_blocks_refused{channel,reason}
+  CounterFamily& connects;         // deliver_client_connects{channel}
+  CounterFamily& disconnects;      // deliver_client_disconnects{channel}
+  CounterFamily& failures;         // deliver_client_failures{channel}: each one backs off
+  CounterFamily& give_ups;         // deliver_client_give_ups{channel}: budget spent, yielded
+};
+
 }  // namespace fabnet::ops

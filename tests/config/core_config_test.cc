@@ -635,3 +635,115 @@ TEST(ProcessEnvironment, KeepsOnlyCoreVariables) {
 
 }  // namespace
 }  // namespace fabnet::config
+
+// ---- peer.deliveryclient and peer.fileSystemPath ------------------------------------
+
+namespace fabnet::config {
+namespace {
+
+TEST(CoreConfigDeliveryClient, CodeDefaultsAreFabrics) {
+  const CoreConfig c = default_core_config();
+  EXPECT_EQ(c.delivery_client.reconnect_total_time_threshold, 3600s);
+  EXPECT_EQ(c.delivery_client.reconnect_backoff_threshold, 3600s);
+  EXPECT_EQ(c.delivery_client.conn_timeout, 3s);
+  EXPECT_TRUE(c.delivery_client.block_gossip_enabled);
+  EXPECT_TRUE(c.delivery_client.address_overrides.empty());
+  EXPECT_EQ(c.file_system_path, "/var/hyperledger/production");
+  EXPECT_EQ(load("").delivery_client.conn_timeout, 3s);
+}
+
+TEST(CoreConfigDeliveryClient, FabricSamples) {
+  for (const std::string& path : {kV24, kV31}) {
+    const CoreConfig c = load_core_config_file(path, {});
+    EXPECT_EQ(c.delivery_client.reconnect_total_time_threshold, 3600s);
+    EXPECT_EQ(c.delivery_client.reconnect_backoff_threshold, 3600s);
+    EXPECT_EQ(c.delivery_client.conn_timeout, 3s);
+    EXPECT_TRUE(c.delivery_client.address_overrides.empty());  // commented-out entries
+    EXPECT_EQ(c.file_system_path, "/var/hyperledger/production");
+  }
+  EXPECT_TRUE(load_core_config_file(kV24, {}).delivery_client.block_gossip_enabled);
+  EXPECT_FALSE(load_core_config_file(kV31, {}).delivery_client.block_gossip_enabled);
+}
+
+TEST(CoreConfigDeliveryClient, FileValuesAndEnvironmentOverrides) {
+  const std::string yaml =
+      "peer:\n"
+      "  fileSystemPath: /tmp/ledgers\n"
+      "  deliveryclient:\n"
+      "    blockGossipEnabled: false\n"
+      "    reconnectTotalTimeThreshold: 10m\n"
+      "    connTimeout: 500ms\n"
+      "    reConnectBackoffThreshold: 30s\n"
+      "    addressOverrides:\n"
+      "      - from: orderer.example.com:7050\n"
+      "        to: 127.0.0.1:7050\n"
+      "        caCertsFile: /etc/ca.pem\n"
+      "      - from: orderer2.example.com:7050\n"
+      "        to: 127.0.0.1:8050\n";
+  const CoreConfig c = load(yaml);
+  EXPECT_EQ(c.file_system_path, "/tmp/ledgers");
+  EXPECT_FALSE(c.delivery_client.block_gossip_enabled);
+  EXPECT_EQ(c.delivery_client.reconnect_total_time_threshold, 10min);
+  EXPECT_EQ(c.delivery_client.conn_timeout, 500ms);
+  EXPECT_EQ(c.delivery_client.reconnect_backoff_threshold, 30s);
+  ASSERT_EQ(c.delivery_client.address_overrides.size(), 2u);
+  EXPECT_EQ(c.delivery_client.address_overrides[0].ca_certs_file, "/etc/ca.pem");
+  EXPECT_EQ(c.delivery_client.resolve("orderer.example.com:7050"), "127.0.0.1:7050");
+  EXPECT_EQ(c.delivery_client.resolve("orderer2.example.com:7050"), "127.0.0.1:8050");
+  EXPECT_EQ(c.delivery_client.resolve("other:7050"), "other:7050");
+
+  const Environment env{{"CORE_PEER_DELIVERYCLIENT_RECONNECTTOTALTIMETHRESHOLD", "20s"},
+                        {"CORE_PEER_DELIVERYCLIENT_RECONNECTBACKOFFTHRESHOLD", "2s"},
+                        {"CORE_PEER_DELIVERYCLIENT_CONNTIMEOUT", "1s"},
+                        {"CORE_PEER_DELIVERYCLIENT_BLOCKGOSSIPENABLED", "true"},
+                        {"CORE_PEER_FILESYSTEMPATH", "/data/peer0"}};
+  const CoreConfig e = load(yaml, env);
+  EXPECT_EQ(e.delivery_client.reconnect_total_time_threshold, 20s);
+  EXPECT_EQ(e.delivery_client.reconnect_backoff_threshold, 2s);
+  EXPECT_EQ(e.delivery_client.conn_timeout, 1s);
+  EXPECT_TRUE(e.delivery_client.block_gossip_enabled);
+  EXPECT_EQ(e.file_system_path, "/data/peer0");
+}
+
+TEST(CoreConfigDeliveryClient, BadDurationsAndBooleansNameKeyAndSource) {
+  for (std::string key :
+       {"peer.deliveryclient.reconnectTotalTimeThreshold",
+        "peer.deliveryclient.reConnectBackoffThreshold", "peer.deliveryclient.connTimeout"}) {
+    std::string env_name = "CORE_" + key;
+    for (char& c : env_name) c = c == '.' ? '_' : static_cast<char>(std::toupper(c));
+    expect_error(
+        [&] {
+          load("", {{env_name, "0s"}});
+        },
+        {"environment variable " + env_name, key, "\"0s\"", "greater than zero",
+         "expected a positive Go duration"});
+  }
+  expect_error([] { load("peer:\n  deliveryclient:\n    connTimeout: 3\n"); },
+               {"test.yaml:3", "peer.deliveryclient.connTimeout", "\"3\"", "missing unit"});
+  expect_error([] { load("peer:\n  deliveryclient:\n    blockGossipEnabled: sometimes\n"); },
+               {"test.yaml:3", "peer.deliveryclient.blockGossipEnabled", "invalid boolean"});
+}
+
+TEST(CoreConfigDeliveryClient, MalformedAddressOverrides) {
+  expect_error([] { load("peer:\n  deliveryclient:\n    addressOverrides: a:1\n"); },
+               {"test.yaml:3", "peer.deliveryclient.addressOverrides", "found a scalar",
+                "expected a list of mappings with from, to"});
+  expect_error([] { load("peer:\n  deliveryclient:\n    addressOverrides:\n      - a:1\n"); },
+               {"test.yaml:4", "peer.deliveryclient.addressOverrides[0]", "found a scalar"});
+  expect_error(
+      [] {
+        load(
+            "peer:\n  deliveryclient:\n    addressOverrides:\n      - from: a:1\n        to: b:1\n"
+            "      - from: c:1\n");
+      },
+      {"test.yaml:6", "peer.deliveryclient.addressOverrides[1]", "override without `to`",
+       "expected both from"});
+  expect_error(
+      [] {
+        load("peer:\n  deliveryclient:\n    addressOverrides:\n      - from: [a]\n        to: b\n");
+      },
+      {"peer.deliveryclient.addressOverrides[0].from", "found a list"});
+}
+
+}  // namespace
+}  // namespace fabnet::config

@@ -44,12 +44,12 @@ class FakeBlockCrypto final : public gossip::CryptoService {
     return parsed.mspid();
   }
   std::string sign(std::string_view) const override { return {}; }
+  std::string hash(std::string_view data) const override { return sha256(data); }
   bool verify(std::string_view identity, std::string_view payload,
               std::string_view signature_bytes) const override {
     ++verifications;
     return signature_bytes == signature(identity, payload);
   }
-  std::string hash(std::string_view data) const override { return sha256(data); }
   mutable int verifications = 0;
 };
 

@@ -1,0 +1,141 @@
+#include "daemon/block_delivery.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+
+#include "ledger/block_builder.h"
+
+namespace fabnet::daemon {
+
+struct BlockDelivery::Channel {
+  ledger::BlockStore* ledger = nullptr;  // owned by the provider
+  std::unique_ptr<ledger::BlockVerifier> verifier;
+  std::unique_ptr<deliver::DeliverClient> client;
+};
+
+BlockDelivery::BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
+                             deliver::OrdererConnector& connector,
+                             const gossip::CryptoService& crypto,
+                             ledger::BlockVerifier::IdentityCheck orderer_identity_check,
+                             Yield yield, Log info, Log warn)
+    : settings_(std::move(settings)),
+      scheduler_(scheduler),
+      connector_(connector),
+      crypto_(crypto),
+      identity_check_(std::move(orderer_identity_check)),
+      yield_(std::move(yield)),
+      info_(std::move(info)),
+      warn_(std::move(warn)),
+      stores_(settings_.ledgers_root) {}
+
+BlockDelivery::~BlockDelivery() {
+  stop_all();
+}
+
+BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it != channels_.end()) return it->second.get();
+  auto c = std::make_unique<Channel>();
+  try {
+    c->ledger = &stores_.open(name);
+  } catch (const std::exception& e) {
+    warn_(fmt::format("[{}] cannot open the ledger: {}", name, e.what()));
+    return nullptr;
+  }
+  if (!c->ledger->recovery().detail.empty())
+    warn_(fmt::format("[{}] ledger repaired on open: {}", name, c->ledger->recovery().detail));
+  c->verifier = std::make_unique<ledger::BlockVerifier>(
+      name, std::set<std::string, std::less<>>{settings_.orderer_msp_id}, crypto_, identity_check_);
+
+  deliver::DeliverSettings s;
+  s.channel = name;
+  s.identity = settings_.identity;
+  s.endpoints = settings_.orderer_endpoints;
+  s.static_leader = settings_.static_leader;
+  s.reconnect_backoff_threshold = settings_.client.reconnect_backoff_threshold;
+  s.reconnect_total_time_threshold = settings_.client.reconnect_total_time_threshold;
+  s.seed = std::random_device{}();
+  Channel* raw = c.get();
+  deliver::DeliverDependencies deps{
+      scheduler_,
+      connector_,
+      crypto_,
+      *c->ledger,
+      [raw](const common::Block& block) {
+        return raw->verifier->verify(block, raw->ledger->height());
+      },
+      [] {
+        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+      },
+      [] { return ledger::random_nonce(); }};
+  c->client = std::make_unique<deliver::DeliverClient>(std::move(s), std::move(deps));
+  c->client->set_on_warning([this](std::string_view w) { warn_(w); });
+  c->client->set_on_give_up([this, name] {
+    warn_(fmt::format("[{}] yielding leadership: the ordering service could not be reached", name));
+    if (yield_) yield_(name);
+  });
+  // Next: hand the block to the node for dissemination in the org (blockGossipEnabled).
+  c->client->set_on_block([](std::uint64_t, const std::string&) {});
+  return channels_.emplace(name, std::move(c)).first->second.get();
+}
+
+void BlockDelivery::on_leadership(const std::string& name, bool leader) {
+  Channel* c = channel(name);
+  if (c == nullptr) return;
+  if (leader && !c->client->running()) {
+    info_(fmt::format("[{}] leader: pulling blocks from the ordering service from height {}", name,
+                      c->ledger->height()));
+    c->client->start();
+  } else if (!leader && c->client->running()) {
+    info_(fmt::format("[{}] no longer leader: deliver client stopped at height {}", name,
+                      c->ledger->height()));
+    c->client->stop();
+  }
+}
+
+void BlockDelivery::stop_all() {
+  for (auto& [name, c] : channels_) c->client->stop();
+}
+
+void BlockDelivery::refresh_metrics(const std::vector<std::string>& channels,
+                                    ops::DeliverMetrics& metrics) {
+  auto sync = [&](ops::CounterFamily& family, const ops::LabelValues& labels, double value) {
+    double& seen = synced_[family.name() + "/" + fmt::format("{}", fmt::join(labels, "/"))];
+    if (value > seen) family.with(labels).inc(value - seen);
+    seen = value;
+  };
+  for (const std::string& name : channels) {
+    Channel* c = channel(name);
+    if (c == nullptr) continue;
+    metrics.height.with({name}).set(static_cast<double>(c->ledger->height()));
+    metrics.connected.with({name}).set(c->client->connected() ? 1 : 0);
+    const deliver::DeliverCounters& k = c->client->counters();
+    sync(metrics.blocks_received, {name}, double(k.blocks_received));
+    sync(metrics.connects, {name}, double(k.connects));
+    sync(metrics.disconnects, {name}, double(k.disconnects));
+    sync(metrics.failures, {name}, double(k.failures));
+    sync(metrics.give_ups, {name}, double(k.give_ups));
+    for (const auto& [reason, n] : k.refused)
+      sync(metrics.blocks_refused, {name, reason}, double(n));
+  }
+}
+
+nlohmann::json BlockDelivery::status(const std::string& name) {
+  Channel* c = channel(name);
+  if (c == nullptr) return {{"height", nullptr}, {"error", "ledger unavailable"}};
+  const deliver::DeliverClient& client = *c->client;
+  return {{"height", c->ledger->height()},
+          {"deliver_running", client.running()},
+          {"deliver_connected", client.connected()},
+          {"orderer_endpoint",
+           client.connected() ? nlohmann::json(client.endpoint()) : nlohmann::json(nullptr)},
+          {"blocks_received", client.counters().blocks_received},
+          {"blocks_refused", client.counters().refused},
+          {"deliver_failures_in_a_row", client.consecutive_failures()}};
+}
+
+}  // namespace fabnet::daemon

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/core_config.h"
+#include "deliver/deliver_client.h"
+#include "ledger/block_store.h"
+#include "ledger/block_verifier.h"
+#include "ops/gossip_metrics.h"
+
+namespace fabnet::daemon {
+
+struct BlockDeliverySettings {
+  config::DeliveryClientSettings client;
+  std::filesystem::path ledgers_root;          // <peer.fileSystemPath>/ledgersData/chains
+  std::vector<std::string> orderer_endpoints;  // addressOverrides already applied
+  std::string orderer_msp_id;                  // whose signatures blocks must carry
+  std::string identity;                        // own serialized identity (seek creator)
+  bool static_leader = false;                  // peer.gossip.orgLeader: never gives up
+};
+
+// The peer's side of the block flow, per channel: the disk ledger, its verifier and
+// the deliver client, which runs while this peer leads the channel's org (protocol.md
+// §10.1). Lives on the daemon's loop.
+class BlockDelivery {
+ public:
+  using Yield = std::function<void(const std::string& channel)>;
+  using Log = std::function<void(std::string_view message)>;
+
+  BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
+                deliver::OrdererConnector& connector, const gossip::CryptoService& crypto,
+                ledger::BlockVerifier::IdentityCheck orderer_identity_check, Yield yield, Log info,
+                Log warn);
+  ~BlockDelivery();
+
+  // The election's callback: start pulling on leadership, stop on step-down.
+  void on_leadership(const std::string& channel, bool leader);
+  void stop_all();
+
+  // Pushes heights and the clients' counters into `metrics` (counters as increments).
+  void refresh_metrics(const std::vector<std::string>& channels, ops::DeliverMetrics& metrics);
+  // height, deliver_connected, orderer_endpoint, blocks_received, refused.
+  nlohmann::json status(const std::string& channel);
+
+ private:
+  struct Channel;
+  Channel* channel(const std::string& name);
+
+  BlockDeliverySettings settings_;
+  runtime::Scheduler& scheduler_;
+  deliver::OrdererConnector& connector_;
+  const gossip::CryptoService& crypto_;
+  ledger::BlockVerifier::IdentityCheck identity_check_;
+  Yield yield_;
+  Log info_;
+  Log warn_;
+  ledger::BlockStoreProvider stores_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;
+  std::map<std::string, double> synced_;  // counter values already pushed to metrics
+};
+
+}  // namespace fabnet::daemon
