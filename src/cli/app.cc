@@ -10,6 +10,7 @@
 #include "cli/demo_command.h"
 #include "cli/peer_command.h"
 #include "cli/sim_command.h"
+#include "cli/usage_error.h"
 
 namespace fabnet::cli {
 
@@ -20,6 +21,8 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   app.name("fabnet");
   app.require_subcommand(1);
   app.set_version_flag("--version", "fabnet 0.1.0");
+  app.footer(exit_status_footer("0 done, 1 the command ran and found something wrong") +
+             "\nUsage errors print one line naming the flag, the value and what was expected.");
 
   // New subcommands (sim, peer, ...) are added here, one file each.
   std::vector<std::unique_ptr<Command>> commands;
@@ -28,11 +31,8 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   commands.push_back(make_sim_command(app));
   commands.push_back(make_peer_command(app));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err);
-  }
+  // Usage errors are one line and exit 2, never CLI11's own codes.
+  if (auto status = parse_command_line(app, argc, argv, out, err)) return *status;
   for (const auto& command : commands) {
     if (command->selected()) return command->run(out, err);
   }
