@@ -78,8 +78,8 @@ class GrpcComm : public node::Transport {
   // Call on the loop thread: it signs this peer's ConnEstablish here, and afterwards
   // uses `crypto` only on the loop. `crypto` and `loop` must outlive the GrpcComm.
   static std::unique_ptr<GrpcComm> create(CommSettings settings, LocalIdentity self,
-                                          const gossip::CryptoService& crypto, asio::io_context& loop,
-                                          CommCallbacks callbacks);
+                                          const gossip::CryptoService& crypto,
+                                          asio::io_context& loop, CommCallbacks callbacks);
   ~GrpcComm() override = default;
 
   // Binds and serves; returns an error message ("" on success), e.g. address in use.
