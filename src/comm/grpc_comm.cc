@@ -17,6 +17,7 @@
 #include "comm/connection.h"
 #include "comm/connection_table.h"
 #include "comm/handshake.h"
+#include "comm/handshake_limiter.h"
 #include "gossip/message.grpc.pb.h"
 #include "logging/logger.h"
 
@@ -39,14 +40,20 @@ using ClientStream = grpc::ClientReaderWriter<Envelope, Envelope>;
 // What handlers posted to the loop need, shared so they stay valid if the GrpcComm is
 // destroyed first; `stopped` keeps them from reaching the node after stop().
 struct LoopShared {
-  LoopShared(CommCallbacks cb, const gossip::CryptoService& c)
-      : callbacks(std::move(cb)), crypto(c) {}
+  LoopShared(CommCallbacks cb, const gossip::CryptoService& c, const CommSettings& settings)
+      : callbacks(std::move(cb)),
+        crypto(c),
+        limiter(settings.handshake_rate, settings.handshake_burst,
+                settings.max_handshakes_in_flight) {}
   const CommCallbacks callbacks;
   const gossip::CryptoService& crypto;
   std::atomic<bool> stopped{false};
   // Wakes gRPC threads waiting for a handshake verdict from the loop.
   std::mutex mu;
   std::condition_variable cv;
+  // Guarded by `mu`. A check counts as in flight until the loop has run it, even if
+  // its gRPC thread gave up waiting.
+  HandshakeLimiter limiter;
 };
 
 // gRPC takes deadlines on the system clock only.
@@ -104,7 +111,7 @@ class GrpcCommImpl final : public GrpcComm {
       : settings_(std::move(settings)),
         self_(std::move(self)),
         loop_(loop),
-        shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto)),
+        shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto, settings_)),
         own_conn_(signed_conn_establish(self_, crypto, /*probe=*/false)),
         own_probe_(signed_conn_establish(self_, crypto, /*probe=*/true)),
         timer_work_(asio::make_work_guard(timer_io_)),
@@ -132,6 +139,11 @@ class GrpcCommImpl final : public GrpcComm {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60'000);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // Each inbound stream holds a server thread for its life: bound them (a new RPC
+    // beyond the quota is refused with RESOURCE_EXHAUSTED by gRPC itself).
+    grpc::ResourceQuota quota("fabnet-gossip-server");
+    quota.SetMaxThreads(std::max(settings_.max_server_threads, 2));
+    builder.SetResourceQuota(quota);
     server_ = builder.BuildAndStart();
     if (!server_ || port == 0) {
       server_.reset();
@@ -196,6 +208,8 @@ class GrpcCommImpl final : public GrpcComm {
     std::lock_guard lock(mu_);
     CommStats stats = counters_;
     stats.connections_open = table_.size();
+    stats.inbound_streams = inbound_streams_;
+    stats.outbound_streams = workers_.size() - finished_workers_.size();
     stats.envelopes_sent = envelopes_sent_.load();
     stats.envelopes_received = envelopes_received_.load();
     stats.queued = table_.queued();
@@ -215,6 +229,7 @@ class GrpcCommImpl final : public GrpcComm {
       return pend_locked(*it->second, std::move(message));
     }
     if (endpoint.empty()) return drop_locked("no_endpoint");
+    if (!dial_capacity_locked()) return drop_locked("dial_refused");
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dial->expected = to;
@@ -233,6 +248,7 @@ class GrpcCommImpl final : public GrpcComm {
       return pend_locked(*it->second, std::move(message));
     }
     if (endpoint.empty()) return drop_locked("no_endpoint");
+    if (!dial_capacity_locked()) return drop_locked("dial_refused");
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dials_by_endpoint_[endpoint] = dial;
@@ -243,6 +259,13 @@ class GrpcCommImpl final : public GrpcComm {
   void probe(const std::string& endpoint, ProbeDone done) override {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+    if (!dial_capacity_locked()) {
+      ++counters_.dials_failed["refused"];
+      asio::post(loop_, [shared = shared_, done = std::move(done)] {
+        if (!shared->stopped && done) done(std::nullopt, "too many dials in progress");
+      });
+      return;
+    }
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dial->probe = true;
@@ -253,13 +276,29 @@ class GrpcCommImpl final : public GrpcComm {
   // A gRPC server thread: one inbound GossipStream for its whole life.
   grpc::Status serve_inbound(grpc::ServerContext& context, ServerStream& stream) {
     auto call = std::make_shared<CancellableCall>();
-    if (!register_call(call)) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+      // Streams still in their handshake count: a flood of idle streams is refused
+      // here before it holds every server thread.
+      if (inbound_streams_ >= settings_.max_inbound_streams) {
+        ++counters_.handshakes_rejected["too_many_streams"];
+        counters_.last_rejection = "too many inbound streams";
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many streams"};
+      }
+      ++inbound_streams_;
+      calls_.insert(call);
+    }
     grpc::Status status{grpc::StatusCode::UNAVAILABLE, "shutting down"};
     if (call->attach([&context] { context.TryCancel(); })) {
       status = run_inbound(context, stream, call);
       call->detach();
     }
-    unregister_call(call);
+    {
+      std::lock_guard lock(mu_);
+      calls_.erase(call);
+      --inbound_streams_;
+    }
     return status;
   }
 
@@ -312,6 +351,12 @@ class GrpcCommImpl final : public GrpcComm {
     }
     HandshakeVerdict claimed = parse_conn_establish(first);
     if (!claimed.accepted()) return claimed;
+    {
+      std::lock_guard lock(shared_->mu);
+      if (!shared_->limiter.try_begin(Clock::now())) {
+        return HandshakeVerdict::rejected("rate_limited", "too many handshakes, retry later");
+      }
+    }
 
     auto verdict = std::make_shared<std::optional<HandshakeVerdict>>();
     asio::post(loop_, [shared = shared_, verdict, claimed = std::move(claimed),
@@ -323,6 +368,7 @@ class GrpcCommImpl final : public GrpcComm {
                                             shared->callbacks.check_identity, shared->crypto);
       {
         std::lock_guard lock(shared->mu);
+        shared->limiter.finished();
         *verdict = std::move(result);
       }
       shared->cv.notify_all();
@@ -556,11 +602,9 @@ class GrpcCommImpl final : public GrpcComm {
     });
   }
 
-  void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
-    log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
-                dial->expected ? gossip::short_id_hex(*dial->expected) : "");
-    calls_.insert(dial->call);
-    // Joining is immediate: a finished worker only has to exit.
+  // Whether one more dial thread may start (max_outbound_streams). Joins the finished
+  // ones first; joining is immediate, they only have to exit.
+  bool dial_capacity_locked() {
     for (const auto& id : finished_workers_) {
       if (auto it = workers_.find(id); it != workers_.end()) {
         it->second.join();
@@ -568,6 +612,15 @@ class GrpcCommImpl final : public GrpcComm {
       }
     }
     finished_workers_.clear();
+    if (workers_.size() < std::max<std::size_t>(settings_.max_outbound_streams, 1)) return true;
+    log_->debug("dial refused: {} outbound streams already", workers_.size());
+    return false;
+  }
+
+  void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
+    log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
+                dial->expected ? gossip::short_id_hex(*dial->expected) : "");
+    calls_.insert(dial->call);
     std::thread worker([this, dial] {
       run_dial(dial);
       unregister_call(dial->call);
@@ -642,13 +695,6 @@ class GrpcCommImpl final : public GrpcComm {
     ++counters_.handshakes_accepted;
   }
 
-  bool register_call(const std::shared_ptr<CancellableCall>& call) {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    calls_.insert(call);
-    return true;
-  }
-
   void unregister_call(const std::shared_ptr<CancellableCall>& call) {
     std::lock_guard lock(mu_);
     calls_.erase(call);
@@ -686,6 +732,7 @@ class GrpcCommImpl final : public GrpcComm {
   std::set<std::shared_ptr<CancellableCall>> calls_;  // every RPC in flight, for stop()
   std::map<std::thread::id, std::thread> workers_;
   std::vector<std::thread::id> finished_workers_;
+  std::size_t inbound_streams_ = 0;  // GossipStream handlers running, handshake or not
   CommStats counters_;
   std::atomic<std::uint64_t> envelopes_sent_{0};
   std::atomic<std::uint64_t> envelopes_received_{0};
