@@ -7,8 +7,8 @@
 
 namespace fabnet::comm {
 
-::gossip::Envelope signed_conn_establish(const LocalIdentity& self, const gossip::CryptoService& crypto,
-                                       bool probe) {
+::gossip::Envelope signed_conn_establish(const LocalIdentity& self,
+                                         const gossip::CryptoService& crypto, bool probe) {
   ::gossip::GossipMessage message;
   message.set_nonce(0);
   message.set_tag(::gossip::GossipMessage::EMPTY);

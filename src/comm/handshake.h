@@ -7,15 +7,15 @@
 #include <string>
 
 #include "comm/grpc_comm.h"
-#include "gossip/message.pb.h"
 #include "gossip/crypto.h"
+#include "gossip/message.pb.h"
 
 namespace fabnet::comm {
 
 // This peer's ConnEstablish: GossipMessage{nonce 0, tag EMPTY, conn{...}} marshaled
 // deterministically, signed with `crypto`. tls_cert_hash stays empty: TLS is off.
-::gossip::Envelope signed_conn_establish(const LocalIdentity& self, const gossip::CryptoService& crypto,
-                                       bool probe);
+::gossip::Envelope signed_conn_establish(const LocalIdentity& self,
+                                         const gossip::CryptoService& crypto, bool probe);
 
 // Outcome of a handshake check. `reject_key` names the reason for counters
 // (CommStats::handshakes_rejected); `reject_text` is what the remote is told.

@@ -50,6 +50,8 @@ std::optional<PublicKey> X509CryptoService::public_key_of(std::string_view ident
   return std::move(key).value();
 }
 
-std::string X509CryptoService::hash(std::string_view data) const { return detail::sha256(data); }
+std::string X509CryptoService::hash(std::string_view data) const {
+  return detail::sha256(data);
+}
 
 }  // namespace fabnet::crypto

@@ -281,8 +281,10 @@ void Discovery::handle_alive(const ConnectionInfo& from, const MessagePtr& messa
 
 // protocol.md §5.2 step 6 and §6.3.
 void Discovery::handle_membership_request(const ConnectionInfo& from, const MessagePtr& message) {
-  const MessagePtr self_information = gossip::from_envelope(message->message.mem_req().self_information());
-  const ::gossip::AliveMessage* alive = self_information ? alive_content(*self_information) : nullptr;
+  const MessagePtr self_information =
+      gossip::from_envelope(message->message.mem_req().self_information());
+  const ::gossip::AliveMessage* alive =
+      self_information ? alive_content(*self_information) : nullptr;
   if (!alive || alive->membership().pki_id() != from.pki_id) {
     ++counters_.invalid_dropped;
     return;
@@ -447,7 +449,8 @@ void Discovery::record_dead(const MessagePtr& message) {
 
 // protocol.md §6.4 rules 2-3: an identity in the message is stored (it must hash
 // to the claimed PKI-ID); without one, the stored identity must exist.
-bool Discovery::is_authentic(const gossip::SignedGossip& message, const ::gossip::AliveMessage& alive) {
+bool Discovery::is_authentic(const gossip::SignedGossip& message,
+                             const ::gossip::AliveMessage& alive) {
   const PeerId& about = alive.membership().pki_id();
   if (!alive.identity().empty() && !identities_.put(about, alive.identity())) return false;
   const std::string* identity = identities_.identity(about);

@@ -19,10 +19,10 @@
 
 namespace fabnet::discovery {
 
-using gossip::PeerId;
-using gossip::PeerTime;
 using gossip::ConnectionInfo;
 using gossip::MessagePtr;
+using gossip::PeerId;
+using gossip::PeerTime;
 using runtime::Duration;
 using runtime::TimePoint;
 
@@ -108,8 +108,8 @@ class Discovery {
  public:
   // Throws std::invalid_argument if a period in `settings` is not positive.
   Discovery(SelfInfo self, DiscoverySettings settings, runtime::Scheduler& scheduler,
-            DiscoveryHost& host, gossip::IdentityStore& identities, const gossip::CryptoService& crypto,
-            std::mt19937_64& random);
+            DiscoveryHost& host, gossip::IdentityStore& identities,
+            const gossip::CryptoService& crypto, std::mt19937_64& random);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;

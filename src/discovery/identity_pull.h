@@ -17,9 +17,9 @@ namespace fabnet::discovery {
 class IdentityPull {
  public:
   IdentityPull(const SelfInfo& self, const DiscoverySettings& settings,
-               runtime::Scheduler& scheduler, DiscoveryHost& host, gossip::IdentityStore& identities,
-               const gossip::CryptoService& crypto, const Discovery& discovery,
-               std::mt19937_64& random);
+               runtime::Scheduler& scheduler, DiscoveryHost& host,
+               gossip::IdentityStore& identities, const gossip::CryptoService& crypto,
+               const Discovery& discovery, std::mt19937_64& random);
   IdentityPull(const IdentityPull&) = delete;
   IdentityPull& operator=(const IdentityPull&) = delete;
 

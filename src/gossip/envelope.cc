@@ -24,8 +24,8 @@ gossip::WeakPool<gossip::SignedGossip>& shared_messages() {
 
 template <typename Make>
 gossip::MessagePtr find_or_make(std::string_view payload, std::string_view signature,
-                              std::string_view secret_payload, std::string_view secret_signature,
-                              const Make& make) {
+                                std::string_view secret_payload, std::string_view secret_signature,
+                                const Make& make) {
   return shared_messages().find_or_make(
       std::hash<std::string_view>{}(payload),
       [&](const gossip::SignedGossip& held) {
@@ -55,7 +55,8 @@ gossip::MessagePtr from_envelope(const ::gossip::Envelope& envelope) {
 }
 
 gossip::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
-                              std::string_view secret_payload, std::string_view secret_signature) {
+                                std::string_view secret_payload,
+                                std::string_view secret_signature) {
   return find_or_make(
       payload, signature, secret_payload, secret_signature,
       [&]() -> std::unique_ptr<gossip::SignedGossip> {

@@ -2,8 +2,8 @@
 
 #include <string_view>
 
-#include "gossip/message.pb.h"
 #include "gossip/message.h"
+#include "gossip/message.pb.h"
 
 namespace fabnet::gossip {
 
@@ -25,8 +25,8 @@ gossip::MessagePtr without_secret(const gossip::MessagePtr& message);
 // bytes yield one shared instance per process while anyone holds it: in the
 // simulator every peer would otherwise keep its own copy of every peer's messages.
 gossip::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
-                              std::string_view secret_payload = {},
-                              std::string_view secret_signature = {});
+                                std::string_view secret_payload = {},
+                                std::string_view secret_signature = {});
 // `message` without its SecretEnvelope, shared like parse_shared's results.
 gossip::MessagePtr shared_without_secret(const gossip::SignedGossip& message);
 

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "gossip/peer_id.h"
-#include "gossip/message.pb.h"
 #include "gossip/crypto.h"
+#include "gossip/message.pb.h"
+#include "gossip/peer_id.h"
 
 namespace fabnet::gossip {
 

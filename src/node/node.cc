@@ -11,9 +11,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "gossip/envelope.h"
 #include "discovery/identity_pull.h"
 #include "gossip/channel_mac.h"
+#include "gossip/envelope.h"
 #include "gossip/identity_store.h"
 #include "node/leadership_store.h"
 #include "node/random_pick.h"
@@ -27,12 +27,12 @@ namespace {
 using election::LeaderElection;
 using election::LeadershipMessage;
 using election::PeerTime;
-using ::gossip::GossipMessage;
-using runtime::Duration;
-using runtime::TimePoint;
 using gossip::channel_mac;
 using gossip::content_name;
+using ::gossip::GossipMessage;
 using gossip::IdentityStore;
+using runtime::Duration;
+using runtime::TimePoint;
 
 // What one peer's newest StateInfo for a channel told us (protocol.md §7.3).
 struct StateInfoEntry {

@@ -106,7 +106,8 @@ void ElectionPeer::start() {
 
 // The checks a full node makes on a leadership message (protocol.md §5.2, §9.4),
 // minus those about membership this model does not have.
-void ElectionPeer::on_message(const gossip::ConnectionInfo& from, const gossip::MessagePtr& message) {
+void ElectionPeer::on_message(const gossip::ConnectionInfo& from,
+                              const gossip::MessagePtr& message) {
   const ::gossip::GossipMessage& m = message->message;
   if (!node::is_tag_legal(m)) return drop(*message, "illegal_tag");
   if (m.content_case() != ::gossip::GossipMessage::kLeadershipMsg)

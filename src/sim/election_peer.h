@@ -53,8 +53,8 @@ struct ElectionPeerSettings {
 class ElectionPeer final : public SimPeer {
  public:
   ElectionPeer(ElectionPeerSettings settings, runtime::Scheduler& scheduler,
-               node::Transport& transport, const gossip::CryptoService& crypto, const GroupView& view,
-               SimPeerEvents& events);
+               node::Transport& transport, const gossip::CryptoService& crypto,
+               const GroupView& view, SimPeerEvents& events);
   ~ElectionPeer() override;
   ElectionPeer(const ElectionPeer&) = delete;
   ElectionPeer& operator=(const ElectionPeer&) = delete;

@@ -74,6 +74,8 @@ bool SimCrypto::verify(std::string_view identity, std::string_view payload,
   return parsed && signature == tag(parsed->id_bytes(), payload);
 }
 
-std::string SimCrypto::hash(std::string_view data) const { return crypto::detail::sha256(data); }
+std::string SimCrypto::hash(std::string_view data) const {
+  return crypto::detail::sha256(data);
+}
 
 }  // namespace fabnet::sim

@@ -18,7 +18,8 @@ class SimPeer {
   virtual ~SimPeer() = default;
   virtual void start() = 0;
   // An inbound message on an authenticated connection.
-  virtual void on_message(const gossip::ConnectionInfo& from, const gossip::MessagePtr& message) = 0;
+  virtual void on_message(const gossip::ConnectionInfo& from,
+                          const gossip::MessagePtr& message) = 0;
   virtual const gossip::PeerId& id() const = 0;
   // nullptr for a channel this peer did not join.
   virtual const election::LeaderElection* election(const std::string& channel) const = 0;

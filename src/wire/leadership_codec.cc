@@ -6,7 +6,7 @@
 namespace fabnet::wire {
 
 ::gossip::GossipMessage to_gossip_message(const election::LeadershipMessage& message,
-                                        std::string_view channel) {
+                                          std::string_view channel) {
   ::gossip::GossipMessage out;
   out.set_nonce(0);
   out.set_channel(std::string(channel));

@@ -11,7 +11,7 @@ namespace fabnet::wire {
 
 // GossipMessage{nonce 0, channel, tag CHAN_AND_ORG, leadership_msg} (election.md §6).
 ::gossip::GossipMessage to_gossip_message(const election::LeadershipMessage& message,
-                                        std::string_view channel);
+                                          std::string_view channel);
 
 // The leadership content of a GossipMessage, or nullopt when it carries none or has
 // an empty pki_id (protocol.md §9.4 rule 3).

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "crypto/openssl_handles.h"
-#include "msp/identities.pb.h"
 #include "gossip/crypto.h"
+#include "msp/identities.pb.h"
 
 // Test doubles shared by the comm tests.
 

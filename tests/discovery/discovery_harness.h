@@ -24,10 +24,10 @@ namespace fabnet::testing {
 using discovery::Discovery;
 using discovery::DiscoverySettings;
 using discovery::SelfInfo;
-using gossip::PeerId;
-using gossip::PeerTime;
 using gossip::ConnectionInfo;
 using gossip::MessagePtr;
+using gossip::PeerId;
+using gossip::PeerTime;
 using gossip::SignedGossip;
 using runtime::Duration;
 using runtime::TimePoint;

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "discovery/discovery.h"
-#include "gossip/envelope.h"
 #include "discovery_harness.h"
+#include "gossip/envelope.h"
 
 namespace fabnet::testing {
 namespace {
@@ -525,7 +525,7 @@ class DisclosureTest : public DiscoveryTest {
   }
   // The response r sends to a membership request from `name`, if any.
   std::optional<::gossip::GossipMessage> ask(const PeerId& name, const std::string& org,
-                                           bool external) {
+                                             bool external) {
     const std::size_t before = network_.log.size();
     responder().handle(connection_of(name, org),
                        make_membership_request(alive_of(name, org, external, 1), 77));
@@ -604,13 +604,14 @@ TEST_F(DisclosureTest, HeldNestedMessagesAreExactlyTheEnvelopesOnTheWire) {
     ASSERT_TRUE(sent->held_mem_res);
     EXPECT_EQ(sent->message.mem_res().alive_size(), 0);
     const ::gossip::GossipMessage wire = on_the_wire(*sent);
-    const auto expect_same = [](const std::vector<MessagePtr>& held,
-                                const google::protobuf::RepeatedPtrField<::gossip::Envelope>& sent) {
-      ASSERT_EQ(held.size(), static_cast<std::size_t>(sent.size()));
-      for (std::size_t i = 0; i < held.size(); ++i)
-        EXPECT_EQ(to_envelope(*held[i]).SerializeAsString(),
-                  sent[static_cast<int>(i)].SerializeAsString());
-    };
+    const auto expect_same =
+        [](const std::vector<MessagePtr>& held,
+           const google::protobuf::RepeatedPtrField<::gossip::Envelope>& sent) {
+          ASSERT_EQ(held.size(), static_cast<std::size_t>(sent.size()));
+          for (std::size_t i = 0; i < held.size(); ++i)
+            EXPECT_EQ(to_envelope(*held[i]).SerializeAsString(),
+                      sent[static_cast<int>(i)].SerializeAsString());
+        };
     expect_same(sent->held_mem_res->alive, wire.mem_res().alive());
     expect_same(sent->held_mem_res->dead, wire.mem_res().dead());
     EXPECT_EQ(wire.nonce(), 5u);

@@ -1,7 +1,7 @@
 // The node's routing and tag rules over a small in-test network, in virtual time.
 
-#include "crypto/openssl_handles.h"
 #include "node/node.h"
+#include "crypto/openssl_handles.h"
 
 #include <gtest/gtest.h>
 
