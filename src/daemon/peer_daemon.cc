@@ -110,11 +110,16 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) override {
     gossip_log->info("member {} is {}", gossip::short_id_hex(peer), alive ? "alive" : "dead");
   }
+  // Already rate-limited by the node: once per (peer, reason) per interval.
+  void on_rejection(const node::Node&, const node::Rejection& rejection) override {
+    rejection_log->warn("{}", node::describe(rejection));
+  }
 
   PeerDaemonOptions options;
   std::shared_ptr<spdlog::logger> log = logging::get_logger("peer");
   std::shared_ptr<spdlog::logger> gossip_log = logging::get_logger("gossip.discovery");
   std::shared_ptr<spdlog::logger> election_log = logging::get_logger("gossip.election");
+  std::shared_ptr<spdlog::logger> rejection_log = logging::get_logger("gossip.gossip");
 
   std::optional<crypto::LocalMsp> msp;
   std::unique_ptr<crypto::X509CryptoService> x509;
