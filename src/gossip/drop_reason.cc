@@ -62,7 +62,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kTable rows must follow the enum's order");
-static_assert(kTable.back().reason == DropReason::kHandshakeStopped,
+static_assert(kTable.back().reason == DropReason::kHandshakeTooManyStreams,
               "a reason added to the enum needs its row in kTable");
 
 constexpr std::array<DropReason, kTable.size()> all_reasons() {
