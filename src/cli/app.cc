@@ -12,6 +12,7 @@
 #include "cli/peer_command.h"
 #include "cli/sim_command.h"
 #include "cli/tx_command.h"
+#include "cli/usage_error.h"
 
 namespace fabnet::cli {
 
@@ -22,6 +23,8 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   app.name("fabnet");
   app.require_subcommand(1);
   app.set_version_flag("--version", "fabnet 0.1.0");
+  app.footer(exit_status_footer("0 done, 1 the command ran and found something wrong") +
+             "\nUsage errors print one line naming the flag, the value and what was expected.");
 
   // New subcommands (sim, peer, ...) are added here, one file each.
   std::vector<std::unique_ptr<Command>> commands;
@@ -32,14 +35,8 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   commands.push_back(make_orderer_command(app));
   commands.push_back(make_tx_command(app));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; every other parse error is a usage error (2),
-    // not CLI11's own numbering (105, 106, ...).
-    const int status = app.exit(e, out, err);
-    return status == 0 ? kExitOk : kExitConfig;
-  }
+  // Usage errors are one line and exit 2, never CLI11's own codes.
+  if (auto status = parse_command_line(app, argc, argv, out, err)) return *status;
   for (const auto& command : commands) {
     if (command->selected()) return command->run(out, err);
   }

@@ -7,7 +7,8 @@ namespace fabnet::cli {
 // Exit statuses shared by every subcommand.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and found something wrong
-inline constexpr int kExitConfig = 2;   // bad configuration (core.yaml or CORE_* variables)
+// Bad configuration (core.yaml or CORE_* variables) or command line (cli/usage_error.h).
+inline constexpr int kExitConfig = 2;
 
 // The whole `fabnet` command line: parses argv, runs the chosen subcommand, and
 // returns the process exit status. Streams are parameters so tests can capture them.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
+#include "cli/usage_error.h"
 #include "config/core_config.h"
 #include "daemon/peer_daemon.h"
 #include "logging/logger.h"
@@ -46,11 +47,13 @@ class PeerCommand final : public Command {
                      "(default: $FABRIC_LOGGING_SPEC, else info)")
         ->type_name("SPEC");
     start_->footer(
-        "\nEvery core.yaml key may be overridden by CORE_<KEY PATH>, e.g.\n"
-        "CORE_PEER_GOSSIP_ELECTION_LEADERALIVETHRESHOLD=2s. SIGINT/SIGTERM stop the peer cleanly.\n"
-        "\nExample:\n"
-        "  fabnet peer start --config peer0/core.yaml --channels crypto/channels.yaml\n"
-        "\nExit status: 0 stopped by a signal, 1 could not serve, 2 configuration error.");
+        std::string(
+            "\nEvery core.yaml key may be overridden by CORE_<KEY PATH>, e.g.\n"
+            "CORE_PEER_GOSSIP_ELECTION_LEADERALIVETHRESHOLD=2s. SIGINT/SIGTERM stop the peer "
+            "cleanly.\n"
+            "\nExample:\n"
+            "  fabnet peer start --config peer0/core.yaml --channels crypto/channels.yaml\n") +
+        exit_status_footer("0 stopped by a signal, 1 could not serve"));
 
     CLI::App* channel = app_->add_subcommand("channel", "Channel operations on a running peer");
     channel->require_subcommand(1);
@@ -59,8 +62,10 @@ class PeerCommand final : public Command {
         ->required();
     join_cmd_
         ->add_option("--ops", ops_address_,
-                     "The peer's operations endpoint (operations.listenAddress)")
+                     "The peer's operations endpoint (operations.listenAddress), host:port")
+        ->type_name("HOST:PORT")
         ->capture_default_str();
+    join_cmd_->footer(exit_status_footer("0 joined, 1 the peer could not be reached or refused"));
   }
 
   bool selected() const override { return app_->parsed(); }
@@ -97,13 +102,9 @@ class PeerCommand final : public Command {
   }
 
   int run_join(std::ostream& out, std::ostream& err) {
-    const auto colon = ops_address_.rfind(':');
-    if (colon == std::string::npos) {
-      fmt::print(err, "fabnet peer channel join: --ops {:?}: expected host:port\n", ops_address_);
-      return kExitConfig;
-    }
-    httplib::Client client(ops_address_.substr(0, colon),
-                           std::stoi(ops_address_.substr(colon + 1)));
+    const HostPortResult ops = parse_host_port("--ops", ops_address_);
+    if (!ops.value) return usage_error(err, "fabnet peer channel join", ops.error);
+    httplib::Client client(ops.value->host, ops.value->port);
     client.set_connection_timeout(3, 0);
     client.set_read_timeout(5, 0);
     auto response = client.Post(

@@ -9,12 +9,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
-#include "comm/grpc_comm.h"
+#include "gossip/message.h"
 
 namespace fabnet::comm {
+
+using gossip::ConnectionInfo;
+using gossip::MessagePtr;
+using gossip::PeerId;
 
 // One RPC (inbound stream or outbound dial), cancellable from any thread: by stop(),
 // by the handshake timeout, or by closing the connection it carries.
@@ -88,23 +91,12 @@ struct Connection {
   const std::shared_ptr<const ConnectionInfo> info;
   const std::shared_ptr<CancellableCall> call;
   const bool outbound;  // we dialled it
-  const std::chrono::steady_clock::time_point established = std::chrono::steady_clock::now();
   std::mutex mu;
   std::condition_variable cv;    // queue, in_flight or closed changed
   std::deque<MessagePtr> queue;  // at most send_buffer_size
   std::size_t in_flight = 0;     // posted to the loop, not handled yet
   bool closed = false;
   bool write_failed = false;  // a Write failed, even one cut short by closing
-};
-
-// An outbound connection being set up (protocol.md §4.1); sends wait in `pending`.
-struct PendingDial {
-  std::string endpoint;
-  std::optional<PeerId> expected;  // the PKI-ID we dial; nullopt for endpoints and probes
-  bool probe = false;
-  GrpcComm::ProbeDone probe_done;
-  std::deque<MessagePtr> pending;  // at most send_buffer_size; guarded by GrpcComm's mutex
-  std::shared_ptr<CancellableCall> call = std::make_shared<CancellableCall>();
 };
 
 }  // namespace fabnet::comm

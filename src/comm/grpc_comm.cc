@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "comm/connection.h"
+#include "comm/connection_table.h"
 #include "comm/handshake.h"
+#include "comm/handshake_limiter.h"
 #include "gossip/message.grpc.pb.h"
 #include "logging/logger.h"
 
@@ -38,14 +40,20 @@ using ClientStream = grpc::ClientReaderWriter<Envelope, Envelope>;
 // What handlers posted to the loop need, shared so they stay valid if the GrpcComm is
 // destroyed first; `stopped` keeps them from reaching the node after stop().
 struct LoopShared {
-  LoopShared(CommCallbacks cb, const gossip::CryptoService& c)
-      : callbacks(std::move(cb)), crypto(c) {}
+  LoopShared(CommCallbacks cb, const gossip::CryptoService& c, const CommSettings& settings)
+      : callbacks(std::move(cb)),
+        crypto(c),
+        limiter(settings.handshake_rate, settings.handshake_burst,
+                settings.max_handshakes_in_flight) {}
   const CommCallbacks callbacks;
   const gossip::CryptoService& crypto;
   std::atomic<bool> stopped{false};
   // Wakes gRPC threads waiting for a handshake verdict from the loop.
   std::mutex mu;
   std::condition_variable cv;
+  // Guarded by `mu`. A check counts as in flight until the loop has run it, even if
+  // its gRPC thread gave up waiting.
+  HandshakeLimiter limiter;
 };
 
 // gRPC takes deadlines on the system clock only.
@@ -71,6 +79,16 @@ std::string remote_address(const std::string& grpc_peer) {
   return grpc_peer;
 }
 
+// An outbound connection being set up (protocol.md §4.1); sends wait in `pending`.
+struct PendingDial {
+  std::string endpoint;
+  std::optional<PeerId> expected;  // the PKI-ID we dial; nullopt for endpoints and probes
+  bool probe = false;
+  GrpcComm::ProbeDone probe_done;
+  std::deque<MessagePtr> pending;  // at most send_buffer_size; guarded by GrpcComm's mutex
+  std::shared_ptr<CancellableCall> call = std::make_shared<CancellableCall>();
+};
+
 class GrpcCommImpl;
 
 class GossipService final : public ::gossip::Gossip::Service {
@@ -93,11 +111,12 @@ class GrpcCommImpl final : public GrpcComm {
       : settings_(std::move(settings)),
         self_(std::move(self)),
         loop_(loop),
-        shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto)),
+        shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto, settings_)),
         own_conn_(signed_conn_establish(self_, crypto, /*probe=*/false)),
         own_probe_(signed_conn_establish(self_, crypto, /*probe=*/true)),
         timer_work_(asio::make_work_guard(timer_io_)),
-        timer_thread_([this] { timer_io_.run(); }) {}
+        timer_thread_([this] { timer_io_.run(); }),
+        table_(self_.pki_id, settings_.send_buffer_size, settings_.conn_timeout) {}
 
   ~GrpcCommImpl() override { stop(); }
 
@@ -120,6 +139,11 @@ class GrpcCommImpl final : public GrpcComm {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60'000);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // Each inbound stream holds a server thread for its life: bound them (a new RPC
+    // beyond the quota is refused with RESOURCE_EXHAUSTED by gRPC itself).
+    grpc::ResourceQuota quota("fabnet-gossip-server");
+    quota.SetMaxThreads(std::max(settings_.max_server_threads, 2));
+    builder.SetResourceQuota(quota);
     server_ = builder.BuildAndStart();
     if (!server_ || port == 0) {
       server_.reset();
@@ -139,9 +163,7 @@ class GrpcCommImpl final : public GrpcComm {
       if (stopping_) return;
       stopping_ = true;
       calls.assign(calls_.begin(), calls_.end());
-      for (auto& [id, connection] : connections_) connections.push_back(connection);
-      connections_.clear();
-      endpoint_peers_.clear();
+      connections = table_.take_all();
       for (auto* dials : {&dials_by_peer_, &dials_by_endpoint_}) {
         for (auto& [key, dial] : *dials) {
           drop_locked("stopped", dial->pending.size());
@@ -185,13 +207,13 @@ class GrpcCommImpl final : public GrpcComm {
   CommStats stats() const override {
     std::lock_guard lock(mu_);
     CommStats stats = counters_;
-    stats.connections_open = connections_.size();
+    stats.connections_open = table_.size();
+    stats.inbound_streams = inbound_streams_;
+    stats.outbound_streams = workers_.size() - finished_workers_.size();
     stats.envelopes_sent = envelopes_sent_.load();
     stats.envelopes_received = envelopes_received_.load();
-    for (const auto& [id, connection] : connections_) {
-      std::lock_guard connection_lock(connection->mu);
-      stats.queued += connection->queue.size();
-    }
+    stats.queued = table_.queued();
+    for (const auto& [reason, count] : table_.dropped()) stats.dropped[reason] += count;
     for (const auto* dials : {&dials_by_peer_, &dials_by_endpoint_}) {
       for (const auto& [key, dial] : *dials) stats.queued += dial->pending.size();
     }
@@ -202,13 +224,12 @@ class GrpcCommImpl final : public GrpcComm {
     std::lock_guard lock(mu_);
     if (stopping_) return drop_locked("stopped");
     if (to == self_.pki_id) return drop_locked("to_self");
-    if (auto it = connections_.find(to); it != connections_.end()) {
-      return enqueue_locked(*it->second, std::move(message));
-    }
+    if (auto connection = table_.find(to)) return table_.enqueue(*connection, std::move(message));
     if (auto it = dials_by_peer_.find(to); it != dials_by_peer_.end()) {
       return pend_locked(*it->second, std::move(message));
     }
     if (endpoint.empty()) return drop_locked("no_endpoint");
+    if (!dial_capacity_locked()) return drop_locked("dial_refused");
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dial->expected = to;
@@ -220,15 +241,14 @@ class GrpcCommImpl final : public GrpcComm {
   void send_to_endpoint(const std::string& endpoint, MessagePtr message) override {
     std::lock_guard lock(mu_);
     if (stopping_) return drop_locked("stopped");
-    if (auto peer = endpoint_peers_.find(endpoint); peer != endpoint_peers_.end()) {
-      if (auto it = connections_.find(peer->second); it != connections_.end()) {
-        return enqueue_locked(*it->second, std::move(message));
-      }
+    if (auto connection = table_.find_by_endpoint(endpoint)) {
+      return table_.enqueue(*connection, std::move(message));
     }
     if (auto it = dials_by_endpoint_.find(endpoint); it != dials_by_endpoint_.end()) {
       return pend_locked(*it->second, std::move(message));
     }
     if (endpoint.empty()) return drop_locked("no_endpoint");
+    if (!dial_capacity_locked()) return drop_locked("dial_refused");
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dials_by_endpoint_[endpoint] = dial;
@@ -239,6 +259,13 @@ class GrpcCommImpl final : public GrpcComm {
   void probe(const std::string& endpoint, ProbeDone done) override {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+    if (!dial_capacity_locked()) {
+      ++counters_.dials_failed["refused"];
+      asio::post(loop_, [shared = shared_, done = std::move(done)] {
+        if (!shared->stopped && done) done(std::nullopt, "too many dials in progress");
+      });
+      return;
+    }
     auto dial = std::make_shared<PendingDial>();
     dial->endpoint = endpoint;
     dial->probe = true;
@@ -249,13 +276,29 @@ class GrpcCommImpl final : public GrpcComm {
   // A gRPC server thread: one inbound GossipStream for its whole life.
   grpc::Status serve_inbound(grpc::ServerContext& context, ServerStream& stream) {
     auto call = std::make_shared<CancellableCall>();
-    if (!register_call(call)) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
+      // Streams still in their handshake count: a flood of idle streams is refused
+      // here before it holds every server thread.
+      if (inbound_streams_ >= settings_.max_inbound_streams) {
+        ++counters_.handshakes_rejected["too_many_streams"];
+        counters_.last_rejection = "too many inbound streams";
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many streams"};
+      }
+      ++inbound_streams_;
+      calls_.insert(call);
+    }
     grpc::Status status{grpc::StatusCode::UNAVAILABLE, "shutting down"};
     if (call->attach([&context] { context.TryCancel(); })) {
       status = run_inbound(context, stream, call);
       call->detach();
     }
-    unregister_call(call);
+    {
+      std::lock_guard lock(mu_);
+      calls_.erase(call);
+      --inbound_streams_;
+    }
     return status;
   }
 
@@ -282,19 +325,13 @@ class GrpcCommImpl final : public GrpcComm {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "shutting down"};
-      auto& slot = connections_[verdict.pki_id];
-      if (slot && keeps_own_dial_locked(*slot)) {
-        // Our dials crossed and ours wins the tie: the remote switches to ours.
-        log_->debug("inbound stream from {} crossed our dial: keeping ours",
-                    gossip::short_id_hex(verdict.pki_id));
-        retire_locked(connection, nullptr);
-      } else {
-        log_->debug("inbound stream from {}{}", gossip::short_id_hex(verdict.pki_id),
-                    slot ? " replaces the existing connection" : "");
-        // The newest inbound stream replaces an existing connection (protocol.md §4.3).
-        if (slot) retire_locked(slot, connection.get());
-        slot = connection;
-      }
+      const std::size_t retired = table_.retired_count();
+      const bool kept = table_.add_inbound(connection) == connection;
+      log_->debug("inbound stream from {}{}", gossip::short_id_hex(verdict.pki_id),
+                  !kept                              ? " crossed our dial: keeping ours"
+                  : table_.retired_count() > retired ? " replaces the existing connection"
+                                                     : "");
+      if (table_.retired_count() > retired) close_retired_later();
     }
     run_connection(connection, stream);
     return grpc::Status::OK;
@@ -314,6 +351,12 @@ class GrpcCommImpl final : public GrpcComm {
     }
     HandshakeVerdict claimed = parse_conn_establish(first);
     if (!claimed.accepted()) return claimed;
+    {
+      std::lock_guard lock(shared_->mu);
+      if (!shared_->limiter.try_begin(Clock::now())) {
+        return HandshakeVerdict::rejected("rate_limited", "too many handshakes, retry later");
+      }
+    }
 
     auto verdict = std::make_shared<std::optional<HandshakeVerdict>>();
     asio::post(loop_, [shared = shared_, verdict, claimed = std::move(claimed),
@@ -325,6 +368,7 @@ class GrpcCommImpl final : public GrpcComm {
                                             shared->callbacks.check_identity, shared->crypto);
       {
         std::lock_guard lock(shared->mu);
+        shared->limiter.finished();
         *verdict = std::move(result);
       }
       shared->cv.notify_all();
@@ -404,25 +448,15 @@ class GrpcCommImpl final : public GrpcComm {
       std::lock_guard lock(mu_);
       forget_dial_locked(*dial);
       if (stopping_) return;
-      endpoint_peers_[dial->endpoint] = verdict.pki_id;
-      auto& slot = connections_[verdict.pki_id];
-      if (!slot) {
-        log_->debug("dialled {} at {}", gossip::short_id_hex(verdict.pki_id), dial->endpoint);
-        slot = connection;
-      } else if (!slot->outbound && gossip::id_less(self_.pki_id, verdict.pki_id)) {
-        // The peer dialled us meanwhile (our dials crossed) and ours wins the tie.
-        log_->debug("dialled {}: our dial crossed its inbound stream, keeping ours",
-                    gossip::short_id_hex(verdict.pki_id));
-        retire_locked(slot, connection.get());
-        slot = connection;
-      } else {
-        // The peer connected to us meanwhile: use its connection, drop ours (§4.3).
-        log_->debug("dialled {}, which is connected already: keeping the existing stream",
-                    gossip::short_id_hex(verdict.pki_id));
-        retire_locked(connection, slot.get());
-      }
-      for (auto& message : dial->pending) enqueue_locked(*slot, std::move(message));
+      const std::size_t retired = table_.retired_count();
+      const bool kept =
+          table_.add_outbound(connection, dial->endpoint, std::move(dial->pending)) == connection;
       dial->pending.clear();
+      log_->debug("dialled {} at {}{}", gossip::short_id_hex(verdict.pki_id), dial->endpoint,
+                  !kept                              ? ", connected already: keeping that stream"
+                  : table_.retired_count() > retired ? ", crossing its inbound stream: keeping ours"
+                                                     : "");
+      if (table_.retired_count() > retired) close_retired_later();
     }
     run_connection(connection, stream);
   }
@@ -544,12 +578,7 @@ class GrpcCommImpl final : public GrpcComm {
     bool registered = false;
     {
       std::lock_guard lock(mu_);
-      auto it = connections_.find(pki_id);
-      if (it != connections_.end() && it->second.get() == &connection) {
-        connections_.erase(it);
-        std::erase_if(endpoint_peers_, [&](const auto& entry) { return entry.second == pki_id; });
-        registered = !stopping_;
-      }
+      registered = table_.remove(connection) && !stopping_;
     }
     bool send_failed = false;
     std::size_t unsent = 0;
@@ -573,11 +602,9 @@ class GrpcCommImpl final : public GrpcComm {
     });
   }
 
-  void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
-    log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
-                dial->expected ? gossip::short_id_hex(*dial->expected) : "");
-    calls_.insert(dial->call);
-    // Joining is immediate: a finished worker only has to exit.
+  // Whether one more dial thread may start (max_outbound_streams). Joins the finished
+  // ones first; joining is immediate, they only have to exit.
+  bool dial_capacity_locked() {
     for (const auto& id : finished_workers_) {
       if (auto it = workers_.find(id); it != workers_.end()) {
         it->second.join();
@@ -585,6 +612,15 @@ class GrpcCommImpl final : public GrpcComm {
       }
     }
     finished_workers_.clear();
+    if (workers_.size() < std::max<std::size_t>(settings_.max_outbound_streams, 1)) return true;
+    log_->debug("dial refused: {} outbound streams already", workers_.size());
+    return false;
+  }
+
+  void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
+    log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
+                dial->expected ? gossip::short_id_hex(*dial->expected) : "");
+    calls_.insert(dial->call);
     std::thread worker([this, dial] {
       run_dial(dial);
       unregister_call(dial->call);
@@ -626,49 +662,17 @@ class GrpcCommImpl final : public GrpcComm {
     }
   }
 
-  void enqueue_locked(Connection& connection, MessagePtr message) {
-    {
-      std::lock_guard lock(connection.mu);
-      if (connection.closed) return drop_locked("connection_closed");
-      // Sends never block: a full buffer drops the message (protocol.md §4.3).
-      if (connection.queue.size() >= settings_.send_buffer_size) {
-        log_->debug("send queue to {} full: message dropped",
-                    gossip::short_id_hex(connection.info->pki_id));
-        return drop_locked("queue_full");
+  // Retired streams close connTimeout after retirement (connection_table.h), by when
+  // the remote has switched to the kept stream too.
+  void close_retired_later() {
+    after(settings_.conn_timeout, [this] {
+      std::vector<std::shared_ptr<Connection>> expired;
+      {
+        std::lock_guard lock(mu_);
+        expired = table_.take_expired();
       }
-      connection.queue.push_back(std::move(message));
-    }
-    connection.cv.notify_all();
-  }
-
-  // Two peers that dial each other at once each get an inbound and an outbound stream.
-  // Applied on both sides, §4.3's rules (the newest inbound replaces, a finished dial
-  // yields to an inbound) make each side keep the other's stream and close its own, so
-  // both are lost and the next sends may cross again. Both sides therefore keep the
-  // stream dialled by the lower PKI-ID (gossip::id_less): the higher side's §4.3 rules already
-  // do, the lower side keeps its own dial when a crossing inbound arrives. "Crossing" means our
-  // dial finished less than connTimeout ago; an older one is replaced as §4.3 says (the
-  // remote restarted or lost it).
-  bool keeps_own_dial_locked(const Connection& existing) const {
-    return existing.outbound && gossip::id_less(self_.pki_id, existing.info->pki_id) &&
-           Clock::now() - existing.established < settings_.conn_timeout;
-  }
-
-  // Takes a connection out of use: what it had yet to send moves to `successor` (or is
-  // dropped), it goes on reading what the remote already sent on it, and it is closed
-  // after connTimeout, by when the remote has stopped using it too.
-  void retire_locked(const std::shared_ptr<Connection>& old, Connection* successor) {
-    std::deque<MessagePtr> carried;
-    {
-      std::lock_guard old_lock(old->mu);
-      carried.swap(old->queue);
-    }
-    if (successor) {
-      for (auto& message : carried) enqueue_locked(*successor, std::move(message));
-    } else {
-      drop_locked("connection_closed", carried.size());
-    }
-    after(settings_.conn_timeout, [old] { old->close(); });
+      for (auto& connection : expired) connection->close();
+    });
   }
 
   void pend_locked(PendingDial& dial, MessagePtr message) {
@@ -689,13 +693,6 @@ class GrpcCommImpl final : public GrpcComm {
   void count_acceptance() {
     std::lock_guard lock(mu_);
     ++counters_.handshakes_accepted;
-  }
-
-  bool register_call(const std::shared_ptr<CancellableCall>& call) {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    calls_.insert(call);
-    return true;
   }
 
   void unregister_call(const std::shared_ptr<CancellableCall>& call) {
@@ -729,13 +726,13 @@ class GrpcCommImpl final : public GrpcComm {
   std::unique_ptr<GossipService> service_;  // declared first: outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::string bound_address_;
-  std::map<PeerId, std::shared_ptr<Connection>> connections_;  // at most one per PKI-ID
-  std::map<std::string, PeerId> endpoint_peers_;               // dialled endpoint -> PKI-ID
+  ConnectionTable table_;  // which stream carries traffic to each peer
   std::map<PeerId, std::shared_ptr<PendingDial>> dials_by_peer_;
   std::map<std::string, std::shared_ptr<PendingDial>> dials_by_endpoint_;
   std::set<std::shared_ptr<CancellableCall>> calls_;  // every RPC in flight, for stop()
   std::map<std::thread::id, std::thread> workers_;
   std::vector<std::thread::id> finished_workers_;
+  std::size_t inbound_streams_ = 0;  // GossipStream handlers running, handshake or not
   CommStats counters_;
   std::atomic<std::uint64_t> envelopes_sent_{0};
   std::atomic<std::uint64_t> envelopes_received_{0};

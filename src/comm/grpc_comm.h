@@ -32,6 +32,22 @@ struct CommSettings {
   // handled; the reader waits (HTTP/2 flow control pushes back on the sender) beyond it.
   std::size_t recv_buffer_size = 20;
   std::size_t max_message_size = 100 * 1024 * 1024;
+
+  // Bounds against hostile or runaway peers (docs/operations.md, "Resource limits").
+  // Inbound GossipStreams at once, counted from the RPC's start, so streams that have
+  // not finished the handshake count too; beyond it a stream is refused at once.
+  std::size_t max_inbound_streams = 256;
+  // Outbound dials and the connections they became (one thread each); beyond it a
+  // send that needs a new dial is dropped ("dial_refused").
+  std::size_t max_outbound_streams = 256;
+  // gRPC server threads (grpc::ResourceQuota); each inbound stream holds one.
+  int max_server_threads = 300;
+  // Handshake checks run on the event loop: at most `handshake_rate` per second
+  // (bursts of `handshake_burst`) and `max_handshakes_in_flight` waiting at once;
+  // beyond that a handshake is refused ("rate_limited") without touching the loop.
+  double handshake_rate = 200;
+  double handshake_burst = 50;
+  std::size_t max_handshakes_in_flight = 16;
 };
 
 // This peer as it presents itself in the handshake.
@@ -42,12 +58,15 @@ struct LocalIdentity {
 
 struct CommStats {
   std::uint64_t connections_open = 0;
+  std::uint64_t inbound_streams = 0;   // in progress, handshake or not
+  std::uint64_t outbound_streams = 0;  // dial threads alive
   std::uint64_t handshakes_accepted = 0;
   // By reason: wrong_type, no_pki_id, identity_rejected, pki_id_mismatch, bad_signature,
-  // timeout, check_timeout, stream_closed, wrong_pki_id, stopped.
+  // timeout, check_timeout, stream_closed, wrong_pki_id, stopped, rate_limited,
+  // too_many_streams.
   std::map<std::string, std::uint64_t> handshakes_rejected;
   // Messages not sent, by reason: queue_full, dial_failed, connection_closed,
-  // no_endpoint, to_self, stopped.
+  // no_endpoint, to_self, stopped, dial_refused.
   std::map<std::string, std::uint64_t> dropped;
   std::uint64_t envelopes_sent = 0;
   std::uint64_t envelopes_received = 0;

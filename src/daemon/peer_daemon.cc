@@ -5,7 +5,6 @@
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <chrono>
-#include <future>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -16,6 +15,7 @@
 #include "crypto/x509_crypto_service.h"
 #include "daemon/block_delivery.h"
 #include "deliver/grpc_orderer_connector.h"
+#include "daemon/loop_call.h"
 #include "logging/logger.h"
 #include "node/node.h"
 #include "ops/gossip_metrics.h"
@@ -94,14 +94,11 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void start_delivery();
   void refresh_metrics();
   json status() const;
-  // Runs `work` on the loop and waits for its result (HTTP threads use this).
+  // Runs `work` on the loop and waits for its result (HTTP threads use this); nullopt
+  // ("busy") after 2 s, and then the work never runs (daemon/loop_call.h).
   template <typename Result>
   std::optional<Result> on_loop(std::function<Result()> work) {
-    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
-    auto future = task->get_future();
-    asio::post(loop, [task] { (*task)(); });
-    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return std::nullopt;
-    return future.get();
+    return call_on_loop<Result>(loop, std::move(work), std::chrono::seconds(2));
   }
 
   // NodeObserver

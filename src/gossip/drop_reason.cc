@@ -50,6 +50,7 @@ constexpr std::array kTable{
     Row{DropReason::kNoEndpoint, "no_endpoint", false},
     Row{DropReason::kToSelf, "to_self", false},
     Row{DropReason::kStopped, "stopped", false},
+    Row{DropReason::kDialRefused, "dial_refused", false},
     Row{DropReason::kMalformedPayload, "malformed_payload", true},
     Row{DropReason::kHandshakeWrongType, "handshake_wrong_type", true},
     Row{DropReason::kHandshakeNoPkiId, "handshake_no_pki_id", true},
@@ -61,6 +62,9 @@ constexpr std::array kTable{
     Row{DropReason::kHandshakeStreamClosed, "handshake_stream_closed", false},
     Row{DropReason::kHandshakeWrongPkiId, "handshake_wrong_pki_id", true},
     Row{DropReason::kHandshakeStopped, "handshake_stopped", false},
+    // A flood is hostile, but an honest peer can meet these limits under load too.
+    Row{DropReason::kHandshakeRateLimited, "handshake_rate_limited", false},
+    Row{DropReason::kHandshakeTooManyStreams, "handshake_too_many_streams", false},
 };
 
 constexpr bool in_enum_order() {
@@ -69,7 +73,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kTable rows must follow the enum's order");
-static_assert(kTable.back().reason == DropReason::kHandshakeStopped,
+static_assert(kTable.back().reason == DropReason::kHandshakeTooManyStreams,
               "a reason added to the enum needs its row in kTable");
 
 constexpr std::array<DropReason, kTable.size()> all_reasons() {

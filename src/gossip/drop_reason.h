@@ -51,6 +51,7 @@ enum class DropReason : std::uint8_t {
   kNoEndpoint,
   kToSelf,
   kStopped,
+  kDialRefused,  // max_outbound_streams dial threads already
   // Frames comm could not parse.
   kMalformedPayload,
   // Refused handshakes (protocol.md §4.2).
@@ -64,6 +65,9 @@ enum class DropReason : std::uint8_t {
   kHandshakeStreamClosed,
   kHandshakeWrongPkiId,
   kHandshakeStopped,
+  // Refused by comm's resource limits (docs/operations.md, "Resource limits").
+  kHandshakeRateLimited,
+  kHandshakeTooManyStreams,
 };
 
 // The metric label value, e.g. "bad_signature".

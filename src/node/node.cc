@@ -8,7 +8,6 @@
 
 #include "discovery/identity_pull.h"
 #include "gossip/channel_mac.h"
-#include "gossip/envelope.h"
 #include "gossip/identity_store.h"
 #include "gossip/rejection_limiter.h"
 #include "node/channel_state.h"
@@ -24,8 +23,6 @@ using gossip::channel_mac;
 using gossip::content_name;
 using ::gossip::GossipMessage;
 using gossip::IdentityStore;
-using runtime::Duration;
-using runtime::TimePoint;
 
 }  // namespace
 

@@ -69,7 +69,10 @@ struct Peer {
     callbacks.on_message = [this](const ConnectionInfo& from, MessagePtr message) {
       received.emplace_back(from, std::move(message));
     };
-    callbacks.check_identity = [this](const PeerId&, const std::string&) { return refuse; };
+    callbacks.check_identity = [this](const PeerId&, const std::string&) {
+      ++identity_checks;
+      return refuse;
+    };
     callbacks.on_connection_lost = [this](const PeerId& peer) { lost.push_back(peer); };
     comm = GrpcComm::create(std::move(settings), LocalIdentity{peer_name, identity_of(peer_name)},
                             crypto, loop, std::move(callbacks));
@@ -85,7 +88,8 @@ struct Peer {
 
   std::string name;
   FakeCrypto crypto;
-  std::string refuse;  // what check_identity answers for every remote ("" accepts)
+  std::string refuse;       // what check_identity answers for every remote ("" accepts)
+  int identity_checks = 0;  // handshake checks that reached the loop
   std::vector<std::pair<ConnectionInfo, MessagePtr>> received;
   std::vector<PeerId> lost;
   std::string start_error;
@@ -641,6 +645,66 @@ TEST_F(GrpcCommTest, StopReturnsPromptlyWithDialsAndHandshakesInFlight) {
   run_for(20ms);
   EXPECT_TRUE(a.received.empty());
   EXPECT_TRUE(b.received.empty());
+}
+
+// A flood of forged handshakes: only the limiter's burst reaches the event loop, the
+// rest are refused on the gRPC threads, and the loop stays free for elections.
+TEST_F(GrpcCommTest, HandshakeFloodReachesTheLoopOnlyUpToTheLimiterBurst) {
+  CommSettings settings = test_settings();
+  settings.handshake_rate = 0.001;  // no refill during the test
+  settings.handshake_burst = 3;
+  Peer b("peerB", loop_, settings);
+  constexpr int kFlood = 12;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kFlood; ++i) {
+    clients.push_back(std::make_unique<RawClient>(b.address()));
+    ASSERT_TRUE(clients.back()->write(
+        conn_envelope("mallory" + std::to_string(i), false, std::string("forged"))));
+  }
+  ASSERT_TRUE(run_until([&] {
+    return b.rejected("bad_signature") + b.rejected("rate_limited") == std::uint64_t{kFlood};
+  }));
+  EXPECT_EQ(b.identity_checks, 3);
+  EXPECT_EQ(b.rejected("bad_signature"), 3u);
+  EXPECT_EQ(b.rejected("rate_limited"), std::uint64_t{kFlood - 3});
+  for (auto& client : clients) {
+    EXPECT_EQ(client->finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+}
+
+// Streams that never send their ConnEstablish still hold a slot: one beyond the cap
+// is refused at once, and a slot frees when a stream ends.
+TEST_F(GrpcCommTest, InboundStreamsBeyondTheCapAreRefusedEvenBeforeTheirHandshake) {
+  CommSettings settings = test_settings();
+  settings.conn_timeout = 10s;  // the idle streams do not time out meanwhile
+  settings.max_inbound_streams = 2;
+  Peer b("peerB", loop_, settings);
+  RawClient idle1(b.address()), idle2(b.address());
+  Envelope theirs;
+  ASSERT_TRUE(idle1.read(&theirs));  // both handlers run: B sent its ConnEstablish
+  ASSERT_TRUE(idle2.read(&theirs));
+  EXPECT_EQ(b.comm->stats().inbound_streams, 2u);
+  RawClient third(b.address());
+  EXPECT_EQ(third.finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(b.rejected("too_many_streams"), 1u);
+}
+
+// Dial threads are bounded: a send that needs one more is dropped, not queued.
+TEST_F(GrpcCommTest, DialsBeyondTheCapAreRefusedAndCounted) {
+  std::string closed_port;
+  {
+    asio::ip::tcp::acceptor acceptor(loop_, {asio::ip::make_address("127.0.0.1"), 0});
+    closed_port = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
+  CommSettings settings = test_settings();
+  settings.max_outbound_streams = 2;
+  Peer a("peerA", loop_, settings);
+  a.comm->send("peerX", closed_port, gossip_message(1));
+  a.comm->send("peerY", closed_port, gossip_message(2));
+  a.comm->send("peerZ", closed_port, gossip_message(3));
+  const CommStats stats = a.comm->stats();
+  EXPECT_LE(stats.outbound_streams, 2u);
+  EXPECT_EQ(stats.dropped.at("dial_refused"), 1u);
 }
 
 }  // namespace
