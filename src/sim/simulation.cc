@@ -127,9 +127,10 @@ struct PeerSlot {
   std::unique_ptr<SimPeer> node;  // FullPeer or ElectionPeer, by the membership model
   PeerState state = PeerState::kNotStarted;
   std::uint64_t incarnation = 0;
-  bool dying = false;               // callbacks from a node being destroyed are ignored
-  std::set<std::string> leading;    // channels whose election says "leader"
-  std::vector<std::size_t> groups;  // indices into Simulation::groups_
+  bool dying = false;                  // callbacks from a node being destroyed are ignored
+  std::set<std::string> leading;       // channels whose election says "leader"
+  std::vector<std::size_t> groups;     // indices into Simulation::groups_
+  std::vector<std::size_t> positions;  // its position among each group's members
 };
 
 // One (channel, org) election group and what is being recorded about it.
@@ -171,6 +172,9 @@ class Simulation final : public GroupView {
 
   // GroupView: the idealised membership (membership: ideal).
   bool is_member(std::size_t group, const node::PeerId& peer) const override;
+  std::optional<std::size_t> member_position(std::size_t group,
+                                             const node::PeerId& peer) const override;
+  std::size_t group_size(std::size_t group) const override { return groups_[group].members.size(); }
   bool sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const override;
   std::size_t seen_count(PeerIndex self, std::size_t group) const override;
   void for_each_seen(
@@ -181,9 +185,10 @@ class Simulation final : public GroupView {
   void build();
   node::NodeSettings settings_for(const PeerSlot& peer) const;
   ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
-  // The ideal model's ground truth: `other` is up and reachable both ways.
+  // The ideal model's ground truth: `other` is up and its messages reach `self`
+  // (one way is enough, as alive messages make a peer known in Fabric).
   bool can_see(PeerIndex self, PeerIndex other) const {
-    return self != other && network_.is_up(other) && network_.connected(self, other);
+    return self != other && network_.is_up(other) && !network_.blocked(other, self);
   }
   // The index of `peer` if it is a member of `group`.
   std::optional<PeerIndex> member_index(std::size_t group, const node::PeerId& peer) const;
@@ -280,7 +285,10 @@ void Simulation::build() {
       g.report.channel = g.channel;
       g.report.org = g.msp_id;
       for (PeerIndex m : g.members) g.report.peers.push_back(peers_[m].spec.name);
-      for (PeerIndex m : g.members) peers_[m].groups.push_back(groups_.size());
+      for (std::size_t i = 0; i < g.members.size(); ++i) {
+        peers_[g.members[i]].groups.push_back(groups_.size());
+        peers_[g.members[i]].positions.push_back(i);
+      }
       groups_.push_back(std::move(g));
     }
   }
@@ -356,6 +364,16 @@ std::optional<PeerIndex> Simulation::member_index(std::size_t group,
   const std::vector<std::size_t>& groups = peers_[*p].groups;
   if (std::find(groups.begin(), groups.end(), group) == groups.end()) return std::nullopt;
   return p;
+}
+
+std::optional<std::size_t> Simulation::member_position(std::size_t group,
+                                                       const node::PeerId& peer) const {
+  const std::optional<PeerIndex> p = network_.find(peer);
+  if (!p) return std::nullopt;
+  const std::vector<std::size_t>& groups = peers_[*p].groups;
+  const auto it = std::find(groups.begin(), groups.end(), group);
+  if (it == groups.end()) return std::nullopt;
+  return peers_[*p].positions[static_cast<std::size_t>(it - groups.begin())];
 }
 
 bool Simulation::is_member(std::size_t group, const node::PeerId& peer) const {
