@@ -31,17 +31,17 @@ namespace fabnet::comm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using gossip::Envelope;
+using ::gossip::Envelope;
 using ServerStream = grpc::ServerReaderWriter<Envelope, Envelope>;
 using ClientStream = grpc::ClientReaderWriter<Envelope, Envelope>;
 
 // What handlers posted to the loop need, shared so they stay valid if the GrpcComm is
 // destroyed first; `stopped` keeps them from reaching the node after stop().
 struct LoopShared {
-  LoopShared(CommCallbacks cb, const node::CryptoService& c)
+  LoopShared(CommCallbacks cb, const gossip::CryptoService& c)
       : callbacks(std::move(cb)), crypto(c) {}
   const CommCallbacks callbacks;
-  const node::CryptoService& crypto;
+  const gossip::CryptoService& crypto;
   std::atomic<bool> stopped{false};
   // Wakes gRPC threads waiting for a handshake verdict from the loop.
   std::mutex mu;
@@ -73,11 +73,11 @@ std::string remote_address(const std::string& grpc_peer) {
 
 class GrpcCommImpl;
 
-class GossipService final : public gossip::Gossip::Service {
+class GossipService final : public ::gossip::Gossip::Service {
  public:
   explicit GossipService(GrpcCommImpl& comm) : comm_(comm) {}
   // Liveness probe before a stream is opened (protocol.md §1.1).
-  grpc::Status Ping(grpc::ServerContext*, const gossip::Empty*, gossip::Empty*) override {
+  grpc::Status Ping(grpc::ServerContext*, const ::gossip::Empty*, ::gossip::Empty*) override {
     return grpc::Status::OK;
   }
   grpc::Status GossipStream(grpc::ServerContext* context, ServerStream* stream) override;
@@ -88,7 +88,7 @@ class GossipService final : public gossip::Gossip::Service {
 
 class GrpcCommImpl final : public GrpcComm {
  public:
-  GrpcCommImpl(CommSettings settings, LocalIdentity self, const node::CryptoService& crypto,
+  GrpcCommImpl(CommSettings settings, LocalIdentity self, const gossip::CryptoService& crypto,
                asio::io_context& loop, CommCallbacks callbacks)
       : settings_(std::move(settings)),
         self_(std::move(self)),
@@ -286,10 +286,10 @@ class GrpcCommImpl final : public GrpcComm {
       if (slot && keeps_own_dial_locked(*slot)) {
         // Our dials crossed and ours wins the tie: the remote switches to ours.
         log_->debug("inbound stream from {} crossed our dial: keeping ours",
-                    election::short_id_hex(verdict.pki_id));
+                    gossip::short_id_hex(verdict.pki_id));
         retire_locked(connection, nullptr);
       } else {
-        log_->debug("inbound stream from {}{}", election::short_id_hex(verdict.pki_id),
+        log_->debug("inbound stream from {}{}", gossip::short_id_hex(verdict.pki_id),
                     slot ? " replaces the existing connection" : "");
         // The newest inbound stream replaces an existing connection (protocol.md §4.3).
         if (slot) retire_locked(slot, connection.get());
@@ -357,14 +357,14 @@ class GrpcCommImpl final : public GrpcComm {
     if (!wait_connected(*channel, *dial->call, Clock::now() + settings_.dial_timeout)) {
       return dial_failed(*dial, "unreachable");
     }
-    auto stub = gossip::Gossip::NewStub(channel);
+    auto stub = ::gossip::Gossip::NewStub(channel);
     {
       grpc::ClientContext context;
       context.set_deadline(grpc_deadline(settings_.conn_timeout));
       if (!dial->call->attach([&context] { context.TryCancel(); })) {
         return dial_failed(*dial, "stopped");
       }
-      gossip::Empty request, response;
+      ::gossip::Empty request, response;
       const grpc::Status status = stub->Ping(&context, request, &response);
       dial->call->detach();
       if (!status.ok()) return dial_failed(*dial, "ping_failed");
@@ -407,18 +407,18 @@ class GrpcCommImpl final : public GrpcComm {
       endpoint_peers_[dial->endpoint] = verdict.pki_id;
       auto& slot = connections_[verdict.pki_id];
       if (!slot) {
-        log_->debug("dialled {} at {}", election::short_id_hex(verdict.pki_id), dial->endpoint);
+        log_->debug("dialled {} at {}", gossip::short_id_hex(verdict.pki_id), dial->endpoint);
         slot = connection;
-      } else if (!slot->outbound && election::id_less(self_.pki_id, verdict.pki_id)) {
+      } else if (!slot->outbound && gossip::id_less(self_.pki_id, verdict.pki_id)) {
         // The peer dialled us meanwhile (our dials crossed) and ours wins the tie.
         log_->debug("dialled {}: our dial crossed its inbound stream, keeping ours",
-                    election::short_id_hex(verdict.pki_id));
+                    gossip::short_id_hex(verdict.pki_id));
         retire_locked(slot, connection.get());
         slot = connection;
       } else {
         // The peer connected to us meanwhile: use its connection, drop ours (§4.3).
         log_->debug("dialled {}, which is connected already: keeping the existing stream",
-                    election::short_id_hex(verdict.pki_id));
+                    gossip::short_id_hex(verdict.pki_id));
         retire_locked(connection, slot.get());
       }
       for (auto& message : dial->pending) enqueue_locked(*slot, std::move(message));
@@ -461,7 +461,7 @@ class GrpcCommImpl final : public GrpcComm {
     Envelope envelope;
     while (stream.Read(&envelope)) {
       ++envelopes_received_;
-      auto message = std::make_shared<node::SignedGossip>();
+      auto message = std::make_shared<gossip::SignedGossip>();
       if (!message->message.ParseFromString(envelope.payload())) {
         std::lock_guard lock(mu_);
         ++counters_.malformed["payload"];
@@ -560,7 +560,7 @@ class GrpcCommImpl final : public GrpcComm {
       connection.queue.clear();
     }
     log_->debug("{} stream with {} ended{}{}", connection.outbound ? "outbound" : "inbound",
-                election::short_id_hex(pki_id), registered ? "" : " (no longer in use)",
+                gossip::short_id_hex(pki_id), registered ? "" : " (no longer in use)",
                 send_failed ? fmt::format(", {} messages unsent", unsent) : "");
     if (registered && send_failed) report_presumed_dead(pki_id);
   }
@@ -575,7 +575,7 @@ class GrpcCommImpl final : public GrpcComm {
 
   void start_dial_locked(const std::shared_ptr<PendingDial>& dial) {
     log_->debug("dialling {}{}{}", dial->endpoint, dial->expected ? " for " : "",
-                dial->expected ? election::short_id_hex(*dial->expected) : "");
+                dial->expected ? gossip::short_id_hex(*dial->expected) : "");
     calls_.insert(dial->call);
     // Joining is immediate: a finished worker only has to exit.
     for (const auto& id : finished_workers_) {
@@ -633,7 +633,7 @@ class GrpcCommImpl final : public GrpcComm {
       // Sends never block: a full buffer drops the message (protocol.md §4.3).
       if (connection.queue.size() >= settings_.send_buffer_size) {
         log_->debug("send queue to {} full: message dropped",
-                    election::short_id_hex(connection.info->pki_id));
+                    gossip::short_id_hex(connection.info->pki_id));
         return drop_locked("queue_full");
       }
       connection.queue.push_back(std::move(message));
@@ -645,12 +645,12 @@ class GrpcCommImpl final : public GrpcComm {
   // Applied on both sides, §4.3's rules (the newest inbound replaces, a finished dial
   // yields to an inbound) make each side keep the other's stream and close its own, so
   // both are lost and the next sends may cross again. Both sides therefore keep the
-  // stream dialled by the lower PKI-ID (election::id_less): the higher side's §4.3 rules already
+  // stream dialled by the lower PKI-ID (gossip::id_less): the higher side's §4.3 rules already
   // do, the lower side keeps its own dial when a crossing inbound arrives. "Crossing" means our
   // dial finished less than connTimeout ago; an older one is replaced as §4.3 says (the
   // remote restarted or lost it).
   bool keeps_own_dial_locked(const Connection& existing) const {
-    return existing.outbound && election::id_less(self_.pki_id, existing.info->pki_id) &&
+    return existing.outbound && gossip::id_less(self_.pki_id, existing.info->pki_id) &&
            Clock::now() - existing.established < settings_.conn_timeout;
   }
 
@@ -748,7 +748,7 @@ grpc::Status GossipService::GossipStream(grpc::ServerContext* context, ServerStr
 }  // namespace
 
 std::unique_ptr<GrpcComm> GrpcComm::create(CommSettings settings, LocalIdentity self,
-                                           const node::CryptoService& crypto,
+                                           const gossip::CryptoService& crypto,
                                            asio::io_context& loop, CommCallbacks callbacks) {
   return std::make_unique<GrpcCommImpl>(std::move(settings), std::move(self), crypto, loop,
                                         std::move(callbacks));

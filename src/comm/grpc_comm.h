@@ -12,15 +12,15 @@
 #include <optional>
 #include <string>
 
-#include "node/crypto.h"
-#include "node/message.h"
+#include "gossip/crypto.h"
+#include "gossip/message.h"
 #include "node/transport.h"
 
 namespace fabnet::comm {
 
-using node::ConnectionInfo;
-using node::MessagePtr;
-using node::PeerId;
+using gossip::ConnectionInfo;
+using gossip::MessagePtr;
+using gossip::PeerId;
 
 struct CommSettings {
   std::string listen_address;  // host:port to serve gossip.Gossip on ("" = do not listen)
@@ -78,8 +78,8 @@ class GrpcComm : public node::Transport {
   // Call on the loop thread: it signs this peer's ConnEstablish here, and afterwards
   // uses `crypto` only on the loop. `crypto` and `loop` must outlive the GrpcComm.
   static std::unique_ptr<GrpcComm> create(CommSettings settings, LocalIdentity self,
-                                          const node::CryptoService& crypto, asio::io_context& loop,
-                                          CommCallbacks callbacks);
+                                          const gossip::CryptoService& crypto,
+                                          asio::io_context& loop, CommCallbacks callbacks);
   ~GrpcComm() override = default;
 
   // Binds and serves; returns an error message ("" on success), e.g. address in use.

@@ -7,12 +7,12 @@
 
 namespace fabnet::comm {
 
-gossip::Envelope signed_conn_establish(const LocalIdentity& self, const node::CryptoService& crypto,
-                                       bool probe) {
-  gossip::GossipMessage message;
+::gossip::Envelope signed_conn_establish(const LocalIdentity& self,
+                                         const gossip::CryptoService& crypto, bool probe) {
+  ::gossip::GossipMessage message;
   message.set_nonce(0);
-  message.set_tag(gossip::GossipMessage::EMPTY);
-  gossip::ConnEstablish* conn = message.mutable_conn();
+  message.set_tag(::gossip::GossipMessage::EMPTY);
+  ::gossip::ConnEstablish* conn = message.mutable_conn();
   conn->set_pki_id(self.pki_id);
   conn->set_identity(self.identity);
   conn->set_probe(probe);
@@ -24,7 +24,7 @@ gossip::Envelope signed_conn_establish(const LocalIdentity& self, const node::Cr
     coded.SetSerializationDeterministic(true);
     message.SerializeToCodedStream(&coded);
   }
-  gossip::Envelope envelope;
+  ::gossip::Envelope envelope;
   envelope.set_signature(crypto.sign(payload));
   envelope.set_payload(std::move(payload));
   return envelope;
@@ -37,12 +37,12 @@ HandshakeVerdict HandshakeVerdict::rejected(std::string key, std::string text) {
   return verdict;
 }
 
-HandshakeVerdict parse_conn_establish(const gossip::Envelope& first) {
-  gossip::GossipMessage message;
+HandshakeVerdict parse_conn_establish(const ::gossip::Envelope& first) {
+  ::gossip::GossipMessage message;
   if (!message.ParseFromString(first.payload()) || !message.has_conn()) {
     return HandshakeVerdict::rejected("wrong_type", "wrong type");
   }
-  const gossip::ConnEstablish& conn = message.conn();
+  const ::gossip::ConnEstablish& conn = message.conn();
   // Go tests for nil; an empty bytes field is never emitted, so empty means absent.
   if (conn.pki_id().empty()) return HandshakeVerdict::rejected("no_pki_id", "no pki_id");
   HandshakeVerdict verdict;
@@ -53,9 +53,9 @@ HandshakeVerdict parse_conn_establish(const gossip::Envelope& first) {
 }
 
 HandshakeVerdict authenticate_conn_establish(HandshakeVerdict claimed,
-                                             const gossip::Envelope& first,
+                                             const ::gossip::Envelope& first,
                                              const IdentityCheck& check_identity,
-                                             const node::CryptoService& crypto) {
+                                             const gossip::CryptoService& crypto) {
   if (!claimed.accepted()) return claimed;
   if (check_identity) {
     const std::string reason = check_identity(claimed.pki_id, claimed.identity);

@@ -1,6 +1,7 @@
 #include "crypto/x509_crypto_service.h"
 
 #include "crypto/identity.h"
+#include "crypto/openssl_handles.h"
 
 namespace fabnet::crypto {
 
@@ -9,7 +10,7 @@ X509CryptoService::X509CryptoService(const LocalMsp& local)
       pki_id_(crypto::pki_id(identity_).value()),
       signer_(local.signer) {}
 
-std::optional<node::PeerId> X509CryptoService::pki_id_of(std::string_view identity) const {
+std::optional<gossip::PeerId> X509CryptoService::pki_id_of(std::string_view identity) const {
   if (!public_key_of(identity)) return std::nullopt;  // also well-formedness, cached
   return crypto::pki_id(identity).value();
 }
@@ -47,6 +48,10 @@ std::optional<PublicKey> X509CryptoService::public_key_of(std::string_view ident
   if (public_keys_.size() >= kMaxCachedKeys) public_keys_.clear();
   public_keys_.emplace(std::string(identity), key.value());
   return std::move(key).value();
+}
+
+std::string X509CryptoService::hash(std::string_view data) const {
+  return detail::sha256(data);
 }
 
 }  // namespace fabnet::crypto

@@ -9,37 +9,38 @@
 
 #include "crypto/msp.h"
 #include "crypto/signer.h"
-#include "node/crypto.h"
+#include "gossip/crypto.h"
 
 namespace fabnet::crypto {
 
-// node::CryptoService over X.509 identities: Fabric's PKI-IDs (protocol.md §3.1)
+// gossip::CryptoService over X.509 identities: Fabric's PKI-IDs (protocol.md §3.1)
 // and ECDSA signatures with the low-S rule (§3.2), signing as the local MSP.
 // verify() checks the signature only; whether the identity belongs to its org is
 // IdentityValidator's question, asked when an identity is learned.
 // Thread-safe: the transport may verify handshakes off the node's event loop.
-class X509CryptoService final : public node::CryptoService {
+class X509CryptoService final : public gossip::CryptoService {
  public:
   explicit X509CryptoService(const LocalMsp& local);
 
   // This peer's serialized identity and PKI-ID.
   const std::string& identity() const { return identity_; }
-  const node::PeerId& pki_id() const { return pki_id_; }
+  const gossip::PeerId& pki_id() const { return pki_id_; }
 
   // nullopt unless `identity` decodes and carries a well-formed (§2.4) certificate
   // with an ECDSA key.
-  std::optional<node::PeerId> pki_id_of(std::string_view identity) const override;
+  std::optional<gossip::PeerId> pki_id_of(std::string_view identity) const override;
   std::optional<std::string> org_of(std::string_view identity) const override;
   std::string sign(std::string_view payload) const override;
   bool verify(std::string_view identity, std::string_view payload,
               std::string_view signature) const override;
+  std::string hash(std::string_view data) const override;
 
  private:
   // Public key of a well-formed identity, parsed once per identity string.
   std::optional<PublicKey> public_key_of(std::string_view identity) const;
 
   std::string identity_;
-  node::PeerId pki_id_;
+  gossip::PeerId pki_id_;
   Signer signer_;
 
   // Anyone can mint well-formed identities, so the cache is bounded; when full it

@@ -30,7 +30,7 @@ using nlohmann::json;
 // The node trusts an identity only if it chains to the CA of the org it claims
 // and is currently valid (issue: identities and signatures). Validation results
 // are cached per identity string; the cache is small since identities are few.
-class ValidatingCrypto final : public node::CryptoService {
+class ValidatingCrypto final : public gossip::CryptoService {
  public:
   ValidatingCrypto(const crypto::X509CryptoService& x509,
                    const crypto::IdentityValidator& validator)
@@ -49,7 +49,7 @@ class ValidatingCrypto final : public node::CryptoService {
     return reason;
   }
 
-  std::optional<node::PeerId> pki_id_of(std::string_view identity) const override {
+  std::optional<gossip::PeerId> pki_id_of(std::string_view identity) const override {
     if (!check(identity).empty()) return std::nullopt;
     return x509_.pki_id_of(identity);
   }
@@ -61,6 +61,7 @@ class ValidatingCrypto final : public node::CryptoService {
               std::string_view signature) const override {
     return x509_.verify(identity, payload, signature);
   }
+  std::string hash(std::string_view data) const override { return x509_.hash(data); }
 
  private:
   struct Verdict {
@@ -109,8 +110,8 @@ struct PeerDaemon::Impl final : node::NodeObserver {
                          election::ElectionEvent event) override {
     election_log->debug("[{}] {}", channel, election::to_string(event));
   }
-  void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override {
-    gossip_log->info("member {} is {}", election::short_id_hex(peer), alive ? "alive" : "dead");
+  void on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) override {
+    gossip_log->info("member {} is {}", gossip::short_id_hex(peer), alive ? "alive" : "dead");
   }
 
   PeerDaemonOptions options;
@@ -249,7 +250,7 @@ json PeerDaemon::Impl::status() const {
   json out;
   out["id"] = options.core.peer_id;
   out["org"] = settings.self.org;
-  out["pki_id"] = election::id_hex(settings.self.pki_id);
+  out["pki_id"] = gossip::id_hex(settings.self.pki_id);
   out["endpoint"] = settings.self.endpoint;
   out["external_endpoint"] = settings.self.external_endpoint;
   out["leader_mode"] = settings.leader_mode == election::LeaderMode::kDynamic ? "dynamic"
@@ -258,7 +259,7 @@ json PeerDaemon::Impl::status() const {
                            : "static follower";
   json members = json::array();
   node->discovery().for_each_alive([&](const discovery::Member& m) {
-    members.push_back({{"pki_id", election::id_hex(m.pki_id)},
+    members.push_back({{"pki_id", gossip::id_hex(m.pki_id)},
                        {"org", m.org},
                        {"endpoint", m.preferred_endpoint()},
                        {"external_endpoint", m.endpoint}});
@@ -267,15 +268,15 @@ json PeerDaemon::Impl::status() const {
   json channels_json = json::object();
   for (const std::string& channel : node->joined_channels()) {
     json view = json::array();
-    for (const node::PeerId& peer : node->channel_org_view(channel)) {
+    for (const gossip::PeerId& peer : node->channel_org_view(channel)) {
       const discovery::Member* m = node->discovery().member(peer);
       const std::string endpoint = m ? m->preferred_endpoint() : std::string();
-      view.push_back({{"pki_id", election::id_hex(peer)}, {"endpoint", endpoint}});
+      view.push_back({{"pki_id", gossip::id_hex(peer)}, {"endpoint", endpoint}});
     }
-    const node::PeerId* leader = node->believed_leader(channel);
+    const gossip::PeerId* leader = node->believed_leader(channel);
     channels_json[channel] = {{"view", view},
                               {"is_leader", node->is_leader(channel)},
-                              {"leader", leader ? json(election::id_hex(*leader)) : json(nullptr)}};
+                              {"leader", leader ? json(gossip::id_hex(*leader)) : json(nullptr)}};
   }
   out["channels"] = channels_json;
   return out;
@@ -330,14 +331,14 @@ int PeerDaemon::run(bool install_signal_handlers) {
   comm_settings.send_buffer_size = static_cast<std::size_t>(core.gossip.send_buff_size);
   comm_settings.recv_buffer_size = static_cast<std::size_t>(core.gossip.recv_buff_size);
   comm::CommCallbacks callbacks;
-  callbacks.on_message = [&d](const node::ConnectionInfo& from, node::MessagePtr message) {
+  callbacks.on_message = [&d](const gossip::ConnectionInfo& from, gossip::MessagePtr message) {
     if (d.node) d.node->on_message(from, message);
   };
-  callbacks.check_identity = [&d](const node::PeerId&, const std::string& identity) {
+  callbacks.check_identity = [&d](const gossip::PeerId&, const std::string& identity) {
     return d.crypto->check(identity);
   };
-  callbacks.on_connection_lost = [&d](const node::PeerId& peer) {
-    d.gossip_log->debug("connection to {} lost", election::short_id_hex(peer));
+  callbacks.on_connection_lost = [&d](const gossip::PeerId& peer) {
+    d.gossip_log->debug("connection to {} lost", gossip::short_id_hex(peer));
   };
   d.comm = comm::GrpcComm::create(comm_settings, {d.settings.self.pki_id, d.settings.self.identity},
                                   *d.crypto, d.loop, std::move(callbacks));
@@ -393,7 +394,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
     d.node->start();
     d.log->info("peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, channels [{}]",
                 core.peer_id, d.settings.self.org, d.comm->bound_address(),
-                d.settings.self.endpoint, election::short_id_hex(d.settings.self.pki_id),
+                d.settings.self.endpoint, gossip::short_id_hex(d.settings.self.pki_id),
                 fmt::join(d.settings.join_at_start, ", "));
     d.start_loop_work();
   });

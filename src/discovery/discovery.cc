@@ -7,12 +7,12 @@
 #include <string_view>
 #include <utility>
 
-#include "discovery/envelope.h"
+#include "gossip/envelope.h"
 
 namespace fabnet::discovery {
 namespace {
 
-PeerTime peer_time_of(const gossip::AliveMessage& alive) {
+PeerTime peer_time_of(const ::gossip::AliveMessage& alive) {
   return PeerTime{alive.timestamp().inc_num(), alive.timestamp().seq_num()};
 }
 
@@ -22,9 +22,9 @@ std::size_t payload_hash(const std::string& payload) {
 
 // The alive message `message` carries, if it is complete enough to judge
 // (protocol.md §6.4 rule 1): a membership with a pki_id, and a signature.
-const gossip::AliveMessage* alive_content(const node::SignedGossip& message) {
+const ::gossip::AliveMessage* alive_content(const gossip::SignedGossip& message) {
   if (!message.message.has_alive_msg()) return nullptr;
-  const gossip::AliveMessage& alive = message.message.alive_msg();
+  const ::gossip::AliveMessage& alive = message.message.alive_msg();
   if (!alive.has_membership() || alive.membership().pki_id().empty()) return nullptr;
   if (message.payload.empty() || message.signature.empty()) return nullptr;
   return &alive;
@@ -49,8 +49,8 @@ void require_positive(Duration value, std::string_view key) {
 }  // namespace
 
 Discovery::Discovery(SelfInfo self, DiscoverySettings settings, runtime::Scheduler& scheduler,
-                     DiscoveryHost& host, node::IdentityStore& identities,
-                     const node::CryptoService& crypto, std::mt19937_64& random)
+                     DiscoveryHost& host, gossip::IdentityStore& identities,
+                     const gossip::CryptoService& crypto, std::mt19937_64& random)
     : self_(std::move(self)),
       settings_(std::move(settings)),
       scheduler_(scheduler),
@@ -257,13 +257,13 @@ void Discovery::send_bootstrap_request(std::uint64_t nonce) {
 void Discovery::handle(const ConnectionInfo& from, const MessagePtr& message) {
   if (!running() || !message) return;
   switch (message->message.content_case()) {
-    case gossip::GossipMessage::kAliveMsg:
+    case ::gossip::GossipMessage::kAliveMsg:
       handle_alive(from, message);
       break;
-    case gossip::GossipMessage::kMemReq:
+    case ::gossip::GossipMessage::kMemReq:
       handle_membership_request(from, message);
       break;
-    case gossip::GossipMessage::kMemRes:
+    case ::gossip::GossipMessage::kMemRes:
       handle_membership_response(from, message);
       break;
     default:
@@ -281,8 +281,10 @@ void Discovery::handle_alive(const ConnectionInfo& from, const MessagePtr& messa
 
 // protocol.md §5.2 step 6 and §6.3.
 void Discovery::handle_membership_request(const ConnectionInfo& from, const MessagePtr& message) {
-  const MessagePtr self_information = from_envelope(message->message.mem_req().self_information());
-  const gossip::AliveMessage* alive = self_information ? alive_content(*self_information) : nullptr;
+  const MessagePtr self_information =
+      gossip::from_envelope(message->message.mem_req().self_information());
+  const ::gossip::AliveMessage* alive =
+      self_information ? alive_content(*self_information) : nullptr;
   if (!alive || alive->membership().pki_id() != from.pki_id) {
     ++counters_.invalid_dropped;
     return;
@@ -303,22 +305,22 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
     return may_disclose(self_.org, peer.org, peer.endpoint, *requester_org, requester_endpoint);
   };
 
-  gossip::GossipMessage reply;
-  reply.set_tag(gossip::GossipMessage::EMPTY);
+  ::gossip::GossipMessage reply;
+  reply.set_tag(::gossip::GossipMessage::EMPTY);
   reply.set_nonce(message->message.nonce());
-  gossip::MembershipResponse& response = *reply.mutable_mem_res();
-  auto outer = std::make_shared<node::SignedGossip>();
+  ::gossip::MembershipResponse& response = *reply.mutable_mem_res();
+  auto outer = std::make_shared<gossip::SignedGossip>();
   outer->message = reply;  // no envelopes: `held` has them
-  auto held = std::make_shared<node::HeldMembershipResponse>();
+  auto held = std::make_shared<gossip::HeldMembershipResponse>();
   // At most these many, usually all: no doubling slack while the response is in flight.
   held->alive.reserve(alive_.size() + 1);
   held->dead.reserve(dead_by_time_.size());
   // Secrets (internal endpoints) are for my org only.
   const bool same_org = *requester_org == self_.org;
   const auto add = [&](const MessagePtr& m, std::vector<MessagePtr>& to,
-                       google::protobuf::RepeatedPtrField<gossip::Envelope>& envelopes) {
-    to.push_back(same_org ? m : without_secret(m));
-    *envelopes.Add() = to_envelope(*to.back());
+                       google::protobuf::RepeatedPtrField<::gossip::Envelope>& envelopes) {
+    to.push_back(same_org ? m : gossip::without_secret(m));
+    *envelopes.Add() = gossip::to_envelope(*to.back());
   };
   for (const Entry* entry : alive_)
     if (disclosable(entry->member))
@@ -330,11 +332,8 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
     if (disclosable(entry->member))
       add(entry->member.last_alive, held->dead, *response.mutable_dead());
 
-  // Sealed whole for the bytes; the parsed envelopes are dropped with `reply`.
-  // (node::marshal would spare the copy, but discovery does not link the node.)
-  const MessagePtr sealed = host_.seal(std::move(reply), /*sign=*/false);
-  outer->payload = sealed->payload;
-  outer->signature = sealed->signature;
+  // Unsigned (protocol.md §6.3); the parsed envelopes are dropped with `reply`.
+  outer->payload = gossip::marshal(reply);
   outer->held_mem_res = std::move(held);
   host_.send(from.pki_id, from.endpoint, std::move(outer));
   ++counters_.membership_responses_sent;
@@ -343,7 +342,7 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
 // Nested alive messages are learned but not forwarded; copies identical to what
 // we hold (the common case) are recognised by their bytes, without parsing.
 void Discovery::handle_membership_response(const ConnectionInfo& from, const MessagePtr& message) {
-  const gossip::GossipMessage& outer = message->message;
+  const ::gossip::GossipMessage& outer = message->message;
   if (outer.nonce() != 0 && bootstrap_by_nonce_.contains(outer.nonce())) {
     // Bootstrap peers must be of my org; Fabric refuses the connection otherwise
     // (protocol.md §6.3). Keep retrying: the endpoint may yet be answered by the right peer.
@@ -367,21 +366,21 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
       if (!holder_of(nested->payload)) record_dead(nested);
     return;
   }
-  for (const gossip::Envelope& envelope : outer.mem_res().alive()) {
+  for (const ::gossip::Envelope& envelope : outer.mem_res().alive()) {
     if (holder_of(envelope.payload())) {
       ++counters_.stale_dropped;
       continue;
     }
-    const MessagePtr nested = from_envelope(envelope);
+    const MessagePtr nested = gossip::from_envelope(envelope);
     if (!nested) {
       ++counters_.invalid_dropped;
       continue;
     }
     admit_alive(from, nested, /*check_signature_first=*/false);
   }
-  for (const gossip::Envelope& envelope : outer.mem_res().dead()) {
+  for (const ::gossip::Envelope& envelope : outer.mem_res().dead()) {
     if (holder_of(envelope.payload())) continue;
-    const MessagePtr nested = from_envelope(envelope);
+    const MessagePtr nested = gossip::from_envelope(envelope);
     if (!nested) {
       ++counters_.invalid_dropped;
       continue;
@@ -394,7 +393,7 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
 // signature, as Fabric does: most copies are duplicates, verifying them is waste.
 Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const MessagePtr& message,
                                             bool check_signature_first) {
-  const gossip::AliveMessage* alive = alive_content(*message);
+  const ::gossip::AliveMessage* alive = alive_content(*message);
   if (!alive) {
     ++counters_.invalid_dropped;
     return Admission::kInvalid;
@@ -424,7 +423,7 @@ Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const Me
 // Dead entries of a membership response matter only for peers we never heard of
 // (protocol.md §6.3).
 void Discovery::record_dead(const MessagePtr& message) {
-  const gossip::AliveMessage* alive = alive_content(*message);
+  const ::gossip::AliveMessage* alive = alive_content(*message);
   if (!alive) {
     ++counters_.invalid_dropped;
     return;
@@ -450,7 +449,8 @@ void Discovery::record_dead(const MessagePtr& message) {
 
 // protocol.md §6.4 rules 2-3: an identity in the message is stored (it must hash
 // to the claimed PKI-ID); without one, the stored identity must exist.
-bool Discovery::is_authentic(const node::SignedGossip& message, const gossip::AliveMessage& alive) {
+bool Discovery::is_authentic(const gossip::SignedGossip& message,
+                             const ::gossip::AliveMessage& alive) {
   const PeerId& about = alive.membership().pki_id();
   if (!alive.identity().empty() && !identities_.put(about, alive.identity())) return false;
   const std::string* identity = identities_.identity(about);
@@ -461,7 +461,7 @@ bool Discovery::is_authentic(const node::SignedGossip& message, const gossip::Al
 
 // `alive` is fresher than anything held: learn, update or resurrect its member.
 // A restarted peer (higher inc_num) simply supersedes its old self.
-void Discovery::learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
+void Discovery::learn(const ConnectionInfo& from, const ::gossip::AliveMessage& alive,
                       const MessagePtr& message) {
   const PeerId& about = alive.membership().pki_id();
   auto [it, is_new] = members_.try_emplace(about);
@@ -475,7 +475,7 @@ void Discovery::learn(const ConnectionInfo& from, const gossip::AliveMessage& al
   }
   member.endpoint = alive.membership().endpoint();
   if (message->has_secret()) {
-    gossip::Secret secret;
+    ::gossip::Secret secret;
     if (secret.ParseFromString(message->secret_payload) && !secret.internalendpoint().empty())
       member.internal_endpoint = secret.internalendpoint();
   }
@@ -523,10 +523,10 @@ void Discovery::set_last_alive(Entry& entry, MessagePtr message) {
 
 // protocol.md §6.1.
 MessagePtr Discovery::build_own_alive() {
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   message.set_nonce(0);
-  message.set_tag(gossip::GossipMessage::EMPTY);
-  gossip::AliveMessage& alive = *message.mutable_alive_msg();
+  message.set_tag(::gossip::GossipMessage::EMPTY);
+  ::gossip::AliveMessage& alive = *message.mutable_alive_msg();
   alive.mutable_membership()->set_endpoint(self_.external_endpoint);
   alive.mutable_membership()->set_pki_id(self_.pki_id);
   alive.mutable_timestamp()->set_inc_num(self_.inc_num);
@@ -537,8 +537,8 @@ MessagePtr Discovery::build_own_alive() {
   if (self_.endpoint.empty()) return sealed;
   // The internal endpoint travels in a separately signed SecretEnvelope that is
   // stripped before foreign orgs see the message (protocol.md §6.1).
-  auto with_secret = std::make_shared<node::SignedGossip>(*sealed);
-  gossip::Secret secret;
+  auto with_secret = std::make_shared<gossip::SignedGossip>(*sealed);
+  ::gossip::Secret secret;
   secret.set_internalendpoint(self_.endpoint);
   with_secret->secret_payload = secret.SerializeAsString();
   with_secret->secret_signature = crypto_.sign(with_secret->secret_payload);
@@ -557,11 +557,11 @@ const MessagePtr& Discovery::membership_request_for(const Member& target,
 
 MessagePtr Discovery::build_membership_request(std::uint64_t nonce, bool with_secret) {
   const MessagePtr self_information =
-      with_secret ? build_own_alive() : without_secret(build_own_alive());
-  gossip::GossipMessage message;
+      with_secret ? build_own_alive() : gossip::without_secret(build_own_alive());
+  ::gossip::GossipMessage message;
   message.set_nonce(nonce);
-  message.set_tag(gossip::GossipMessage::EMPTY);
-  *message.mutable_mem_req()->mutable_self_information() = to_envelope(*self_information);
+  message.set_tag(::gossip::GossipMessage::EMPTY);
+  *message.mutable_mem_req()->mutable_self_information() = gossip::to_envelope(*self_information);
   return host_.seal(std::move(message), /*sign=*/false);
 }
 
@@ -573,7 +573,7 @@ MessagePtr Discovery::build_membership_request(std::uint64_t nonce, bool with_se
 //   sendAndFilterSecrets) only to peers with an external endpoint.
 void Discovery::gossip_alive(const MessagePtr& message, const std::string& about_org,
                              const PeerId& received_from, std::uint64_t& counter) {
-  const gossip::Member& about = message->message.alive_msg().membership();
+  const ::gossip::Member& about = message->message.alive_msg().membership();
   const bool from_my_org = about_org == self_.org;
   const bool org_only = from_my_org && about.endpoint().empty();
   const auto eligible = [&](const Member& target) {
@@ -592,7 +592,7 @@ void Discovery::gossip_alive(const MessagePtr& message, const std::string& about
 // At its preferred endpoint; the SecretEnvelope only within my org (protocol.md §6.1).
 void Discovery::send_to_member(const Member& member, const MessagePtr& message) {
   host_.send(member.pki_id, member.preferred_endpoint(),
-             member.org == self_.org ? message : without_secret(message));
+             member.org == self_.org ? message : gossip::without_secret(message));
 }
 
 // ---------------------------------------------------------------------------

@@ -12,17 +12,17 @@
 #include <unordered_set>
 #include <vector>
 
-#include "node/crypto.h"
-#include "node/identity_store.h"
-#include "node/message.h"
+#include "gossip/crypto.h"
+#include "gossip/identity_store.h"
+#include "gossip/message.h"
 #include "runtime/scheduler.h"
 
 namespace fabnet::discovery {
 
-using election::PeerId;
-using election::PeerTime;
-using node::ConnectionInfo;
-using node::MessagePtr;
+using gossip::ConnectionInfo;
+using gossip::MessagePtr;
+using gossip::PeerId;
+using gossip::PeerTime;
 using runtime::Duration;
 using runtime::TimePoint;
 
@@ -80,7 +80,7 @@ class DiscoveryHost {
     done(std::nullopt);
   }
   // Marshals `message` and signs it when `sign` is set (protocol.md §3.2).
-  virtual MessagePtr seal(gossip::GossipMessage message, bool sign) = 0;
+  virtual MessagePtr seal(::gossip::GossipMessage message, bool sign) = 0;
   virtual void on_member_alive(const PeerId& peer) = 0;   // learned or resurrected
   virtual void on_member_dead(const PeerId& peer) = 0;    // expired
   virtual void on_member_purged(const PeerId& peer) = 0;  // forgotten entirely
@@ -108,8 +108,8 @@ class Discovery {
  public:
   // Throws std::invalid_argument if a period in `settings` is not positive.
   Discovery(SelfInfo self, DiscoverySettings settings, runtime::Scheduler& scheduler,
-            DiscoveryHost& host, node::IdentityStore& identities, const node::CryptoService& crypto,
-            std::mt19937_64& random);
+            DiscoveryHost& host, gossip::IdentityStore& identities,
+            const gossip::CryptoService& crypto, std::mt19937_64& random);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
@@ -162,8 +162,8 @@ class Discovery {
   Admission admit_alive(const ConnectionInfo& from, const MessagePtr& message,
                         bool check_signature_first);
   void record_dead(const MessagePtr& message);
-  bool is_authentic(const node::SignedGossip& message, const gossip::AliveMessage& alive);
-  void learn(const ConnectionInfo& from, const gossip::AliveMessage& alive,
+  bool is_authentic(const gossip::SignedGossip& message, const ::gossip::AliveMessage& alive);
+  void learn(const ConnectionInfo& from, const ::gossip::AliveMessage& alive,
              const MessagePtr& message);
   // The member whose newest alive message has exactly these bytes, if any.
   const Entry* holder_of(const std::string& payload) const;
@@ -194,8 +194,8 @@ class Discovery {
   DiscoverySettings settings_;
   runtime::Scheduler& scheduler_;
   DiscoveryHost& host_;
-  node::IdentityStore& identities_;
-  const node::CryptoService& crypto_;
+  gossip::IdentityStore& identities_;
+  const gossip::CryptoService& crypto_;
   std::mt19937_64& random_;
   DiscoveryCounters counters_;
 

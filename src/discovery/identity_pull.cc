@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "discovery/envelope.h"
+#include "gossip/envelope.h"
 
 namespace fabnet::discovery {
 
@@ -13,9 +13,9 @@ constexpr Duration kDigestWaitTime = std::chrono::seconds(1);
 constexpr Duration kRequestWaitTime = std::chrono::milliseconds(1500);
 constexpr Duration kResponseWaitTime = std::chrono::seconds(2);
 
-gossip::GossipMessage pull_message() {
-  gossip::GossipMessage m;
-  m.set_tag(gossip::GossipMessage::EMPTY);  // identity pull travels untagged (§5.1)
+::gossip::GossipMessage pull_message() {
+  ::gossip::GossipMessage m;
+  m.set_tag(::gossip::GossipMessage::EMPTY);  // identity pull travels untagged (§5.1)
   return m;
 }
 
@@ -23,7 +23,7 @@ gossip::GossipMessage pull_message() {
 
 IdentityPull::IdentityPull(const SelfInfo& self, const DiscoverySettings& settings,
                            runtime::Scheduler& scheduler, DiscoveryHost& host,
-                           node::IdentityStore& identities, const node::CryptoService& crypto,
+                           gossip::IdentityStore& identities, const gossip::CryptoService& crypto,
                            const Discovery& discovery, std::mt19937_64& random)
     : self_(self),
       settings_(settings),
@@ -39,7 +39,7 @@ void IdentityPull::start() {
   if (running_) return;
   running_ = true;
   // Our own identity, signed by us: what others relay on our behalf.
-  gossip::GossipMessage own = pull_message();
+  ::gossip::GossipMessage own = pull_message();
   own.mutable_peer_identity()->set_pki_id(self_.pki_id);
   own.mutable_peer_identity()->set_cert(self_.identity);
   signed_identities_[self_.pki_id] = host_.seal(std::move(own), /*sign=*/true);
@@ -67,9 +67,9 @@ void IdentityPull::tick() {
     std::uint64_t nonce = 0;
     while (nonce == 0 || sent_hellos_.contains(nonce)) nonce = random_();
     sent_hellos_[nonce] = {member->pki_id, scheduler_.now()};
-    gossip::GossipMessage hello = pull_message();
+    ::gossip::GossipMessage hello = pull_message();
     hello.mutable_hello()->set_nonce(nonce);
-    hello.mutable_hello()->set_msg_type(gossip::IDENTITY_MSG);
+    hello.mutable_hello()->set_msg_type(::gossip::IDENTITY_MSG);
     send({member->pki_id, "", member->preferred_endpoint()}, std::move(hello));
   }
 }
@@ -84,15 +84,15 @@ void IdentityPull::forget_old_nonces() {
 
 void IdentityPull::handle(const ConnectionInfo& from, const MessagePtr& message) {
   if (!running_) return;
-  const gossip::GossipMessage& m = message->message;
+  const ::gossip::GossipMessage& m = message->message;
   switch (m.content_case()) {
-    case gossip::GossipMessage::kHello:
+    case ::gossip::GossipMessage::kHello:
       return on_hello(from, m.hello());
-    case gossip::GossipMessage::kDataDig:
+    case ::gossip::GossipMessage::kDataDig:
       return on_digest(from, m.data_dig());
-    case gossip::GossipMessage::kDataReq:
+    case ::gossip::GossipMessage::kDataReq:
       return on_request(from, m.data_req());
-    case gossip::GossipMessage::kDataUpdate:
+    case ::gossip::GossipMessage::kDataUpdate:
       return on_update(from, m.data_update());
     default:
       return;
@@ -108,13 +108,13 @@ bool IdentityPull::may_share(const PeerId& owner, const std::string& requester_o
   return member && !member->endpoint.empty();
 }
 
-void IdentityPull::on_hello(const ConnectionInfo& from, const gossip::GossipHello& hello) {
+void IdentityPull::on_hello(const ConnectionInfo& from, const ::gossip::GossipHello& hello) {
   const std::string* requester_org = identities_.org(from.pki_id);
   if (!requester_org) return;
-  gossip::GossipMessage reply = pull_message();
-  gossip::DataDigest& digest = *reply.mutable_data_dig();
+  ::gossip::GossipMessage reply = pull_message();
+  ::gossip::DataDigest& digest = *reply.mutable_data_dig();
   digest.set_nonce(hello.nonce());
-  digest.set_msg_type(gossip::IDENTITY_MSG);
+  digest.set_msg_type(::gossip::IDENTITY_MSG);
   // My org may have every identity: the digest is all of them, sorted once per change.
   const bool share_all = *requester_org == self_.org;
   if (share_all && sorted_owners_.empty()) {
@@ -134,14 +134,14 @@ void IdentityPull::on_hello(const ConnectionInfo& from, const gossip::GossipHell
   send(from, std::move(reply));
 }
 
-void IdentityPull::on_digest(const ConnectionInfo& from, const gossip::DataDigest& digest) {
+void IdentityPull::on_digest(const ConnectionInfo& from, const ::gossip::DataDigest& digest) {
   const auto it = sent_hellos_.find(digest.nonce());
   if (it == sent_hellos_.end() || it->second.peer != from.pki_id) return;
   if (scheduler_.now() - it->second.sent_at > kDigestWaitTime) return;
-  gossip::GossipMessage request = pull_message();
-  gossip::DataRequest& wanted = *request.mutable_data_req();
+  ::gossip::GossipMessage request = pull_message();
+  ::gossip::DataRequest& wanted = *request.mutable_data_req();
   wanted.set_nonce(digest.nonce());
-  wanted.set_msg_type(gossip::IDENTITY_MSG);
+  wanted.set_msg_type(::gossip::IDENTITY_MSG);
   for (const std::string& owner : digest.digests())
     // Like Fabric's pull store: fetch every signed identity we cannot relay yet,
     // even one we already know from a handshake, so that late joiners can get it from us.
@@ -150,34 +150,34 @@ void IdentityPull::on_digest(const ConnectionInfo& from, const gossip::DataDiges
   send(from, std::move(request));
 }
 
-void IdentityPull::on_request(const ConnectionInfo& from, const gossip::DataRequest& request) {
+void IdentityPull::on_request(const ConnectionInfo& from, const ::gossip::DataRequest& request) {
   const auto it = answered_hellos_.find(request.nonce());
   if (it == answered_hellos_.end() || scheduler_.now() > it->second) return;
   const std::string* requester_org = identities_.org(from.pki_id);
   if (!requester_org) return;
-  gossip::GossipMessage reply = pull_message();
-  gossip::DataUpdate& update = *reply.mutable_data_update();
+  ::gossip::GossipMessage reply = pull_message();
+  ::gossip::DataUpdate& update = *reply.mutable_data_update();
   update.set_nonce(request.nonce());
-  update.set_msg_type(gossip::IDENTITY_MSG);
+  update.set_msg_type(::gossip::IDENTITY_MSG);
   for (const std::string& owner : request.digests()) {
     const auto found = signed_identities_.find(owner);
     if (found != signed_identities_.end() && may_share(owner, *requester_org))
-      *update.add_data() = to_envelope(*found->second);
+      *update.add_data() = gossip::to_envelope(*found->second);
   }
   if (update.data_size() == 0) return;
   send(from, std::move(reply));
 }
 
 // An update is taken whole or not at all (protocol.md §6.5).
-void IdentityPull::on_update(const ConnectionInfo& from, const gossip::DataUpdate& update) {
+void IdentityPull::on_update(const ConnectionInfo& from, const ::gossip::DataUpdate& update) {
   const auto it = sent_hellos_.find(update.nonce());
   if (it == sent_hellos_.end() || it->second.peer != from.pki_id) return;
   std::vector<std::pair<PeerId, MessagePtr>> accepted;
-  for (const gossip::Envelope& element : update.data()) {
-    const MessagePtr parsed = from_envelope(element);
+  for (const ::gossip::Envelope& element : update.data()) {
+    const MessagePtr parsed = gossip::from_envelope(element);
     const bool valid = [&] {
       if (!parsed || !parsed->message.has_peer_identity()) return false;
-      const gossip::PeerIdentity& id = parsed->message.peer_identity();
+      const ::gossip::PeerIdentity& id = parsed->message.peer_identity();
       const auto computed = crypto_.pki_id_of(id.cert());
       return computed && *computed == id.pki_id() &&
              crypto_.verify(id.cert(), parsed->payload, parsed->signature);
@@ -197,7 +197,7 @@ void IdentityPull::on_update(const ConnectionInfo& from, const gossip::DataUpdat
   }
 }
 
-void IdentityPull::send(const ConnectionInfo& to, gossip::GossipMessage message) {
+void IdentityPull::send(const ConnectionInfo& to, ::gossip::GossipMessage message) {
   host_.send(to.pki_id, to.endpoint, host_.seal(std::move(message), /*sign=*/false));
 }
 

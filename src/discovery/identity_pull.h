@@ -17,9 +17,9 @@ namespace fabnet::discovery {
 class IdentityPull {
  public:
   IdentityPull(const SelfInfo& self, const DiscoverySettings& settings,
-               runtime::Scheduler& scheduler, DiscoveryHost& host, node::IdentityStore& identities,
-               const node::CryptoService& crypto, const Discovery& discovery,
-               std::mt19937_64& random);
+               runtime::Scheduler& scheduler, DiscoveryHost& host,
+               gossip::IdentityStore& identities, const gossip::CryptoService& crypto,
+               const Discovery& discovery, std::mt19937_64& random);
   IdentityPull(const IdentityPull&) = delete;
   IdentityPull& operator=(const IdentityPull&) = delete;
 
@@ -37,21 +37,21 @@ class IdentityPull {
     TimePoint sent_at{0};
   };
   void tick();
-  void on_hello(const ConnectionInfo& from, const gossip::GossipHello& hello);
-  void on_digest(const ConnectionInfo& from, const gossip::DataDigest& digest);
-  void on_request(const ConnectionInfo& from, const gossip::DataRequest& request);
-  void on_update(const ConnectionInfo& from, const gossip::DataUpdate& update);
+  void on_hello(const ConnectionInfo& from, const ::gossip::GossipHello& hello);
+  void on_digest(const ConnectionInfo& from, const ::gossip::DataDigest& digest);
+  void on_request(const ConnectionInfo& from, const ::gossip::DataRequest& request);
+  void on_update(const ConnectionInfo& from, const ::gossip::DataUpdate& update);
   // Whether `requester` may learn the identity of `owner` (§6.5 egress filter).
   bool may_share(const PeerId& owner, const std::string& requester_org) const;
-  void send(const ConnectionInfo& to, gossip::GossipMessage message);
+  void send(const ConnectionInfo& to, ::gossip::GossipMessage message);
   void forget_old_nonces();
 
   const SelfInfo& self_;
   const DiscoverySettings& settings_;
   runtime::Scheduler& scheduler_;
   DiscoveryHost& host_;
-  node::IdentityStore& identities_;
-  const node::CryptoService& crypto_;
+  gossip::IdentityStore& identities_;
+  const gossip::CryptoService& crypto_;
   const Discovery& discovery_;
   std::mt19937_64& random_;
   runtime::Timer timer_;

@@ -11,14 +11,14 @@ namespace fabnet::ledger {
 
 // Why a block was refused. Each reason is counted and named in logs and metrics.
 enum class RefusalReason {
-  kWrongNumber,        // header.number != height
-  kBrokenHashChain,    // previous_hash != hash of the stored last header
-  kWrongDataHash,      // data_hash != SHA-256 of the concatenated data entries
-  kMalformed,          // no header, no data, metadata missing or unparsable
-  kWrongChannel,       // first envelope names another channel
-  kBadSignature,       // a SIGNATURES metadata signature does not verify
-  kNoOrdererSignature, // no valid signature from an orderer org identity
-  kStorageFailure,     // the write or sync failed; nothing was acknowledged
+  kWrongNumber,         // header.number != height
+  kBrokenHashChain,     // previous_hash != hash of the stored last header
+  kWrongDataHash,       // data_hash != SHA-256 of the concatenated data entries
+  kMalformed,           // no header, no data, metadata missing or unparsable
+  kWrongChannel,        // first envelope names another channel
+  kBadSignature,        // a SIGNATURES metadata signature does not verify
+  kNoOrdererSignature,  // no valid signature from an orderer org identity
+  kStorageFailure,      // the write or sync failed; nothing was acknowledged
 };
 std::string_view refusal_name(RefusalReason reason);
 

@@ -16,7 +16,7 @@ class LeadershipStore {
   explicit LeadershipStore(runtime::Duration ttl) : ttl_(ttl) {}
 
   // True (and remembered) if `time` is newer than what is held from `creator`.
-  bool admit(const election::PeerId& creator, const election::PeerTime& time,
+  bool admit(const gossip::PeerId& creator, const election::PeerTime& time,
              runtime::TimePoint now) {
     auto [it, is_new] = held_.try_emplace(creator);
     // A held message past 2 x ttl no longer counts: it would have been removed.
@@ -38,7 +38,7 @@ class LeadershipStore {
     runtime::TimePoint stored_at{0};
   };
   runtime::Duration ttl_;
-  std::unordered_map<election::PeerId, Held> held_;
+  std::unordered_map<gossip::PeerId, Held> held_;
 };
 
 // The leader a follower believes in: the creator of the newest declaration it
@@ -48,19 +48,19 @@ class DeclaredLeader {
   explicit DeclaredLeader(runtime::Duration leader_alive_threshold)
       : valid_for_(2 * leader_alive_threshold) {}
 
-  void declared(const election::PeerId& creator, runtime::TimePoint now) {
+  void declared(const gossip::PeerId& creator, runtime::TimePoint now) {
     creator_ = creator;
     at_ = now;
   }
   // nullptr if no declaration was accepted within the last 2 x LAT.
-  const election::PeerId* at(runtime::TimePoint now) const {
+  const gossip::PeerId* at(runtime::TimePoint now) const {
     if (creator_.empty() || now - at_ > valid_for_) return nullptr;
     return &creator_;
   }
 
  private:
   runtime::Duration valid_for_;
-  election::PeerId creator_;
+  gossip::PeerId creator_;
   runtime::TimePoint at_{0};
 };
 

@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "discovery/envelope.h"
 #include "discovery/identity_pull.h"
-#include "node/channel_mac.h"
-#include "node/identity_store.h"
+#include "gossip/channel_mac.h"
+#include "gossip/envelope.h"
+#include "gossip/identity_store.h"
 #include "node/leadership_store.h"
 #include "node/random_pick.h"
 #include "node/tags.h"
@@ -27,7 +27,10 @@ namespace {
 using election::LeaderElection;
 using election::LeadershipMessage;
 using election::PeerTime;
-using gossip::GossipMessage;
+using gossip::channel_mac;
+using gossip::content_name;
+using ::gossip::GossipMessage;
+using gossip::IdentityStore;
 using runtime::Duration;
 using runtime::TimePoint;
 
@@ -81,7 +84,7 @@ struct Node::Impl final : discovery::DiscoveryHost {
     transport.probe_endpoint(endpoint, std::move(done));
   }
   MessagePtr seal(GossipMessage message, bool sign) override {
-    return node::seal(std::move(message), sign ? &crypto : nullptr);
+    return gossip::seal(std::move(message), sign ? &crypto : nullptr);
   }
   void on_member_alive(const PeerId& peer) override {
     if (observer) observer->on_member_change(owner, peer, true);
@@ -177,7 +180,7 @@ class ChannelState final : public election::ElectionAdapter {
         name_(definition.name),
         orgs_(definition.orgs.begin(), definition.orgs.end()),
         my_org_in_channel_(orgs_.contains(node.settings.self.org)),
-        own_mac_(channel_mac(node.settings.self.pki_id, definition.name)),
+        own_mac_(channel_mac(node.crypto, node.settings.self.pki_id, definition.name)),
         inc_num_(node.wall_clock_ns()),
         factory_(node.settings.self.pki_id, node.wall_clock_ns()),
         // protocol.md §8: the leadership store's TTL is leaderAliveThreshold x 10.
@@ -227,7 +230,7 @@ class ChannelState final : public election::ElectionAdapter {
     for (const PeerId& peer : same_org_)
       if (node_.discovery_->is_alive(peer)) view.push_back(peer);
     std::sort(view.begin(), view.end(),
-              [](const PeerId& a, const PeerId& b) { return election::id_less(a, b); });
+              [](const PeerId& a, const PeerId& b) { return gossip::id_less(a, b); });
     return view;
   }
 
@@ -272,7 +275,7 @@ class ChannelState final : public election::ElectionAdapter {
   // A StateInfo (pushed or from a snapshot) whose MAC names this channel.
   // Returns whether it was new; `reason` is set when it was rejected.
   bool on_state_info(const MessagePtr& message, std::string_view& reason) {
-    const gossip::StateInfo& info = message->message.state_info();
+    const ::gossip::StateInfo& info = message->message.state_info();
     const PeerId& owner = info.pki_id();
     if (owner == node_.settings.self.pki_id) {
       reason = "about_self";
@@ -334,13 +337,13 @@ class ChannelState final : public election::ElectionAdapter {
     GossipMessage reply;
     reply.set_channel(name_);
     reply.set_tag(GossipMessage::CHAN_OR_ORG);
-    gossip::StateInfoSnapshot* snapshot = reply.mutable_state_snapshot();
+    ::gossip::StateInfoSnapshot* snapshot = reply.mutable_state_snapshot();
     auto outer = std::make_shared<SignedGossip>();
     outer->message = reply;  // no elements: `held` has them
     auto held = std::make_shared<std::vector<MessagePtr>>();
     held->reserve(store_.size() + 1);
     auto add = [&](const MessagePtr& m) {
-      gossip::Envelope* e = snapshot->add_elements();
+      ::gossip::Envelope* e = snapshot->add_elements();
       e->set_payload(m->payload);
       e->set_signature(m->signature);
       held->push_back(m);
@@ -356,7 +359,7 @@ class ChannelState final : public election::ElectionAdapter {
     }
     if (snapshot->elements_size() == 0) return;
     // Unsigned; the bytes carry every element, the parsed ones are dropped with `reply`.
-    outer->payload = node::marshal(reply);
+    outer->payload = gossip::marshal(reply);
     outer->held_snapshot_elements = std::move(held);
     if (same_org) my_org_snapshot_ = outer;
     node_.send(from.pki_id, from.endpoint, std::move(outer));
@@ -372,9 +375,9 @@ class ChannelState final : public election::ElectionAdapter {
         if (!held_payloads_.contains(element->payload)) on_snapshot_element(message, element);
       return;
     }
-    for (const gossip::Envelope& element : message.message.state_snapshot().elements()) {
+    for (const ::gossip::Envelope& element : message.message.state_snapshot().elements()) {
       if (held_payloads_.contains(element.payload())) continue;
-      on_snapshot_element(message, discovery::parse_shared(element.payload(), element.signature()));
+      on_snapshot_element(message, gossip::parse_shared(element.payload(), element.signature()));
     }
   }
 
@@ -382,8 +385,8 @@ class ChannelState final : public election::ElectionAdapter {
   void on_snapshot_element(const SignedGossip& snapshot, const MessagePtr& parsed) {
     if (!parsed || !parsed->message.has_state_info())
       return node_.drop(snapshot, "malformed_snapshot_element");
-    const gossip::StateInfo& info = parsed->message.state_info();
-    if (info.channel_mac() != channel_mac(info.pki_id(), name_))
+    const ::gossip::StateInfo& info = parsed->message.state_info();
+    if (info.channel_mac() != channel_mac(node_.crypto, info.pki_id(), name_))
       return node_.drop(snapshot, "bad_mac");
     // Elements about peers discovery does not know are skipped silently (§7.2).
     if (!node_.discovery_->member(info.pki_id())) return;
@@ -402,7 +405,7 @@ class ChannelState final : public election::ElectionAdapter {
     if (!should_publish_ || node_.discovery_->alive_count() == 0) return;
     GossipMessage message;
     message.set_tag(GossipMessage::CHAN_OR_ORG);
-    gossip::StateInfo* info = message.mutable_state_info();
+    ::gossip::StateInfo* info = message.mutable_state_info();
     info->mutable_timestamp()->set_inc_num(inc_num_);
     info->mutable_timestamp()->set_seq_num(node_.wall_clock_ns());
     info->set_pki_id(node_.settings.self.pki_id);
@@ -521,7 +524,7 @@ ChannelState* Node::Impl::channel_named(const std::string& name) {
 
 ChannelState* Node::Impl::channel_by_mac(const PeerId& owner_id, const std::string& mac) {
   for (auto& [name, channel] : channels)
-    if (channel_mac(owner_id, name) == mac) return channel.get();
+    if (channel_mac(crypto, owner_id, name) == mac) return channel.get();
   return nullptr;
 }
 
@@ -561,7 +564,7 @@ void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
       return;
     }
     case GossipMessage::kStateInfo: {
-      const gossip::StateInfo& info = m.state_info();
+      const ::gossip::StateInfo& info = m.state_info();
       ChannelState* channel = channel_by_mac(info.pki_id(), info.channel_mac());
       if (!channel) return drop(*message, "channel_not_joined");
       std::string_view reason;

@@ -10,8 +10,8 @@
 
 #include "discovery/discovery.h"
 #include "election/leader_election.h"
-#include "node/crypto.h"
-#include "node/message.h"
+#include "gossip/crypto.h"
+#include "gossip/message.h"
 #include "node/transport.h"
 #include "runtime/scheduler.h"
 

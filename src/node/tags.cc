@@ -4,14 +4,14 @@ namespace fabnet::node {
 
 namespace {
 
-using M = gossip::GossipMessage;
+using M = ::gossip::GossipMessage;
 
 // Pull messages carry their own type: block pull is channel-and-org, identity pull empty.
-bool pull_tag_legal(gossip::PullMsgType type, M::Tag tag) {
+bool pull_tag_legal(::gossip::PullMsgType type, M::Tag tag) {
   switch (type) {
-    case gossip::BLOCK_MSG:
+    case ::gossip::BLOCK_MSG:
       return tag == M::CHAN_AND_ORG;
-    case gossip::IDENTITY_MSG:
+    case ::gossip::IDENTITY_MSG:
       return tag == M::EMPTY;
     default:
       return false;

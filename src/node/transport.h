@@ -4,9 +4,16 @@
 #include <optional>
 #include <string>
 
-#include "node/message.h"
+#include "gossip/message.h"
 
 namespace fabnet::node {
+
+// The gossip layer's vocabulary, as the node speaks it.
+using gossip::ConnectionInfo;
+using gossip::CryptoService;
+using gossip::MessagePtr;
+using gossip::PeerId;
+using gossip::SignedGossip;
 
 // How a node reaches others. The simulator delivers through its network model;
 // the daemon through gRPC streams. Sends never block and may silently fail (the

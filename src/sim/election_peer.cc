@@ -89,14 +89,14 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   LeaderElection& election() { return election_; }
   const LeaderElection& election() const { return election_; }
 
-  const node::PeerId* believed_leader() const {
+  const gossip::PeerId* believed_leader() const {
     if (election_.is_leader()) return &peer_.settings_.pki_id;
     return declared_leader_.at(peer_.scheduler_.now());
   }
 
   // A leadership message for this channel, from the member at `position`,
   // whose signature was checked.
-  void on_leadership(const node::SignedGossip& message, const LeadershipMessage& leadership,
+  void on_leadership(const gossip::SignedGossip& message, const LeadershipMessage& leadership,
                      std::size_t position) {
     if (!store_.admit(position, peer_.view_.group_size(group_), leadership.timestamp,
                       peer_.scheduler_.now()))
@@ -116,10 +116,10 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   // ElectionAdapter: sent directly to every member in view, never forwarded
   // (protocol.md §5.3), one sealed message shared by all receivers.
   void gossip(const LeadershipMessage& message) override {
-    const node::MessagePtr sealed =
-        node::seal(wire::to_gossip_message(message, name_), &peer_.crypto_);
+    const gossip::MessagePtr sealed =
+        gossip::seal(wire::to_gossip_message(message, name_), &peer_.crypto_);
     peer_.view_.for_each_seen(peer_.settings_.index, group_,
-                              [&](const node::PeerId& to, const std::string& endpoint) {
+                              [&](const gossip::PeerId& to, const std::string& endpoint) {
                                 peer_.transport_.send(to, endpoint, sealed);
                               });
   }
@@ -127,7 +127,7 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   LeadershipMessage create_message(bool is_declaration) override {
     return factory_.make(is_declaration);
   }
-  bool is_in_view(const node::PeerId& peer) const override {
+  bool is_in_view(const gossip::PeerId& peer) const override {
     return peer_.view_.sees(peer_.settings_.index, group_, peer);
   }
   std::size_t view_size() const override {
@@ -146,7 +146,7 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
 };
 
 ElectionPeer::ElectionPeer(ElectionPeerSettings settings, runtime::Scheduler& scheduler,
-                           node::Transport& transport, const node::CryptoService& crypto,
+                           node::Transport& transport, const gossip::CryptoService& crypto,
                            const GroupView& view, SimPeerEvents& events)
     : settings_(std::move(settings)),
       scheduler_(scheduler),
@@ -172,10 +172,11 @@ void ElectionPeer::start() {
 
 // The checks a full node makes on a leadership message (protocol.md §5.2, §9.4),
 // minus those about membership this model does not have.
-void ElectionPeer::on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) {
-  const gossip::GossipMessage& m = message->message;
+void ElectionPeer::on_message(const gossip::ConnectionInfo& from,
+                              const gossip::MessagePtr& message) {
+  const ::gossip::GossipMessage& m = message->message;
   if (!node::is_tag_legal(m)) return drop(*message, "illegal_tag");
-  if (m.content_case() != gossip::GossipMessage::kLeadershipMsg)
+  if (m.content_case() != ::gossip::GossipMessage::kLeadershipMsg)
     return drop(*message, "unsupported");
   auto it = channels_.find(m.channel());
   if (it == channels_.end()) return drop(*message, "channel_not_joined");
@@ -198,7 +199,7 @@ const election::LeaderElection* ElectionPeer::election(const std::string& channe
   return it == channels_.end() ? nullptr : &it->second->election();
 }
 
-const node::PeerId* ElectionPeer::believed_leader(const std::string& channel) const {
+const gossip::PeerId* ElectionPeer::believed_leader(const std::string& channel) const {
   auto it = channels_.find(channel);
   return it == channels_.end() ? nullptr : it->second->believed_leader();
 }

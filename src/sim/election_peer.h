@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "election/election_config.h"
-#include "node/crypto.h"
+#include "gossip/crypto.h"
 #include "node/transport.h"
 #include "runtime/scheduler.h"
 #include "sim/sim_peer.h"
@@ -32,21 +32,21 @@ namespace fabnet::sim {
 class GroupView {
  public:
   virtual ~GroupView() = default;
-  virtual bool is_member(std::size_t group, const node::PeerId& peer) const = 0;
+  virtual bool is_member(std::size_t group, const gossip::PeerId& peer) const = 0;
   // The position of `peer` among the group's members (0 .. group_size - 1).
   virtual std::optional<std::size_t> member_position(std::size_t group,
-                                                     const node::PeerId& peer) const = 0;
+                                                     const gossip::PeerId& peer) const = 0;
   virtual std::size_t group_size(std::size_t group) const = 0;
-  virtual bool sees(std::size_t self, std::size_t group, const node::PeerId& peer) const = 0;
+  virtual bool sees(std::size_t self, std::size_t group, const gossip::PeerId& peer) const = 0;
   virtual std::size_t seen_count(std::size_t self, std::size_t group) const = 0;
   // Calls `visit(pki_id, endpoint)` for every member `self` sees.
   virtual void for_each_seen(
       std::size_t self, std::size_t group,
-      const std::function<void(const node::PeerId&, const std::string&)>& visit) const = 0;
+      const std::function<void(const gossip::PeerId&, const std::string&)>& visit) const = 0;
 };
 
 struct ElectionPeerSettings {
-  node::PeerId pki_id;
+  gossip::PeerId pki_id;
   std::size_t index = 0;  // in the GroupView
   std::string org;        // MSP ID
   election::ElectionTimings timings;
@@ -59,28 +59,28 @@ struct ElectionPeerSettings {
 class ElectionPeer final : public SimPeer {
  public:
   ElectionPeer(ElectionPeerSettings settings, runtime::Scheduler& scheduler,
-               node::Transport& transport, const node::CryptoService& crypto, const GroupView& view,
-               SimPeerEvents& events);
+               node::Transport& transport, const gossip::CryptoService& crypto,
+               const GroupView& view, SimPeerEvents& events);
   ~ElectionPeer() override;
   ElectionPeer(const ElectionPeer&) = delete;
   ElectionPeer& operator=(const ElectionPeer&) = delete;
 
   void start() override;
-  void on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) override;
-  const node::PeerId& id() const override { return settings_.pki_id; }
+  void on_message(const gossip::ConnectionInfo& from, const gossip::MessagePtr& message) override;
+  const gossip::PeerId& id() const override { return settings_.pki_id; }
   const election::LeaderElection* election(const std::string& channel) const override;
-  const node::PeerId* believed_leader(const std::string& channel) const override;
+  const gossip::PeerId* believed_leader(const std::string& channel) const override;
 
  private:
   class Channel;
-  void drop(const node::SignedGossip& message, std::string_view reason) {
+  void drop(const gossip::SignedGossip& message, std::string_view reason) {
     events_.on_drop(message, reason);
   }
 
   ElectionPeerSettings settings_;
   runtime::Scheduler& scheduler_;
   node::Transport& transport_;
-  const node::CryptoService& crypto_;
+  const gossip::CryptoService& crypto_;
   const GroupView& view_;
   SimPeerEvents& events_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;

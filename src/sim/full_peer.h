@@ -12,17 +12,17 @@ namespace fabnet::sim {
 class FullPeer final : public SimPeer {
  public:
   FullPeer(node::NodeSettings settings, runtime::Scheduler& scheduler, node::Transport& transport,
-           const node::CryptoService& crypto, node::NodeObserver* observer = nullptr)
+           const gossip::CryptoService& crypto, node::NodeObserver* observer = nullptr)
       : node_(std::move(settings), scheduler, transport, crypto, observer) {}
   void start() override { node_.start(); }
-  void on_message(const node::ConnectionInfo& from, const node::MessagePtr& message) override {
+  void on_message(const gossip::ConnectionInfo& from, const gossip::MessagePtr& message) override {
     node_.on_message(from, message);
   }
-  const node::PeerId& id() const override { return node_.id(); }
+  const gossip::PeerId& id() const override { return node_.id(); }
   const election::LeaderElection* election(const std::string& channel) const override {
     return node_.election(channel);
   }
-  const node::PeerId* believed_leader(const std::string& channel) const override {
+  const gossip::PeerId* believed_leader(const std::string& channel) const override {
     return node_.believed_leader(channel);
   }
   const node::Node& node() const { return node_; }

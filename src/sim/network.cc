@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "config/duration.h"
-#include "node/message.h"
+#include "gossip/message.h"
 #include "sim/random.h"
 
 namespace fabnet::sim {
@@ -47,8 +47,8 @@ class SimNetwork::PeerTransport final : public node::Transport {
  public:
   PeerTransport(SimNetwork& network, PeerIndex self) : network_(network), self_(self) {}
 
-  void send(const node::PeerId& to, const std::string& endpoint,
-            node::MessagePtr message) override {
+  void send(const gossip::PeerId& to, const std::string& endpoint,
+            gossip::MessagePtr message) override {
     auto it = network_.by_endpoint_.find(endpoint);
     std::optional<PeerIndex> receiver;
     // As after a real handshake: the endpoint must hold the expected PKI-ID.
@@ -58,7 +58,7 @@ class SimNetwork::PeerTransport final : public node::Transport {
     network_.send(self_, receiver, message);
   }
 
-  void send_to_endpoint(const std::string& endpoint, node::MessagePtr message) override {
+  void send_to_endpoint(const std::string& endpoint, gossip::MessagePtr message) override {
     auto it = network_.by_endpoint_.find(endpoint);
     network_.send(
         self_,
@@ -79,12 +79,12 @@ SimNetwork::~SimNetwork() {
   if (delivery_timer_ != runtime::kNoTimer) scheduler_.cancel(delivery_timer_);
 }
 
-PeerIndex SimNetwork::add_peer(const node::PeerId& id, const std::string& identity,
+PeerIndex SimNetwork::add_peer(const gossip::PeerId& id, const std::string& identity,
                                const std::string& endpoint, std::string name) {
   const PeerIndex index = peers_.size();
   Peer& peer = peers_.emplace_back();
   peer.name = std::move(name);
-  peer.connection = node::ConnectionInfo{id, identity, endpoint};
+  peer.connection = gossip::ConnectionInfo{id, identity, endpoint};
   peer.transport = std::make_unique<PeerTransport>(*this, index);
   by_endpoint_.emplace(endpoint, index);
   by_name_.emplace(peer.name, index);
@@ -140,7 +140,7 @@ bool SimNetwork::blocked(PeerIndex sender, PeerIndex receiver) const {
   return false;
 }
 
-std::string_view SimNetwork::content(const node::MessagePtr& message, int* index) {
+std::string_view SimNetwork::content(const gossip::MessagePtr& message, int* index) {
   const int c = static_cast<int>(message->message.content_case());
   if (static_cast<std::size_t>(c) >= content_names_.size()) {
     content_names_.resize(static_cast<std::size_t>(c) + 1);
@@ -148,7 +148,7 @@ std::string_view SimNetwork::content(const node::MessagePtr& message, int* index
     sent_bytes_.resize(content_names_.size(), 0);
   }
   std::string& name = content_names_[static_cast<std::size_t>(c)];
-  if (name.empty()) name = std::string(node::content_name(message->message));
+  if (name.empty()) name = std::string(gossip::content_name(message->message));
   *index = c;
   return name;
 }
@@ -201,7 +201,7 @@ Duration SimNetwork::next_delay(const LinkModel& link) {
 
 // The consecutive sends of one broadcast (same sender, message and instant)
 // share one record.
-std::uint32_t SimNetwork::record_for(PeerIndex sender, const node::MessagePtr& message,
+std::uint32_t SimNetwork::record_for(PeerIndex sender, const gossip::MessagePtr& message,
                                      int content) {
   const TimePoint now = scheduler_.now();
   if (last_record_) {
@@ -225,7 +225,7 @@ std::uint32_t SimNetwork::record_for(PeerIndex sender, const node::MessagePtr& m
 }
 
 void SimNetwork::send(PeerIndex sender, std::optional<PeerIndex> receiver,
-                      const node::MessagePtr& message) {
+                      const gossip::MessagePtr& message) {
   const TimePoint now = scheduler_.now();
   int index = 0;
   const std::string_view kind = content(message, &index);

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "node/message.h"
+#include "gossip/message.h"
 #include "node/transport.h"
 #include "runtime/virtual_scheduler.h"
 #include "sim/delivery_queue.h"
@@ -80,7 +80,7 @@ class SimNetwork {
   SimNetwork& operator=(const SimNetwork&) = delete;
 
   // Registers a peer reachable at `endpoint`; returns its index (0, 1, ...).
-  PeerIndex add_peer(const node::PeerId& id, const std::string& identity,
+  PeerIndex add_peer(const gossip::PeerId& id, const std::string& identity,
                      const std::string& endpoint, std::string name);
   std::size_t peer_count() const { return peers_.size(); }
   const std::string& name(PeerIndex peer) const { return peers_[peer].name; }
@@ -130,7 +130,7 @@ class SimNetwork {
   class PeerTransport;
   struct Peer {
     std::string name;
-    node::ConnectionInfo connection;  // what receivers see of this peer
+    gossip::ConnectionInfo connection;  // what receivers see of this peer
     SimPeer* logic = nullptr;
     bool paused = false;
     // The attach epoch of its current incarnation: messages sent before it
@@ -141,7 +141,7 @@ class SimNetwork {
   // One message as sent by one peer, shared by all its receivers in flight: a
   // broadcast to n peers is one record and n 12-byte queue entries.
   struct SendRecord {
-    node::MessagePtr message;
+    gossip::MessagePtr message;
     PeerIndex sender = 0;
     int content = 0;
     TimePoint sent_at{0};
@@ -149,13 +149,13 @@ class SimNetwork {
     std::uint32_t pending = 0;  // deliveries in flight; freed at 0
   };
 
-  void send(PeerIndex sender, std::optional<PeerIndex> receiver, const node::MessagePtr& message);
-  std::uint32_t record_for(PeerIndex sender, const node::MessagePtr& message, int content);
+  void send(PeerIndex sender, std::optional<PeerIndex> receiver, const gossip::MessagePtr& message);
+  std::uint32_t record_for(PeerIndex sender, const gossip::MessagePtr& message, int content);
   void deliver_due();
   void deliver(const SendRecord& record, PeerIndex receiver);
   void arm_delivery();
   Duration next_delay(const LinkModel& link);
-  std::string_view content(const node::MessagePtr& message, int* index);
+  std::string_view content(const gossip::MessagePtr& message, int* index);
 
   runtime::VirtualScheduler& scheduler_;
   std::mt19937_64 random_;

@@ -1,5 +1,7 @@
 #include "sim/sim_crypto.h"
 
+#include "crypto/openssl_handles.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -50,7 +52,7 @@ std::string SimCrypto::make_identity(std::string_view msp_id, std::string_view p
   return identity.SerializeAsString();
 }
 
-std::optional<node::PeerId> SimCrypto::pki_id_of(std::string_view identity) const {
+std::optional<gossip::PeerId> SimCrypto::pki_id_of(std::string_view identity) const {
   auto parsed = parse(identity);
   if (!parsed) return std::nullopt;
   return parsed->id_bytes();
@@ -70,6 +72,10 @@ bool SimCrypto::verify(std::string_view identity, std::string_view payload,
                        std::string_view signature) const {
   auto parsed = parse(identity);
   return parsed && signature == tag(parsed->id_bytes(), payload);
+}
+
+std::string SimCrypto::hash(std::string_view data) const {
+  return crypto::detail::sha256(data);
 }
 
 }  // namespace fabnet::sim

@@ -93,7 +93,7 @@ class PeerEvents final : public SimPeerEvents, public node::NodeObserver {
   PeerEvents(Simulation& sim, PeerIndex peer) : sim_(sim), peer_(peer) {}
   void on_leadership_change(const std::string& channel, bool is_leader) override;
   void on_election_event(const std::string& channel, election::ElectionEvent event) override;
-  void on_drop(const node::SignedGossip& message, std::string_view reason) override;
+  void on_drop(const gossip::SignedGossip& message, std::string_view reason) override;
 
   // node::NodeObserver
   void on_leadership_change(const node::Node&, const std::string& channel,
@@ -104,11 +104,11 @@ class PeerEvents final : public SimPeerEvents, public node::NodeObserver {
                          election::ElectionEvent event) override {
     on_election_event(channel, event);
   }
-  void on_drop(const node::Node&, const node::SignedGossip& message,
+  void on_drop(const node::Node&, const gossip::SignedGossip& message,
                std::string_view reason) override {
     on_drop(message, reason);
   }
-  void on_member_change(const node::Node&, const node::PeerId& peer, bool alive) override;
+  void on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) override;
 
  private:
   Simulation& sim_;
@@ -171,15 +171,15 @@ class Simulation final : public GroupView {
   TimePoint now() const { return scheduler_.now(); }
 
   // GroupView: the idealised membership (membership: ideal).
-  bool is_member(std::size_t group, const node::PeerId& peer) const override;
+  bool is_member(std::size_t group, const gossip::PeerId& peer) const override;
   std::optional<std::size_t> member_position(std::size_t group,
-                                             const node::PeerId& peer) const override;
+                                             const gossip::PeerId& peer) const override;
   std::size_t group_size(std::size_t group) const override { return groups_[group].members.size(); }
-  bool sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const override;
+  bool sees(PeerIndex self, std::size_t group, const gossip::PeerId& peer) const override;
   std::size_t seen_count(PeerIndex self, std::size_t group) const override;
   void for_each_seen(
       PeerIndex self, std::size_t group,
-      const std::function<void(const node::PeerId&, const std::string&)>& visit) const override;
+      const std::function<void(const gossip::PeerId&, const std::string&)>& visit) const override;
 
  private:
   void build();
@@ -191,7 +191,7 @@ class Simulation final : public GroupView {
     return self != other && network_.is_up(other) && !network_.blocked(other, self);
   }
   // The index of `peer` if it is a member of `group`.
-  std::optional<PeerIndex> member_index(std::size_t group, const node::PeerId& peer) const;
+  std::optional<PeerIndex> member_index(std::size_t group, const gossip::PeerId& peer) const;
   std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
 
   void start_peer(PeerSlot& peer, std::string_view why);
@@ -244,12 +244,12 @@ void PeerEvents::on_election_event(const std::string& channel, election::Electio
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, election::to_string(event), channel);
 }
-void PeerEvents::on_drop(const node::SignedGossip& message, std::string_view reason) {
+void PeerEvents::on_drop(const gossip::SignedGossip& message, std::string_view reason) {
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, "drop", reason,
                     static_cast<std::uint64_t>(message.message.content_case()));
 }
-void PeerEvents::on_member_change(const node::Node&, const node::PeerId& peer, bool alive) {
+void PeerEvents::on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) {
   if (sim_.ignoring(peer_)) return;
   sim_.log().record(sim_.now(), peer_, alive ? "member_alive" : "member_dead", peer);
 }
@@ -365,7 +365,7 @@ ElectionPeerSettings Simulation::election_settings_for(const PeerSlot& peer) con
 }
 
 std::optional<PeerIndex> Simulation::member_index(std::size_t group,
-                                                  const node::PeerId& peer) const {
+                                                  const gossip::PeerId& peer) const {
   const std::optional<PeerIndex> p = network_.find(peer);
   if (!p) return std::nullopt;
   const std::vector<std::size_t>& groups = peers_[*p].groups;
@@ -374,7 +374,7 @@ std::optional<PeerIndex> Simulation::member_index(std::size_t group,
 }
 
 std::optional<std::size_t> Simulation::member_position(std::size_t group,
-                                                       const node::PeerId& peer) const {
+                                                       const gossip::PeerId& peer) const {
   const std::optional<PeerIndex> p = network_.find(peer);
   if (!p) return std::nullopt;
   const std::vector<std::size_t>& groups = peers_[*p].groups;
@@ -383,11 +383,11 @@ std::optional<std::size_t> Simulation::member_position(std::size_t group,
   return peers_[*p].positions[static_cast<std::size_t>(it - groups.begin())];
 }
 
-bool Simulation::is_member(std::size_t group, const node::PeerId& peer) const {
+bool Simulation::is_member(std::size_t group, const gossip::PeerId& peer) const {
   return member_index(group, peer).has_value();
 }
 
-bool Simulation::sees(PeerIndex self, std::size_t group, const node::PeerId& peer) const {
+bool Simulation::sees(PeerIndex self, std::size_t group, const gossip::PeerId& peer) const {
   const std::optional<PeerIndex> p = member_index(group, peer);
   return p && can_see(self, *p);
 }
@@ -400,7 +400,7 @@ std::size_t Simulation::seen_count(PeerIndex self, std::size_t group) const {
 
 void Simulation::for_each_seen(
     PeerIndex self, std::size_t group,
-    const std::function<void(const node::PeerId&, const std::string&)>& visit) const {
+    const std::function<void(const gossip::PeerId&, const std::string&)>& visit) const {
   for (PeerIndex m : groups_[group].members) {
     if (can_see(self, m)) visit(peers_[m].spec.name, peers_[m].endpoint);
   }
@@ -843,7 +843,7 @@ std::vector<std::string> Simulation::settled_problems(const Group& g) const {
     if (is_up(m)) up.push_back(m);
   }
   for (PeerIndex m : up) {
-    const node::PeerId* believed = peers_[m].node->believed_leader(g.channel);
+    const gossip::PeerId* believed = peers_[m].node->believed_leader(g.channel);
     if (believed == nullptr) continue;
     auto leader = network_.find(*believed);
     if (leader && peers_[*leader].spec.msp_id != peers_[m].spec.msp_id) {
@@ -869,7 +869,7 @@ std::vector<std::string> Simulation::settled_problems(const Group& g) const {
   }
   const std::string& leader = leader_names.front();
   for (PeerIndex m : up) {
-    const node::PeerId* believed = peers_[m].node->believed_leader(g.channel);
+    const gossip::PeerId* believed = peers_[m].node->believed_leader(g.channel);
     if (believed == nullptr || *believed != leader) {
       problems.push_back(fmt::format("{}: {} believes {} leads, but {} does", prefix,
                                      peers_[m].spec.name,

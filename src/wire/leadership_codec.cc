@@ -5,13 +5,13 @@
 
 namespace fabnet::wire {
 
-gossip::GossipMessage to_gossip_message(const election::LeadershipMessage& message,
-                                        std::string_view channel) {
-  gossip::GossipMessage out;
+::gossip::GossipMessage to_gossip_message(const election::LeadershipMessage& message,
+                                          std::string_view channel) {
+  ::gossip::GossipMessage out;
   out.set_nonce(0);
   out.set_channel(std::string(channel));
-  out.set_tag(gossip::GossipMessage::CHAN_AND_ORG);
-  gossip::LeadershipMessage* leadership = out.mutable_leadership_msg();
+  out.set_tag(::gossip::GossipMessage::CHAN_AND_ORG);
+  ::gossip::LeadershipMessage* leadership = out.mutable_leadership_msg();
   leadership->set_pki_id(message.pki_id);
   leadership->mutable_timestamp()->set_inc_num(message.timestamp.inc_num);
   leadership->mutable_timestamp()->set_seq_num(message.timestamp.seq_num);
@@ -19,9 +19,9 @@ gossip::GossipMessage to_gossip_message(const election::LeadershipMessage& messa
   return out;
 }
 
-std::optional<election::LeadershipMessage> leadership_from(const gossip::GossipMessage& message) {
+std::optional<election::LeadershipMessage> leadership_from(const ::gossip::GossipMessage& message) {
   if (!message.has_leadership_msg()) return std::nullopt;
-  const gossip::LeadershipMessage& leadership = message.leadership_msg();
+  const ::gossip::LeadershipMessage& leadership = message.leadership_msg();
   if (leadership.pki_id().empty()) return std::nullopt;
   return election::LeadershipMessage{
       leadership.pki_id(),
@@ -29,7 +29,7 @@ std::optional<election::LeadershipMessage> leadership_from(const gossip::GossipM
       leadership.is_declaration()};
 }
 
-std::string serialize(const gossip::GossipMessage& message) {
+std::string serialize(const ::gossip::GossipMessage& message) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);

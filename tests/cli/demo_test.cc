@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -193,12 +194,24 @@ TEST(DemoCommand, ConfigErrorIsOneLineOnStderrAndExitTwo) {
   EXPECT_NE(r.err.find("/nonexistent/core.yaml"), std::string::npos) << r.err;
 }
 
-TEST(DemoCommand, ReadsTimingsFromFabricsSampleCoreYaml) {
-  const CliRun r = fabnet(
-      {"demo", "--config", std::string(FABNET_SHARED_DIR) + "/data/fabric/core-v2.4.9.yaml"});
+void expect_demo_reads_timings_from(const std::string& core_yaml) {
+  const CliRun r = fabnet({"demo", "--config", core_yaml});
   EXPECT_EQ(r.status, kExitOk) << r.err;
   EXPECT_NE(r.out.find("leaderAliveThreshold 10s"), std::string::npos);
   EXPECT_NE(r.out.find("useLeaderElection: false"), std::string::npos) << "static mode remark";
+}
+
+TEST(DemoCommand, ReadsTimingsFromACoreYamlInFabricsLayout) {
+  expect_demo_reads_timings_from(std::string(FABNET_TEST_DATA_DIR) + "/core.yaml");
+}
+
+TEST(DemoCommand, ReadsTimingsFromFabricsSampleCoreYaml) {
+  const std::string sample = std::string(FABNET_SHARED_DIR) + "/data/fabric/core-v2.4.9.yaml";
+  if (!std::filesystem::is_regular_file(sample))
+    GTEST_SKIP() << "Fabric's sample " << sample
+                 << " is not here (no ../shared beside this checkout); "
+                    "ReadsTimingsFromACoreYamlInFabricsLayout covers the same path";
+  expect_demo_reads_timings_from(sample);
 }
 
 TEST(DemoCommand, RejectsADurationWithoutUnit) {

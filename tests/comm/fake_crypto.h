@@ -5,8 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/openssl_handles.h"
+#include "gossip/crypto.h"
 #include "msp/identities.pb.h"
-#include "node/crypto.h"
 
 // Test doubles shared by the comm tests.
 
@@ -21,7 +22,7 @@ inline std::string identity_of(const std::string& name) {
 }
 
 // Deterministic stand-in for X.509: PKI-ID = id_bytes, signature = tag(signer, payload).
-class FakeCrypto final : public node::CryptoService {
+class FakeCrypto final : public gossip::CryptoService {
  public:
   explicit FakeCrypto(std::string name) : name_(std::move(name)) {}
 
@@ -51,6 +52,7 @@ class FakeCrypto final : public node::CryptoService {
     const auto signer = pki_id_of(identity);
     return signer && signature == tag(*signer, payload);
   }
+  std::string hash(std::string_view data) const override { return crypto::detail::sha256(data); }
 
  private:
   std::string name_;

@@ -25,7 +25,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using gossip::Envelope;
+using ::gossip::Envelope;
 
 CommSettings test_settings() {
   CommSettings settings;
@@ -37,9 +37,9 @@ CommSettings test_settings() {
 }
 
 MessagePtr gossip_message(std::uint64_t nonce, std::string filler = "") {
-  auto signed_gossip = std::make_shared<node::SignedGossip>();
+  auto signed_gossip = std::make_shared<gossip::SignedGossip>();
   signed_gossip->message.set_nonce(nonce);
-  signed_gossip->message.set_tag(gossip::GossipMessage::EMPTY);
+  signed_gossip->message.set_tag(::gossip::GossipMessage::EMPTY);
   signed_gossip->message.set_channel(filler);
   signed_gossip->message.mutable_empty();
   signed_gossip->payload = signed_gossip->message.SerializeAsString();
@@ -49,8 +49,8 @@ MessagePtr gossip_message(std::uint64_t nonce, std::string filler = "") {
 // The ConnEstablish a raw client presents; `signature` overrides the honest one.
 Envelope conn_envelope(const std::string& name, bool probe = false,
                        std::optional<std::string> signature = std::nullopt) {
-  gossip::GossipMessage message;
-  message.set_tag(gossip::GossipMessage::EMPTY);
+  ::gossip::GossipMessage message;
+  message.set_tag(::gossip::GossipMessage::EMPTY);
   message.mutable_conn()->set_pki_id(name);
   message.mutable_conn()->set_identity(identity_of(name));
   message.mutable_conn()->set_probe(probe);
@@ -99,7 +99,7 @@ class RawClient {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(-1);
     channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-    stub_ = gossip::Gossip::NewStub(channel_);
+    stub_ = ::gossip::Gossip::NewStub(channel_);
     context_.set_deadline(std::chrono::system_clock::now() + 10s);
     stream_ = stub_->GossipStream(&context_);
   }
@@ -122,7 +122,7 @@ class RawClient {
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<gossip::Gossip::Stub> stub_;
+  std::unique_ptr<::gossip::Gossip::Stub> stub_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<Envelope, Envelope>> stream_;
   bool finished_ = false;
@@ -221,11 +221,11 @@ TEST_F(GrpcCommTest, ServerSendsItsSignedConnEstablishFirst) {
   // Without writing anything, the server's ConnEstablish arrives (protocol.md §4.2).
   Envelope theirs;
   ASSERT_TRUE(raw.read(&theirs));
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   ASSERT_TRUE(message.ParseFromString(theirs.payload()));
   ASSERT_TRUE(message.has_conn());
   EXPECT_EQ(message.nonce(), 0u);
-  EXPECT_EQ(message.tag(), gossip::GossipMessage::EMPTY);
+  EXPECT_EQ(message.tag(), ::gossip::GossipMessage::EMPTY);
   EXPECT_EQ(message.conn().pki_id(), "peerB");
   EXPECT_EQ(message.conn().identity(), identity_of("peerB"));
   EXPECT_TRUE(message.conn().tls_cert_hash().empty());
@@ -248,7 +248,7 @@ TEST_F(GrpcCommTest, FirstMessageThatIsNotConnEstablishIsWrongType) {
 TEST_F(GrpcCommTest, ConnEstablishWithoutPkiIdIsRejected) {
   Peer b("peerB", loop_);
   RawClient raw(b.address());
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   message.mutable_conn()->set_identity(identity_of("mallory"));
   Envelope envelope;
   envelope.set_payload(message.SerializeAsString());
@@ -261,7 +261,7 @@ TEST_F(GrpcCommTest, ConnEstablishWithoutPkiIdIsRejected) {
 TEST_F(GrpcCommTest, PkiIdThatDoesNotMatchTheIdentityIsRejected) {
   Peer b("peerB", loop_);
   RawClient raw(b.address());
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   message.mutable_conn()->set_pki_id("peerA");  // claims another peer's PKI-ID
   message.mutable_conn()->set_identity(identity_of("mallory"));
   Envelope envelope;
@@ -398,7 +398,7 @@ TEST_F(GrpcCommTest, NewInboundConnectionReplacesTheOldOne) {
   ASSERT_TRUE(second.read(&conn));
   b.comm->send("peerA", "", gossip_message(5));
   ASSERT_TRUE(second.read(&data));
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   ASSERT_TRUE(message.ParseFromString(data.payload()));
   EXPECT_EQ(message.nonce(), 5u);
   EXPECT_TRUE(b.lost.empty());  // replaced, not lost
@@ -413,7 +413,7 @@ TEST_F(GrpcCommTest, RawEnvelopeBytesArriveExactlyAsSent) {
       "\x6a\x00"          // empty {}
       "\x98\x06\x07",     // field 99 (unknown) = 7
       11);
-  auto original = std::make_shared<node::SignedGossip>();
+  auto original = std::make_shared<gossip::SignedGossip>();
   ASSERT_TRUE(original->message.ParseFromString(raw));
   ASSERT_NE(original->message.SerializeAsString(), raw);  // re-serialising would change it
   original->payload = raw;

@@ -13,20 +13,20 @@ IdentityCheck accept_all() {
   return [](const PeerId&, const std::string&) { return std::string(); };
 }
 
-HandshakeVerdict check(const gossip::Envelope& first, const IdentityCheck& identity_check) {
+HandshakeVerdict check(const ::gossip::Envelope& first, const IdentityCheck& identity_check) {
   return authenticate_conn_establish(parse_conn_establish(first), first, identity_check,
                                      FakeCrypto("verifier"));
 }
 
 TEST(Handshake, ConnEstablishIsSignedDeterministicAndInGoFieldOrder) {
   const FakeCrypto crypto("alice");
-  const gossip::Envelope envelope = signed_conn_establish(kAlice, crypto, false);
+  const ::gossip::Envelope envelope = signed_conn_establish(kAlice, crypto, false);
   EXPECT_EQ(envelope.SerializeAsString(),
             signed_conn_establish(kAlice, crypto, false).SerializeAsString());
   // nonce 0 and empty channel are omitted; tag EMPTY (field 3) then conn (field 14).
   EXPECT_EQ(envelope.payload().substr(0, 3), std::string("\x18\x01\x72", 3));
   EXPECT_EQ(envelope.signature(), crypto.sign(envelope.payload()));
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   ASSERT_TRUE(message.ParseFromString(envelope.payload()));
   EXPECT_EQ(message.conn().pki_id(), "alice");
   EXPECT_EQ(message.conn().identity(), identity_of("alice"));
@@ -45,10 +45,10 @@ TEST(Handshake, AcceptsAnHonestConnEstablish) {
 }
 
 TEST(Handshake, AnythingButConnEstablishIsWrongType) {
-  gossip::Envelope envelope;
+  ::gossip::Envelope envelope;
   envelope.set_payload("\xff\xff");
   EXPECT_EQ(parse_conn_establish(envelope).reject_text, "wrong type");
-  gossip::GossipMessage alive;
+  ::gossip::GossipMessage alive;
   alive.mutable_alive_msg();
   envelope.set_payload(alive.SerializeAsString());
   EXPECT_EQ(parse_conn_establish(envelope).reject_key, "wrong_type");
@@ -58,10 +58,10 @@ TEST(Handshake, AnythingButConnEstablishIsWrongType) {
 TEST(Handshake, ChecksRunInProtocolOrder) {
   const FakeCrypto mallory("mallory");
   auto forge = [&](const std::string& pki_id, const std::string& signature) {
-    gossip::GossipMessage message;
+    ::gossip::GossipMessage message;
     message.mutable_conn()->set_pki_id(pki_id);
     message.mutable_conn()->set_identity(identity_of("mallory"));
-    gossip::Envelope envelope;
+    ::gossip::Envelope envelope;
     envelope.set_payload(message.SerializeAsString());
     envelope.set_signature(signature.empty() ? mallory.sign(envelope.payload()) : signature);
     return envelope;
@@ -78,7 +78,7 @@ TEST(Handshake, ChecksRunInProtocolOrder) {
 }
 
 TEST(Handshake, SignatureIsCheckedOverTheBytesAsReceived) {
-  gossip::Envelope envelope = signed_conn_establish(kAlice, FakeCrypto("alice"), false);
+  ::gossip::Envelope envelope = signed_conn_establish(kAlice, FakeCrypto("alice"), false);
   // Same message, another encoding (an unknown field appended): the old signature fails.
   envelope.mutable_payload()->append("\x98\x06\x07", 3);
   EXPECT_TRUE(parse_conn_establish(envelope).accepted());

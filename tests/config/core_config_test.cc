@@ -22,9 +22,30 @@ namespace {
 using namespace std::chrono_literals;
 using election::LeaderMode;
 
+const std::string kData = FABNET_TEST_DATA_DIR;
+// The project's own core.yaml in Fabric's layout: always present.
+const std::string kFixture = kData + "/core.yaml";
+// Fabric's own sample files, in ../shared when the checkout has it beside.
 const std::string kShared = FABNET_SHARED_DIR;
 const std::string kV24 = kShared + "/data/fabric/core-v2.4.9.yaml";
 const std::string kV31 = kShared + "/data/fabric/core-v3.1.5.yaml";
+
+// Skips the calling test, naming the missing file, when a Fabric sample is absent.
+#define SKIP_WITHOUT(path)                                                                   \
+  if (!std::filesystem::is_regular_file(path))                                               \
+  GTEST_SKIP() << "Fabric's sample " << (path)                                               \
+               << " is not here (no ../shared beside this checkout); the project's fixture " \
+               << kFixture << " covers the same keys"
+
+// Line (1-based) of the first line of `path` containing `text`, as "path:line".
+std::string line_of(const std::string& path, std::string_view text) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find(text) != std::string::npos) return path + ":" + std::to_string(n);
+  ADD_FAILURE() << text << " not in " << path;
+  return path;
+}
 
 CoreConfig load(std::string_view yaml, const Environment& env = {}) {
   return load_core_config_string(yaml, env, "test.yaml");
@@ -118,29 +139,44 @@ TEST(CoreConfigErrors, CountsMustBePositiveWholeNumbers) {
 
 // ---- Fabric's sample files -------------------------------------------------
 
+TEST(CoreConfigSamples, ProjectFixtureInFabricsLayout) {
+  expect_fabric_sample(load_core_config_file(kFixture, {}), kFixture);
+}
+
 TEST(CoreConfigSamples, FabricV249) {
+  SKIP_WITHOUT(kV24);
   expect_fabric_sample(load_core_config_file(kV24, {}), kV24);
 }
 
 TEST(CoreConfigSamples, FabricV315) {
+  SKIP_WITHOUT(kV31);
   expect_fabric_sample(load_core_config_file(kV31, {}), kV31);
 }
 
-TEST(CoreConfigSamples, DockerStyleOverridesTurnOnDynamicElection) {
+void expect_docker_style_overrides(const std::string& path) {
   // The usual Fabric test-network settings on top of the shipped file.
   const Environment env = {{"CORE_PEER_GOSSIP_USELEADERELECTION", "true"},
                            {"CORE_PEER_GOSSIP_ORGLEADER", "false"},
                            {"CORE_PEER_ID", "peer0.org1.example.com"},
                            {"CORE_PEER_GOSSIP_BOOTSTRAP", "peer1.org1:7051 peer2.org1:7051"},
                            {"CORE_PEER_GOSSIP_EXTERNALENDPOINT", "peer0.org1.example.com:7051"}};
-  for (const std::string& path : {kV24, kV31}) {
-    const CoreConfig c = load_core_config_file(path, env);
-    EXPECT_EQ(c.gossip.leader_mode(), LeaderMode::kDynamic);
-    EXPECT_EQ(c.peer_id, "peer0.org1.example.com");
-    EXPECT_EQ(c.gossip.bootstrap, (std::vector<std::string>{"peer1.org1:7051", "peer2.org1:7051"}));
-    EXPECT_EQ(c.gossip.external_endpoint, "peer0.org1.example.com:7051");
-    EXPECT_EQ(c.network_id, "dev");  // untouched keys keep the file's value
-  }
+  const CoreConfig c = load_core_config_file(path, env);
+  EXPECT_EQ(c.gossip.leader_mode(), LeaderMode::kDynamic) << path;
+  EXPECT_EQ(c.peer_id, "peer0.org1.example.com");
+  EXPECT_EQ(c.gossip.bootstrap, (std::vector<std::string>{"peer1.org1:7051", "peer2.org1:7051"}));
+  EXPECT_EQ(c.gossip.external_endpoint, "peer0.org1.example.com:7051");
+  EXPECT_EQ(c.network_id, "dev");  // untouched keys keep the file's value
+}
+
+TEST(CoreConfigSamples, DockerStyleOverridesTurnOnDynamicElection) {
+  expect_docker_style_overrides(kFixture);
+}
+
+TEST(CoreConfigSamples, DockerStyleOverridesOnFabricsSamples) {
+  SKIP_WITHOUT(kV24);
+  SKIP_WITHOUT(kV31);
+  expect_docker_style_overrides(kV24);
+  expect_docker_style_overrides(kV31);
 }
 
 // ---- defaults ----------------------------------------------------------------
@@ -380,7 +416,7 @@ TEST(CoreConfigBootstrap, ScalarListAndEnvironmentForms) {
 // ---- errors ------------------------------------------------------------------
 
 TEST(CoreConfigErrors, MissingFile) {
-  const std::string path = kShared + "/data/fabric/no-such-core.yaml";
+  const std::string path = kData + "/no-such-core.yaml";
   const ConfigError e = expect_error([&] { load_core_config_file(path, {}); },
                                      {path, "No such file or directory", "expected a readable"});
   EXPECT_EQ(e.source(), path);
@@ -388,7 +424,7 @@ TEST(CoreConfigErrors, MissingFile) {
 }
 
 TEST(CoreConfigErrors, Directory) {
-  const std::string path = kShared + "/data/fabric";
+  const std::string path = kData;
   expect_error([&] { load_core_config_file(path, {}); }, {path, "is a directory"});
 }
 
@@ -512,10 +548,11 @@ TEST(CoreConfigErrors, BothModeFlagsViaEnvironment) {
   // The shipped file has orgLeader: true; turning on election alone is the classic mistake.
   expect_error(
       [] {
-        load_core_config_file(kV24, {{"CORE_PEER_GOSSIP_USELEADERELECTION", "true"}});
+        load_core_config_file(kFixture, {{"CORE_PEER_GOSSIP_USELEADERELECTION", "true"}});
       },
-      {kV24, "peer.gossip.useLeaderElection", "peer.gossip.orgLeader",
-       "environment variable CORE_PEER_GOSSIP_USELEADERELECTION", kV24 + ":123"});
+      {kFixture, "peer.gossip.useLeaderElection", "peer.gossip.orgLeader",
+       "environment variable CORE_PEER_GOSSIP_USELEADERELECTION",
+       line_of(kFixture, "        orgLeader: true")});
   expect_error(
       [] {
         load("",

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/openssl_handles.h"
 #include "discovery/discovery.h"
 #include "msp/identities.pb.h"
 #include "runtime/virtual_scheduler.h"
@@ -23,11 +24,11 @@ namespace fabnet::testing {
 using discovery::Discovery;
 using discovery::DiscoverySettings;
 using discovery::SelfInfo;
-using election::PeerId;
-using election::PeerTime;
-using node::ConnectionInfo;
-using node::MessagePtr;
-using node::SignedGossip;
+using gossip::ConnectionInfo;
+using gossip::MessagePtr;
+using gossip::PeerId;
+using gossip::PeerTime;
+using gossip::SignedGossip;
 using runtime::Duration;
 using runtime::TimePoint;
 
@@ -51,7 +52,7 @@ inline std::string fake_signature(std::string_view signer, std::string_view payl
 
 // PKI-ID = id_bytes (the name); org = mspid; a signature names its signer and a
 // hash of the payload, so it verifies only for that signer and those bytes.
-class FakeCrypto final : public node::CryptoService {
+class FakeCrypto final : public gossip::CryptoService {
  public:
   explicit FakeCrypto(PeerId signer = {}) : signer_(std::move(signer)) {}
 
@@ -75,13 +76,14 @@ class FakeCrypto final : public node::CryptoService {
     const auto signer = pki_id_of(identity);
     return signer && signature == fake_signature(*signer, payload);
   }
+  std::string hash(std::string_view data) const override { return crypto::detail::sha256(data); }
 
  private:
   PeerId signer_;
 };
 
 // What DiscoveryHost::seal does in a node: marshal, then sign if asked.
-inline MessagePtr seal_with(const node::CryptoService& crypto, gossip::GossipMessage message,
+inline MessagePtr seal_with(const gossip::CryptoService& crypto, ::gossip::GossipMessage message,
                             bool sign) {
   auto sealed = std::make_shared<SignedGossip>();
   sealed->payload = message.SerializeAsString();
@@ -91,12 +93,12 @@ inline MessagePtr seal_with(const node::CryptoService& crypto, gossip::GossipMes
 }
 
 // A signed alive message about `name`, built by hand (replays, forgeries).
-inline MessagePtr make_alive(const node::CryptoService& signer, const PeerId& name,
+inline MessagePtr make_alive(const gossip::CryptoService& signer, const PeerId& name,
                              const std::string& endpoint, PeerTime time,
                              const std::string& identity = {}) {
-  gossip::GossipMessage message;
-  message.set_tag(gossip::GossipMessage::EMPTY);
-  gossip::AliveMessage& alive = *message.mutable_alive_msg();
+  ::gossip::GossipMessage message;
+  message.set_tag(::gossip::GossipMessage::EMPTY);
+  ::gossip::AliveMessage& alive = *message.mutable_alive_msg();
   alive.mutable_membership()->set_endpoint(endpoint);
   alive.mutable_membership()->set_pki_id(name);
   alive.mutable_timestamp()->set_inc_num(time.inc_num);
@@ -106,10 +108,10 @@ inline MessagePtr make_alive(const node::CryptoService& signer, const PeerId& na
 }
 
 inline MessagePtr make_membership_request(const MessagePtr& self_alive, std::uint64_t nonce) {
-  gossip::GossipMessage message;
-  message.set_tag(gossip::GossipMessage::EMPTY);
+  ::gossip::GossipMessage message;
+  message.set_tag(::gossip::GossipMessage::EMPTY);
   message.set_nonce(nonce);
-  gossip::Envelope& envelope = *message.mutable_mem_req()->mutable_self_information();
+  ::gossip::Envelope& envelope = *message.mutable_mem_req()->mutable_self_information();
   envelope.set_payload(self_alive->payload);
   envelope.set_signature(self_alive->signature);
   return seal_with(FakeCrypto(), std::move(message), false);
@@ -121,10 +123,10 @@ inline std::string endpoint_of(const PeerId& name) {
 
 // The PKI-IDs an alive/mem_res message is about, in order (own first for alive).
 inline std::vector<PeerId> pki_ids_in(
-    const google::protobuf::RepeatedPtrField<gossip::Envelope>& list) {
+    const google::protobuf::RepeatedPtrField<::gossip::Envelope>& list) {
   std::vector<PeerId> ids;
-  for (const gossip::Envelope& envelope : list) {
-    gossip::GossipMessage nested;
+  for (const ::gossip::Envelope& envelope : list) {
+    ::gossip::GossipMessage nested;
     if (nested.ParseFromString(envelope.payload()))
       ids.push_back(nested.alive_msg().membership().pki_id());
   }
@@ -167,7 +169,7 @@ class TestPeer final : public discovery::DiscoveryHost {
   bool supports_probe() const override;
   void probe_endpoint(const std::string& endpoint,
                       std::function<void(std::optional<ConnectionInfo>)> done) override;
-  MessagePtr seal(gossip::GossipMessage message, bool sign) override {
+  MessagePtr seal(::gossip::GossipMessage message, bool sign) override {
     return seal_with(crypto, std::move(message), sign);
   }
   void on_member_alive(const PeerId& peer) override { record(MemberEventKind::kAlive, peer); }
@@ -187,7 +189,7 @@ class TestPeer final : public discovery::DiscoveryHost {
   TestNetwork& network;
   SelfInfo self;
   FakeCrypto crypto;
-  node::IdentityStore identities;
+  gossip::IdentityStore identities;
   std::mt19937_64 random;
   std::unique_ptr<Discovery> discovery;
   bool up = false;

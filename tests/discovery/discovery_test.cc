@@ -5,15 +5,15 @@
 #include <sstream>
 
 #include "discovery/discovery.h"
-#include "discovery/envelope.h"
 #include "discovery_harness.h"
+#include "gossip/envelope.h"
 
 namespace fabnet::testing {
 namespace {
 
-using discovery::from_envelope;
-using discovery::to_envelope;
-using discovery::without_secret;
+using gossip::from_envelope;
+using gossip::to_envelope;
+using gossip::without_secret;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -212,12 +212,12 @@ TEST_F(DiscoveryTest, OwnAliveSequenceGrowsAcrossAliveAndMembershipRequests) {
   start_all(ids);
   scheduler_.run_until(TimePoint(seconds(40)));
 
-  std::vector<std::pair<TimePoint, gossip::AliveMessage>> built;  // in send order
+  std::vector<std::pair<TimePoint, ::gossip::AliveMessage>> built;  // in send order
   for (const SentMessage& s : network_.log) {
     if (s.from != "p1") continue;
     if (is_alive_about(s, "p1")) built.emplace_back(s.at, s.message->message.alive_msg());
     if (s.message->message.has_mem_req()) {
-      gossip::GossipMessage self_information;
+      ::gossip::GossipMessage self_information;
       ASSERT_TRUE(self_information.ParseFromString(
           s.message->message.mem_req().self_information().payload()));
       built.emplace_back(s.at, self_information.alive_msg());
@@ -494,10 +494,10 @@ class DisclosureTest : public DiscoveryTest {
                                              {"c1", "OrgC", true}})
       responder().handle(connection_of(k.name, k.org), alive_of(k.name, k.org, k.external, 1));
     // a3 is known only as dead, from someone's membership response.
-    gossip::GossipMessage response;
-    response.set_tag(gossip::GossipMessage::EMPTY);
+    ::gossip::GossipMessage response;
+    response.set_tag(::gossip::GossipMessage::EMPTY);
     const auto a3 = alive_of("a3", "OrgA", true, 1);
-    gossip::Envelope& dead = *response.mutable_mem_res()->add_dead();
+    ::gossip::Envelope& dead = *response.mutable_mem_res()->add_dead();
     dead.set_payload(a3->payload);
     dead.set_signature(a3->signature);
     responder().handle(connection_of("a1", "OrgA"),
@@ -518,14 +518,14 @@ class DisclosureTest : public DiscoveryTest {
   }
   // What a receiver in another process parses: membership responses built here
   // list their envelopes in `payload` only (SignedGossip::held_mem_res).
-  static gossip::GossipMessage on_the_wire(const node::SignedGossip& message) {
-    gossip::GossipMessage parsed;
+  static ::gossip::GossipMessage on_the_wire(const gossip::SignedGossip& message) {
+    ::gossip::GossipMessage parsed;
     EXPECT_TRUE(parsed.ParseFromString(message.payload));
     return parsed;
   }
   // The response r sends to a membership request from `name`, if any.
-  std::optional<gossip::GossipMessage> ask(const PeerId& name, const std::string& org,
-                                           bool external) {
+  std::optional<::gossip::GossipMessage> ask(const PeerId& name, const std::string& org,
+                                             bool external) {
     const std::size_t before = network_.log.size();
     responder().handle(connection_of(name, org),
                        make_membership_request(alive_of(name, org, external, 1), 77));
@@ -603,14 +603,15 @@ TEST_F(DisclosureTest, HeldNestedMessagesAreExactlyTheEnvelopesOnTheWire) {
     const MessagePtr sent = network_.log.back().message;
     ASSERT_TRUE(sent->held_mem_res);
     EXPECT_EQ(sent->message.mem_res().alive_size(), 0);
-    const gossip::GossipMessage wire = on_the_wire(*sent);
-    const auto expect_same = [](const std::vector<MessagePtr>& held,
-                                const google::protobuf::RepeatedPtrField<gossip::Envelope>& sent) {
-      ASSERT_EQ(held.size(), static_cast<std::size_t>(sent.size()));
-      for (std::size_t i = 0; i < held.size(); ++i)
-        EXPECT_EQ(to_envelope(*held[i]).SerializeAsString(),
-                  sent[static_cast<int>(i)].SerializeAsString());
-    };
+    const ::gossip::GossipMessage wire = on_the_wire(*sent);
+    const auto expect_same =
+        [](const std::vector<MessagePtr>& held,
+           const google::protobuf::RepeatedPtrField<::gossip::Envelope>& sent) {
+          ASSERT_EQ(held.size(), static_cast<std::size_t>(sent.size()));
+          for (std::size_t i = 0; i < held.size(); ++i)
+            EXPECT_EQ(to_envelope(*held[i]).SerializeAsString(),
+                      sent[static_cast<int>(i)].SerializeAsString());
+        };
     expect_same(sent->held_mem_res->alive, wire.mem_res().alive());
     expect_same(sent->held_mem_res->dead, wire.mem_res().dead());
     EXPECT_EQ(wire.nonce(), 5u);
@@ -738,7 +739,7 @@ TEST(DiscoverySettingsTest, NonPositivePeriodsAreRejected) {
 
 TEST(SharedNestedMessagesTest, IdenticalEnvelopesShareOneInstance) {
   const MessagePtr alive = make_alive(FakeCrypto("p1"), "p1", endpoint_of("p1"), {3, 1});
-  const gossip::Envelope envelope = to_envelope(*alive);
+  const ::gossip::Envelope envelope = to_envelope(*alive);
   const MessagePtr first = from_envelope(envelope);
   ASSERT_TRUE(first);
   EXPECT_EQ(from_envelope(envelope), first);
@@ -746,14 +747,14 @@ TEST(SharedNestedMessagesTest, IdenticalEnvelopesShareOneInstance) {
   EXPECT_EQ(first->signature, alive->signature);
   EXPECT_EQ(first->message.alive_msg().membership().pki_id(), "p1");
 
-  gossip::Envelope other_signature = envelope;
+  ::gossip::Envelope other_signature = envelope;
   other_signature.set_signature("other");
   const MessagePtr second = from_envelope(other_signature);
   ASSERT_TRUE(second);
   EXPECT_NE(second, first);
   EXPECT_EQ(second->signature, "other");
 
-  gossip::Envelope garbage;
+  ::gossip::Envelope garbage;
   garbage.set_payload("\xff\xff\xff");
   EXPECT_FALSE(from_envelope(garbage));
 }
@@ -774,15 +775,15 @@ TEST(SharedNestedMessagesTest, StrippedCopiesAreSharedAndKeepNoSecret) {
 
 TEST(SharedNestedMessagesTest, InstancesLiveOnlyWhileHeld) {
   const MessagePtr alive = make_alive(FakeCrypto("p1"), "p1", endpoint_of("p1"), {3, 3});
-  const gossip::Envelope envelope = to_envelope(*alive);
+  const ::gossip::Envelope envelope = to_envelope(*alive);
   std::weak_ptr<const SignedGossip> parsed = from_envelope(envelope);
   EXPECT_TRUE(parsed.expired());
 }
 
 TEST(SharedNestedMessagesTest, IdentityStoresShareIdenticalIdentities) {
   const FakeCrypto crypto;
-  node::IdentityStore first(crypto);
-  node::IdentityStore second(crypto);
+  gossip::IdentityStore first(crypto);
+  gossip::IdentityStore second(crypto);
   const std::string identity = fake_identity("Org1MSP", "p1");
   ASSERT_TRUE(first.put("p1", identity));
   ASSERT_TRUE(second.put("p1", std::string(identity)));

@@ -1,6 +1,7 @@
 // The node's routing and tag rules over a small in-test network, in virtual time.
 
 #include "node/node.h"
+#include "crypto/openssl_handles.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@
 namespace fabnet::node {
 namespace {
 
-using gossip::GossipMessage;
+using ::gossip::GossipMessage;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -46,6 +47,7 @@ class TestCrypto final : public CryptoService {
   bool verify(std::string_view, std::string_view payload, std::string_view sig) const override {
     return sig == sign(payload);
   }
+  std::string hash(std::string_view data) const override { return crypto::detail::sha256(data); }
 };
 
 struct TestNetwork;
@@ -332,10 +334,10 @@ TEST(Tags, FollowFabricsLegalityTable) {
   m.mutable_state_info();
   m.set_tag(GossipMessage::CHAN_OR_ORG);
   EXPECT_TRUE(is_tag_legal(m));
-  m.mutable_hello()->set_msg_type(gossip::IDENTITY_MSG);
+  m.mutable_hello()->set_msg_type(::gossip::IDENTITY_MSG);
   m.set_tag(GossipMessage::EMPTY);
   EXPECT_TRUE(is_tag_legal(m));
-  m.mutable_hello()->set_msg_type(gossip::UNDEFINED);
+  m.mutable_hello()->set_msg_type(::gossip::UNDEFINED);
   EXPECT_FALSE(is_tag_legal(m));
   m.mutable_conn();
   m.set_tag(GossipMessage::UNDEFINED);

@@ -57,17 +57,17 @@ class ProbePeer {
       comm::CommSettings cs;
       cs.listen_address = endpoint_;
       comm::CommCallbacks callbacks;
-      callbacks.on_message = [this](const node::ConnectionInfo& from, node::MessagePtr m) {
+      callbacks.on_message = [this](const gossip::ConnectionInfo& from, gossip::MessagePtr m) {
         {
           std::lock_guard lock(mutex_);
           received_.push_back({from, m});
         }
         if (node_) node_->on_message(from, m);
       };
-      callbacks.check_identity = [](const node::PeerId&, const std::string&) {
+      callbacks.check_identity = [](const gossip::PeerId&, const std::string&) {
         return std::string();
       };
-      callbacks.on_connection_lost = [](const node::PeerId&) {};
+      callbacks.on_connection_lost = [](const gossip::PeerId&) {};
       comm_ = comm::GrpcComm::create(cs, {crypto_.pki_id(), crypto_.identity()}, crypto_, io_,
                                      std::move(callbacks));
       EXPECT_EQ(comm_->start(), "");
@@ -108,20 +108,20 @@ class ProbePeer {
   }
 
   // Sends an Envelope made of exactly these parts to `endpoint`.
-  void send_raw(const std::string& endpoint, gossip::GossipMessage message,
+  void send_raw(const std::string& endpoint, ::gossip::GossipMessage message,
                 std::optional<std::string> signature = std::nullopt) {
-    auto sealed = std::make_shared<node::SignedGossip>();
+    auto sealed = std::make_shared<gossip::SignedGossip>();
     sealed->payload = message.SerializeAsString();
     sealed->signature = signature ? *signature : crypto_.sign(sealed->payload);
     sealed->message = std::move(message);
     run_on_loop([&] { comm_->send_to_endpoint(endpoint, sealed); });
   }
-  void send_sealed(const std::string& endpoint, node::MessagePtr sealed) {
+  void send_sealed(const std::string& endpoint, gossip::MessagePtr sealed) {
     run_on_loop([&] { comm_->send_to_endpoint(endpoint, sealed); });
   }
 
   // The newest received message matching `predicate`.
-  node::MessagePtr find(const std::function<bool(const node::SignedGossip&)>& predicate) {
+  gossip::MessagePtr find(const std::function<bool(const gossip::SignedGossip&)>& predicate) {
     std::lock_guard lock(mutex_);
     for (auto it = received_.rbegin(); it != received_.rend(); ++it)
       if (predicate(*it->second)) return it->second;
@@ -129,11 +129,11 @@ class ProbePeer {
   }
 
   // The newest leader declaration received, waiting up to `timeout` for one.
-  node::MessagePtr wait_for_declaration(milliseconds timeout) {
-    node::MessagePtr found;
+  gossip::MessagePtr wait_for_declaration(milliseconds timeout) {
+    gossip::MessagePtr found;
     PeerNetwork::wait_until(
         [&] {
-          found = find([](const node::SignedGossip& m) {
+          found = find([](const gossip::SignedGossip& m) {
             return m.message.has_leadership_msg() && m.message.leadership_msg().is_declaration();
           });
           return found != nullptr;
@@ -142,7 +142,7 @@ class ProbePeer {
     return found;
   }
 
-  const node::PeerId& pki_id() const { return crypto_.pki_id(); }
+  const gossip::PeerId& pki_id() const { return crypto_.pki_id(); }
   const crypto::X509CryptoService& crypto() const { return crypto_; }
 
  private:
@@ -156,7 +156,7 @@ class ProbePeer {
   std::unique_ptr<comm::GrpcComm> comm_;
   std::unique_ptr<node::Node> node_;
   std::mutex mutex_;
-  std::vector<std::pair<node::ConnectionInfo, node::MessagePtr>> received_;
+  std::vector<std::pair<gossip::ConnectionInfo, gossip::MessagePtr>> received_;
 };
 
 double sum_metrics(PeerNetwork& net, const std::string& id, const std::string& prefix) {
@@ -228,7 +228,7 @@ TEST_F(SecurityProcesses, ImpostorWithAnotherOrgsCertificateIsRefusedAtTheHandsh
 TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted) {
   ProbePeer probe(net_, "org1", "Org1MSP", net_.peer(leader1_).endpoint(), "ch1");
   // Wait until the probe receives the leader's declarations (it is in the view).
-  const node::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
+  const gossip::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
   ASSERT_NE(captured, nullptr) << "the probe never received a declaration";
   std::string follower;
   for (const auto& id : net_.members("ch1", "org1"))
@@ -284,10 +284,10 @@ TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted)
 
 TEST_F(SecurityProcesses, CapturedEnvelopeDecodesWithProtocAgainstOurProtos) {
   ProbePeer probe(net_, "org1", "Org1MSP", net_.peer(leader1_).endpoint(), "ch1");
-  const node::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
+  const gossip::MessagePtr captured = probe.wait_for_declaration(milliseconds(15000));
   ASSERT_NE(captured, nullptr) << "the probe never received a declaration";
   // Rebuild the Envelope from the bytes exactly as received (no re-serialisation of the payload).
-  gossip::Envelope envelope;
+  ::gossip::Envelope envelope;
   envelope.set_payload(captured->payload);
   envelope.set_signature(captured->signature);
   const std::string envelope_text =
@@ -338,18 +338,18 @@ TEST_F(SecurityProcesses, GarbageOnTheGossipPortLeavesThePeerRunning) {
   auto channel =
       grpc::CreateChannel(net_.peer(target).endpoint(), grpc::InsecureChannelCredentials());
   {
-    auto stub = gossip::Gossip::NewStub(channel);
+    auto stub = ::gossip::Gossip::NewStub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     auto stream = stub->GossipStream(&context);
-    gossip::Envelope junk;
+    ::gossip::Envelope junk;
     junk.set_payload(std::string("\xff\xff\xff", 3));
     stream->Write(junk);
-    gossip::Envelope huge;
+    ::gossip::Envelope huge;
     huge.set_payload(std::string(100 * 1024 * 1024 + 1024, 'x'));
     stream->Write(huge);
     stream->WritesDone();
-    gossip::Envelope ignored;
+    ::gossip::Envelope ignored;
     while (stream->Read(&ignored)) {
     }
     (void)stream->Finish();

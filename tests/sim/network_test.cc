@@ -12,9 +12,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-node::MessagePtr alive_message() {
-  auto m = std::make_shared<node::SignedGossip>();
-  m->message.set_tag(gossip::GossipMessage::EMPTY);
+gossip::MessagePtr alive_message() {
+  auto m = std::make_shared<gossip::SignedGossip>();
+  m->message.set_tag(::gossip::GossipMessage::EMPTY);
   m->message.mutable_alive_msg();
   m->payload = m->message.SerializeAsString();
   return m;

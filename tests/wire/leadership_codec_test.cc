@@ -51,17 +51,17 @@ TEST(LeadershipCodec, GoldenGroupsMatchTheDecimalValue) {
 }
 
 TEST(LeadershipCodec, SerialisesToTheGoldenBytes) {
-  const gossip::GossipMessage message = to_gossip_message(golden_message(), "mychannel");
+  const ::gossip::GossipMessage message = to_gossip_message(golden_message(), "mychannel");
   EXPECT_EQ(serialize(message), kGolden);
   EXPECT_EQ(message.SerializeAsString(), kGolden);
 }
 
 TEST(LeadershipCodec, ParsesTheGoldenBytesBack) {
-  gossip::GossipMessage parsed;
+  ::gossip::GossipMessage parsed;
   ASSERT_TRUE(parsed.ParseFromString(kGolden));
   EXPECT_EQ(parsed.nonce(), 0u);
   EXPECT_EQ(parsed.channel(), "mychannel");
-  EXPECT_EQ(parsed.tag(), gossip::GossipMessage::CHAN_AND_ORG);
+  EXPECT_EQ(parsed.tag(), ::gossip::GossipMessage::CHAN_AND_ORG);
   ASSERT_TRUE(parsed.has_leadership_msg());
   const auto leadership = leadership_from(parsed);
   ASSERT_TRUE(leadership.has_value());
@@ -84,23 +84,23 @@ TEST(LeadershipCodec, ProposalOmitsTheFalseFlag) {
 
 TEST(LeadershipCodec, IdsWithZeroBytesSurviveTheRoundTrip) {
   election::LeadershipMessage message{std::string("\x00\x01\x00", 3), {5, 9}, false};
-  gossip::GossipMessage parsed;
+  ::gossip::GossipMessage parsed;
   ASSERT_TRUE(parsed.ParseFromString(serialize(to_gossip_message(message, "c"))));
   ASSERT_TRUE(leadership_from(parsed).has_value());
   EXPECT_EQ(leadership_from(parsed)->pki_id, message.pki_id);
 }
 
 TEST(LeadershipCodec, RejectsMessagesWithoutLeadershipContentOrPkiId) {
-  gossip::GossipMessage alive;
+  ::gossip::GossipMessage alive;
   alive.mutable_alive_msg();
   EXPECT_FALSE(leadership_from(alive).has_value());
-  gossip::GossipMessage anonymous = to_gossip_message({"", {1, 1}, true}, "c");
+  ::gossip::GossipMessage anonymous = to_gossip_message({"", {1, 1}, true}, "c");
   EXPECT_FALSE(leadership_from(anonymous).has_value());
 }
 
 TEST(LeadershipCodec, MatchesFabricCompatibilityVector) {
   // gossip/protoext/compatibility_test.go in Fabric (protocol.md §2.1).
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   message.set_channel("mychannel");
   auto* digest = message.mutable_data_dig();
   for (const char* d : {"\xff", "\xff\xff", "\xff\xff\xff", "\xff\xff\xff\xff", "100"})

@@ -4,11 +4,11 @@
 #include <string>
 #include <string_view>
 
-#include "election/message.h"
+#include "gossip/peer_id.h"
 
-namespace fabnet::node {
+namespace fabnet::gossip {
 
-using election::PeerId;
+using gossip::PeerId;
 
 // Identities and signatures, called synchronously by the node. The daemon plugs
 // in OpenSSL and X.509 MSPs; the simulator a cheap deterministic stand-in.
@@ -22,6 +22,8 @@ class CryptoService {
   virtual std::string sign(std::string_view payload) const = 0;
   virtual bool verify(std::string_view identity, std::string_view payload,
                       std::string_view signature) const = 0;
+  // SHA-256 of `data` (Fabric's MCS Hash); channel MACs are built from it (protocol.md §3.3).
+  virtual std::string hash(std::string_view data) const = 0;
 };
 
-}  // namespace fabnet::node
+}  // namespace fabnet::gossip

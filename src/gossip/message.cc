@@ -1,13 +1,13 @@
-#include "node/message.h"
+#include "gossip/message.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-namespace fabnet::node {
+namespace fabnet::gossip {
 
 // Exactly as long as the message: StringOutputStream would grow the buffer by
 // doubling, leaving up to half of it unused for as long as the message lives.
-std::string marshal(const gossip::GossipMessage& message) {
+std::string marshal(const ::gossip::GossipMessage& message) {
   std::string bytes(message.ByteSizeLong(), '\0');
   google::protobuf::io::ArrayOutputStream stream(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedOutputStream coded(&stream);
@@ -16,7 +16,7 @@ std::string marshal(const gossip::GossipMessage& message) {
   return bytes;
 }
 
-MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer) {
+MessagePtr seal(::gossip::GossipMessage message, const CryptoService* signer) {
   auto sealed = std::make_shared<SignedGossip>();
   sealed->payload = marshal(message);
   if (signer != nullptr) sealed->signature = signer->sign(sealed->payload);
@@ -24,8 +24,8 @@ MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer) {
   return sealed;
 }
 
-std::string_view content_name(const gossip::GossipMessage& message) {
-  using M = gossip::GossipMessage;
+std::string_view content_name(const ::gossip::GossipMessage& message) {
+  using M = ::gossip::GossipMessage;
   switch (message.content_case()) {
     case M::kAliveMsg:
       return "alive_msg";
@@ -75,4 +75,4 @@ std::string_view content_name(const gossip::GossipMessage& message) {
   return "unknown";
 }
 
-}  // namespace fabnet::node
+}  // namespace fabnet::gossip

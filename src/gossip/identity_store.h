@@ -7,10 +7,10 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "node/crypto.h"
-#include "node/weak_pool.h"
+#include "gossip/crypto.h"
+#include "gossip/weak_pool.h"
 
-namespace fabnet::node {
+namespace fabnet::gossip {
 
 // One instance per distinct identity or MSP ID string while anyone holds it: in the
 // simulator every peer's IdentityStore knows (nearly) every peer's identity.
@@ -65,4 +65,4 @@ class IdentityStore {
   std::unordered_map<PeerId, Entry> entries_;
 };
 
-}  // namespace fabnet::node
+}  // namespace fabnet::gossip

@@ -1,14 +1,14 @@
-#include "discovery/envelope.h"
+#include "gossip/envelope.h"
 
 #include <functional>
 #include <memory>
 
-#include "node/weak_pool.h"
+#include "gossip/weak_pool.h"
 
-namespace fabnet::discovery {
+namespace fabnet::gossip {
 namespace {
 
-bool has_bytes(const node::SignedGossip& message, std::string_view payload,
+bool has_bytes(const gossip::SignedGossip& message, std::string_view payload,
                std::string_view signature, std::string_view secret_payload,
                std::string_view secret_signature) {
   return message.payload == payload && message.signature == signature &&
@@ -17,18 +17,18 @@ bool has_bytes(const node::SignedGossip& message, std::string_view payload,
 
 // Messages parsed from nested envelopes, by their bytes: an instance lives as long
 // as some store or message in flight holds it. One pool for every caller below.
-node::WeakPool<node::SignedGossip>& shared_messages() {
-  static node::WeakPool<node::SignedGossip> pool;
+gossip::WeakPool<gossip::SignedGossip>& shared_messages() {
+  static gossip::WeakPool<gossip::SignedGossip> pool;
   return pool;
 }
 
 template <typename Make>
-node::MessagePtr find_or_make(std::string_view payload, std::string_view signature,
-                              std::string_view secret_payload, std::string_view secret_signature,
-                              const Make& make) {
+gossip::MessagePtr find_or_make(std::string_view payload, std::string_view signature,
+                                std::string_view secret_payload, std::string_view secret_signature,
+                                const Make& make) {
   return shared_messages().find_or_make(
       std::hash<std::string_view>{}(payload),
-      [&](const node::SignedGossip& held) {
+      [&](const gossip::SignedGossip& held) {
         return has_bytes(held, payload, signature, secret_payload, secret_signature);
       },
       make);
@@ -36,8 +36,8 @@ node::MessagePtr find_or_make(std::string_view payload, std::string_view signatu
 
 }  // namespace
 
-gossip::Envelope to_envelope(const node::SignedGossip& message) {
-  gossip::Envelope envelope;
+::gossip::Envelope to_envelope(const gossip::SignedGossip& message) {
+  ::gossip::Envelope envelope;
   envelope.set_payload(message.payload);
   envelope.set_signature(message.signature);
   if (message.has_secret()) {
@@ -47,19 +47,20 @@ gossip::Envelope to_envelope(const node::SignedGossip& message) {
   return envelope;
 }
 
-node::MessagePtr from_envelope(const gossip::Envelope& envelope) {
+gossip::MessagePtr from_envelope(const ::gossip::Envelope& envelope) {
   if (!envelope.has_secret_envelope())
     return parse_shared(envelope.payload(), envelope.signature());
   return parse_shared(envelope.payload(), envelope.signature(),
                       envelope.secret_envelope().payload(), envelope.secret_envelope().signature());
 }
 
-node::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
-                              std::string_view secret_payload, std::string_view secret_signature) {
+gossip::MessagePtr parse_shared(std::string_view payload, std::string_view signature,
+                                std::string_view secret_payload,
+                                std::string_view secret_signature) {
   return find_or_make(
       payload, signature, secret_payload, secret_signature,
-      [&]() -> std::unique_ptr<node::SignedGossip> {
-        auto parsed = std::make_unique<node::SignedGossip>();
+      [&]() -> std::unique_ptr<gossip::SignedGossip> {
+        auto parsed = std::make_unique<gossip::SignedGossip>();
         if (!parsed->message.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
           return nullptr;
         parsed->payload = payload;
@@ -70,9 +71,9 @@ node::MessagePtr parse_shared(std::string_view payload, std::string_view signatu
       });
 }
 
-node::MessagePtr shared_without_secret(const node::SignedGossip& message) {
+gossip::MessagePtr shared_without_secret(const gossip::SignedGossip& message) {
   return find_or_make(message.payload, message.signature, {}, {}, [&] {
-    auto stripped = std::make_unique<node::SignedGossip>();
+    auto stripped = std::make_unique<gossip::SignedGossip>();
     stripped->message = message.message;
     stripped->payload = message.payload;
     stripped->signature = message.signature;
@@ -80,9 +81,9 @@ node::MessagePtr shared_without_secret(const node::SignedGossip& message) {
   });
 }
 
-node::MessagePtr without_secret(const node::MessagePtr& message) {
+gossip::MessagePtr without_secret(const gossip::MessagePtr& message) {
   if (!message->has_secret()) return message;
   return shared_without_secret(*message);
 }
 
-}  // namespace fabnet::discovery
+}  // namespace fabnet::gossip

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "election/message.h"
+#include "gossip/crypto.h"
 #include "gossip/message.pb.h"
-#include "node/crypto.h"
+#include "gossip/peer_id.h"
 
-namespace fabnet::node {
+namespace fabnet::gossip {
 
-using election::PeerId;
+using gossip::PeerId;
 
 struct HeldMembershipResponse;
 
@@ -19,7 +19,7 @@ struct HeldMembershipResponse;
 // a re-serialisation (protocol.md §2.5). Immutable once built; one instance is
 // shared by every receiver in the simulator.
 struct SignedGossip {
-  gossip::GossipMessage message;
+  ::gossip::GossipMessage message;
   std::string payload;    // marshaled `message` (Envelope.payload)
   std::string signature;  // Envelope.signature; empty for unsigned types
   // Envelope.secret_envelope (alive messages only): a marshaled Secret carrying the
@@ -63,12 +63,12 @@ struct ConnectionInfo {
 
 // `message`'s bytes, serialised deterministically (field-number order, as Go's
 // marshaller emits).
-std::string marshal(const gossip::GossipMessage& message);
+std::string marshal(const ::gossip::GossipMessage& message);
 
 // marshal()s `message` and, with a signer, signs those exact bytes.
-MessagePtr seal(gossip::GossipMessage message, const CryptoService* signer);
+MessagePtr seal(::gossip::GossipMessage message, const CryptoService* signer);
 
 // Short name of a message's content for counters and reports ("alive_msg", "leadership_msg", ...).
-std::string_view content_name(const gossip::GossipMessage& message);
+std::string_view content_name(const ::gossip::GossipMessage& message);
 
-}  // namespace fabnet::node
+}  // namespace fabnet::gossip

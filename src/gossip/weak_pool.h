@@ -6,7 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace fabnet::node {
+namespace fabnet::gossip {
 
 // One shared instance per value while anyone holds it (interning): in the
 // simulator every peer would otherwise keep its own copy of what every other peer
@@ -46,4 +46,4 @@ class WeakPool {
   std::size_t sweep_at_ = kMinSweepAt;
 };
 
-}  // namespace fabnet::node
+}  // namespace fabnet::gossip
