@@ -115,6 +115,7 @@ class SimNetwork {
   // Removes the cuts named `name`, or every cut when `name` is empty.
   void heal(std::string_view name);
   bool partitioned() const { return !cuts_.empty(); }
+  const std::vector<Cut>& cuts() const { return cuts_; }
   bool blocked(PeerIndex sender, PeerIndex receiver) const;
   // Both directions open.
   bool connected(PeerIndex a, PeerIndex b) const { return !blocked(a, b) && !blocked(b, a); }

@@ -185,11 +185,17 @@ class Simulation final : public GroupView {
   void build();
   node::NodeSettings settings_for(const PeerSlot& peer) const;
   ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
-  // The ideal model's ground truth: `other` is up and its messages reach `self`
-  // (one way is enough, as alive messages make a peer known in Fabric).
+  // The ideal model's ground truth: `other` is up and its messages reach `self`,
+  // directly or forwarded by up peers (one way is enough: that is how alive
+  // messages make a peer known in Fabric).
   bool can_see(PeerIndex self, PeerIndex other) const {
-    return self != other && network_.is_up(other) && !network_.blocked(other, self);
+    if (self == other || !network_.is_up(other)) return false;
+    if (!network_.partitioned() || !network_.blocked(other, self)) return true;
+    return relayed(other, self);
   }
+  bool relayed(PeerIndex from, PeerIndex to) const;
+  // Bumped whenever reachability may change (cuts, peers up or down).
+  void topology_changed() { ++topology_version_; }
   // The index of `peer` if it is a member of `group`.
   std::optional<PeerIndex> member_index(std::size_t group, const gossip::PeerId& peer) const;
   std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
@@ -216,7 +222,6 @@ class Simulation final : public GroupView {
   void start_failover(Group& group, const std::string& cause, const std::string& old_leader);
   void note_leader_kept(Group& group, const std::string& cause, const std::string& leader);
   void check_recovery(Group& group);
-  std::vector<std::vector<PeerIndex>> reachable_sets(const std::vector<PeerIndex>& peers) const;
 
   void check_settled();
   std::vector<std::string> settled_problems(const Group& group) const;
@@ -234,6 +239,15 @@ class Simulation final : public GroupView {
   std::vector<FaultMark> fault_marks_;
   std::vector<std::string> violations_;
   bool finishing_ = false;
+  std::uint64_t topology_version_ = 1;
+  // Reachability between classes of peers that every cut treats alike (few, as
+  // cuts are sets), recomputed when the topology changed.
+  struct Reachability {
+    std::uint64_t version = 0;
+    std::vector<std::size_t> class_of;  // per peer
+    std::vector<std::vector<bool>> reach;
+  };
+  mutable Reachability reachability_;
 };
 
 void PeerEvents::on_leadership_change(const std::string& channel, bool is_leader) {
@@ -406,7 +420,47 @@ void Simulation::for_each_seen(
   }
 }
 
+bool Simulation::relayed(PeerIndex from, PeerIndex to) const {
+  Reachability& r = reachability_;
+  if (r.version != topology_version_) {
+    r.version = topology_version_;
+    std::map<std::vector<int>, std::size_t> classes;
+    std::vector<PeerIndex> representative;
+    std::vector<bool> has_up;
+    r.class_of.assign(peers_.size(), 0);
+    for (PeerIndex p = 0; p < peers_.size(); ++p) {
+      std::vector<int> signature;
+      for (const Cut& cut : network_.cuts()) {
+        signature.push_back(cut.one_way ? (cut.from[p] ? 1 : 0) | (cut.to[p] ? 2 : 0)
+                                        : cut.side[p]);
+      }
+      const auto [it, added] = classes.emplace(std::move(signature), classes.size());
+      if (added) {
+        representative.push_back(p);
+        has_up.push_back(false);
+      }
+      r.class_of[p] = it->second;
+      if (network_.is_up(p)) has_up[it->second] = true;
+    }
+    const std::size_t k = classes.size();
+    r.reach.assign(k, std::vector<bool>(k, false));
+    for (std::size_t a = 0; a < k; ++a)
+      for (std::size_t b = 0; b < k; ++b)
+        r.reach[a][b] = !network_.blocked(representative[a], representative[b]);
+    // Paths through classes that have an up peer to forward.
+    for (std::size_t via = 0; via < k; ++via) {
+      if (!has_up[via]) continue;
+      for (std::size_t a = 0; a < k; ++a)
+        if (r.reach[a][via])
+          for (std::size_t b = 0; b < k; ++b)
+            if (r.reach[via][b]) r.reach[a][b] = true;
+    }
+  }
+  return r.reach[r.class_of[from]][r.class_of[to]];
+}
+
 void Simulation::start_peer(PeerSlot& p, std::string_view why) {
+  topology_changed();
   ++p.incarnation;
   p.state = PeerState::kRunning;
   p.leading.clear();
@@ -428,6 +482,7 @@ bool Simulation::crash_peer(PeerSlot& p) {
   if (p.state == PeerState::kCrashed) return false;
   const bool was_started = p.state != PeerState::kNotStarted;
   p.state = PeerState::kCrashed;  // a peer not started yet never starts
+  topology_changed();
   if (!was_started) return true;
   network_.attach(p.index, nullptr);
   p.dying = true;
@@ -443,6 +498,7 @@ bool Simulation::crash_peer(PeerSlot& p) {
 bool Simulation::pause_peer(PeerSlot& p) {
   if (p.state != PeerState::kRunning) return false;
   p.state = PeerState::kPaused;
+  topology_changed();
   p.clock->pause();
   network_.set_paused(p.index, true);
   for (std::size_t g : p.groups) refresh(groups_[g]);
@@ -452,6 +508,7 @@ bool Simulation::pause_peer(PeerSlot& p) {
 bool Simulation::resume_peer(PeerSlot& p) {
   if (p.state != PeerState::kPaused) return false;
   p.state = PeerState::kRunning;
+  topology_changed();
   network_.set_paused(p.index, false);
   p.clock->resume();  // overdue timers fire right after this event
   for (std::size_t g : p.groups) refresh(groups_[g]);
@@ -537,50 +594,25 @@ void Simulation::note_leader_kept(Group& group, const std::string& cause,
   group.report.failovers.push_back(std::move(record));
 }
 
-// Reachable components of up peers: linked when messages pass in at least one
-// direction (a follower that hears its leader follows it), transitively.
-std::vector<std::vector<PeerIndex>> Simulation::reachable_sets(
-    const std::vector<PeerIndex>& peers) const {
-  if (!network_.partitioned()) return {peers};
-  std::vector<std::size_t> parent(peers.size());
-  std::iota(parent.begin(), parent.end(), 0);
-  auto root = [&](std::size_t i) {
-    while (parent[i] != i) i = parent[i] = parent[parent[i]];
-    return i;
-  };
-  for (std::size_t i = 0; i < peers.size(); ++i) {
-    for (std::size_t j = i + 1; j < peers.size(); ++j) {
-      if (!network_.blocked(peers[i], peers[j]) || !network_.blocked(peers[j], peers[i]))
-        parent[root(i)] = root(j);
-    }
-  }
-  std::map<std::size_t, std::vector<PeerIndex>> sets;
-  for (std::size_t i = 0; i < peers.size(); ++i) sets[root(i)].push_back(peers[i]);
-  std::vector<std::vector<PeerIndex>> out;
-  for (auto& [r, set] : sets) out.push_back(std::move(set));
-  return out;
-}
-
-// A failover ends when every set of up members that can reach each other has
-// exactly one leader (docs/scenario-format.md, "Failover").
+// A failover ends when every up member hears exactly one leader, counting
+// itself if it leads: each follower receives messages from one leader and no
+// leader from another (docs/simulator.md, "Failovers"). After a two-way
+// partition that is one leader per side.
 void Simulation::check_recovery(Group& group) {
   if (!group.open_failover) return;
-  std::vector<PeerIndex> up;
+  bool anyone_up = false;
   for (PeerIndex m : group.members) {
-    if (is_up(m)) up.push_back(m);
-  }
-  if (up.empty()) return;
-  std::vector<std::string> leaders;
-  for (const std::vector<PeerIndex>& set : reachable_sets(up)) {
-    int count = 0;
-    for (PeerIndex m : set) {
-      if (group.leaders.contains(m)) {
-        ++count;
-        leaders.push_back(peers_[m].spec.name);
-      }
+    if (!is_up(m)) continue;
+    anyone_up = true;
+    std::size_t heard = 0;
+    for (PeerIndex l : group.leaders) {
+      if (l == m || !network_.blocked(l, m)) ++heard;
     }
-    if (count != 1) return;
+    if (heard != 1) return;
   }
+  if (!anyone_up) return;
+  std::vector<std::string> leaders;
+  for (PeerIndex l : group.leaders) leaders.push_back(peers_[l].spec.name);
   FailoverRecord& record = group.report.failovers[*group.open_failover];
   record.recovered_at = now();
   record.new_leader = join(leaders, ",");
@@ -762,6 +794,7 @@ void Simulation::apply(const Fault& f) {
     }
     case FaultKind::kPartition: {
       network_.add_cut(make_cut(f, mark.description, mark.peers));
+      topology_changed();
       // Leadership is lost where an up member can no longer hear a leader; a
       // leader that is only deaf (one-way) keeps its followers: no change.
       for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
@@ -790,6 +823,7 @@ void Simulation::apply(const Fault& f) {
     }
     case FaultKind::kHeal:
       network_.heal(f.name);
+      topology_changed();
       mark.description = f.name.empty() ? "heal every partition" : "heal " + f.name;
       break;
     case FaultKind::kLink:
