@@ -201,9 +201,9 @@ class SimCommand final : public Command {
                      "instead of the full report");
     parser_.footer(
         "\nThe report gives, per (channel, org): the time to the first leader, every leader\n"
-        "change, each failover (from the fault that took a leader away to exactly one\n"
-        "leader in every reachable component again, against election.md §5:\n"
-        "LAT/2+LED .. 2*LAT+LED), time without a leader and with several; then messages\n"
+        "change, each failover (from the fault that took a leader away until every up\n"
+        "member hears exactly one leader, against election.md §5: LAT/2+LED ..\n"
+        "2*LAT+LED), time without a leader and with several; then messages\n"
         "and bytes sent per type, the event count and the event-log hash (equal seeds\n"
         "give equal hashes).\n"
         "\nInvariants (one leader per group with members up, all agree, no leader outside\n"

@@ -63,8 +63,8 @@ void print_report(std::ostream& out, const SimResult& r,
                r.groups.size() - kMaxGroupsListed);
 
   // docs/simulator.md, "Failovers": the end and the NEW LEADERS column.
-  out << "\nFailovers (from the fault until each reachable component of the group's up "
-         "members has exactly one leader";
+  out << "\nFailovers (from the fault until every up member of the group hears exactly one "
+         "leader, one per side of a partition";
   if (bound) fmt::print(out, "; election.md §5 bound {}", bound_text(*bound));
   out << ")\n";
   TextTable failovers({"GROUP", "FAULT", "OLD LEADER", "NEW LEADERS", "TOOK", ""},
@@ -193,8 +193,8 @@ void print_run_summary(std::ostream& out, const SimResult& r) {
 void print_failover_summary(std::ostream& out, const std::vector<SimResult>& runs,
                             const std::optional<FailoverBound>& bound) {
   fmt::print(out,
-             "Failovers over {} runs (from the fault until each reachable component has exactly "
-             "one leader)\n",
+             "Failovers over {} runs (from the fault until every up member hears exactly one "
+             "leader)\n",
              runs.size());
   TextTable table({"CAUSE", "COUNT", "NOT RECOVERED", "MIN", "MEDIAN", "P90", "MAX"},
                   {false, true, true, true, true, true, true});

@@ -39,9 +39,9 @@ struct FaultMark {
 };
 
 // From a fault that took a group's leader away (crash or pause of it, or a
-// partition after which some up member no longer hears it) until every
-// reachable component of the group's up members has exactly one leader
-// (docs/simulator.md, "Failovers"). A partition that cut links inside the group
+// partition after which some up member no longer hears it) until every up
+// member hears exactly one leader, itself if it leads (docs/simulator.md,
+// "Failovers"). A partition that cut links inside the group
 // while every member still heard its leader is recorded with leader_kept: "no
 // change", not a failover.
 struct FailoverRecord {
@@ -49,8 +49,8 @@ struct FailoverRecord {
   std::string cause;  // the fault kind
   std::string old_leader;
   std::optional<TimePoint> recovered_at;  // nullopt: not recovered before the end
-  // At recovery: the one leader of each reachable component, comma-separated, in
-  // component order (the component holding the lowest-indexed member first).
+  // At recovery: every leader then, comma-separated in member order (one per
+  // side of a two-way partition).
   std::string new_leader;
   bool leader_kept = false;
   std::optional<Duration> duration() const {
