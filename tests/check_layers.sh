@@ -8,7 +8,7 @@ declare -A rank=(
   [runtime]=0 [logging]=0
   [gossip]=1
   [election]=2 [discovery]=2 [crypto]=2 [ledger]=2
-  [wire]=3 [config]=3 [deliver]=3
+  [wire]=3 [config]=3 [deliver]=3 [state]=3
   [node]=4
   [sim]=5 [comm]=5 [ops]=5 [orderer]=5
   [daemon]=6

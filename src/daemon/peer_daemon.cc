@@ -113,11 +113,16 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) override {
     gossip_log->info("member {} is {}", gossip::short_id_hex(peer), alive ? "alive" : "dead");
   }
+  // Already rate-limited by the node: once per (peer, reason) per interval.
+  void on_rejection(const node::Node&, const node::Rejection& rejection) override {
+    rejection_log->warn("{}", node::describe(rejection));
+  }
 
   PeerDaemonOptions options;
   std::shared_ptr<spdlog::logger> log = logging::get_logger("peer");
   std::shared_ptr<spdlog::logger> gossip_log = logging::get_logger("gossip.discovery");
   std::shared_ptr<spdlog::logger> election_log = logging::get_logger("gossip.election");
+  std::shared_ptr<spdlog::logger> rejection_log = logging::get_logger("gossip.gossip");
 
   std::optional<crypto::LocalMsp> msp;
   std::unique_ptr<crypto::X509CryptoService> x509;
@@ -253,10 +258,7 @@ json PeerDaemon::Impl::status() const {
   out["pki_id"] = gossip::id_hex(settings.self.pki_id);
   out["endpoint"] = settings.self.endpoint;
   out["external_endpoint"] = settings.self.external_endpoint;
-  out["leader_mode"] = settings.leader_mode == election::LeaderMode::kDynamic ? "dynamic"
-                       : settings.leader_mode == election::LeaderMode::kStaticLeader
-                           ? "static leader"
-                           : "static follower";
+  out["leader_mode"] = election::leader_mode_name(settings.leader_mode);
   json members = json::array();
   node->discovery().for_each_alive([&](const discovery::Member& m) {
     members.push_back({{"pki_id", gossip::id_hex(m.pki_id)},
@@ -392,10 +394,17 @@ int PeerDaemon::run(bool install_signal_handlers) {
 
   asio::post(d.loop, [&d, &core, listen = comm_settings.listen_address] {
     d.node->start();
-    d.log->info("peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, channels [{}]",
-                core.peer_id, d.settings.self.org, d.comm->bound_address(),
-                d.settings.self.endpoint, gossip::short_id_hex(d.settings.self.pki_id),
-                fmt::join(d.settings.join_at_start, ", "));
+    d.log->info(
+        "peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, leader mode {}, channels [{}]",
+        core.peer_id, d.settings.self.org, d.comm->bound_address(), d.settings.self.endpoint,
+        gossip::short_id_hex(d.settings.self.pki_id),
+        election::leader_mode_name(d.settings.leader_mode),
+        fmt::join(d.settings.join_at_start, ", "));
+    if (d.settings.leader_mode == election::LeaderMode::kStaticFollower)
+      d.log->warn(
+          "this peer is a static follower (peer.gossip.useLeaderElection and "
+          "peer.gossip.orgLeader are both false): it never leads and never pulls blocks; set "
+          "useLeaderElection: true for dynamic election or orgLeader: true on one peer per org");
     d.start_loop_work();
   });
   d.loop.run();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "gossip/envelope.h"
+#include "runtime/check.h"
 
 namespace fabnet::discovery {
 namespace {
@@ -274,7 +275,8 @@ void Discovery::handle(const ConnectionInfo& from, const MessagePtr& message) {
 // Accepted alive messages are forwarded; stale ones are not (protocol.md §6.4).
 void Discovery::handle_alive(const ConnectionInfo& from, const MessagePtr& message) {
   ++counters_.alive_received;
-  if (admit_alive(from, message, /*check_signature_first=*/false) != Admission::kLearned) return;
+  if (admit_alive(from, *message, message, /*check_signature_first=*/false) != Admission::kLearned)
+    return;
   const Member& about = members_.at(message->message.alive_msg().membership().pki_id()).member;
   gossip_alive(message, about.org, from.pki_id, counters_.alive_forwarded);
 }
@@ -285,22 +287,20 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
       gossip::from_envelope(message->message.mem_req().self_information());
   const ::gossip::AliveMessage* alive =
       self_information ? alive_content(*self_information) : nullptr;
-  if (!alive || alive->membership().pki_id() != from.pki_id) {
-    ++counters_.invalid_dropped;
-    return;
-  }
+  if (!alive) return reject(from, *message, DropReason::kMalformed);
+  if (alive->membership().pki_id() != from.pki_id)
+    return reject(from, *message, DropReason::kSenderMismatch);
   // Authenticated before freshness: an old but genuine self_information (a resent
   // bootstrap request) still gets an answer.
-  const Admission admission = admit_alive(from, self_information, /*check_signature_first=*/true);
+  const Admission admission =
+      admit_alive(from, *message, self_information, /*check_signature_first=*/true);
   if (admission == Admission::kInvalid || admission == Admission::kAboutSelf) return;
   const std::string* requester_org = identities_.org(from.pki_id);
   const std::string& requester_endpoint = alive->membership().endpoint();
   // Fabric refuses (closes the connection) when it may not even reveal itself.
   if (!requester_org || !may_disclose(self_.org, self_.org, self_.external_endpoint, *requester_org,
-                                      requester_endpoint)) {
-    ++counters_.invalid_dropped;
-    return;
-  }
+                                      requester_endpoint))
+    return reject(from, *message, DropReason::kNotDisclosable);
   const auto disclosable = [&](const Member& peer) {
     return may_disclose(self_.org, peer.org, peer.endpoint, *requester_org, requester_endpoint);
   };
@@ -343,14 +343,20 @@ void Discovery::handle_membership_request(const ConnectionInfo& from, const Mess
 // we hold (the common case) are recognised by their bytes, without parsing.
 void Discovery::handle_membership_response(const ConnectionInfo& from, const MessagePtr& message) {
   const ::gossip::GossipMessage& outer = message->message;
+  // Taken whole or not at all: a list longer than any real network is an attack
+  // on memory and CPU (every entry may cost a signature check).
+  const std::size_t entries =
+      message->held_mem_res
+          ? message->held_mem_res->alive.size() + message->held_mem_res->dead.size()
+          : static_cast<std::size_t>(outer.mem_res().alive_size() + outer.mem_res().dead_size());
+  if (entries > settings_.max_membership_entries)
+    return reject(from, *message, DropReason::kOversizeList);
   if (outer.nonce() != 0 && bootstrap_by_nonce_.contains(outer.nonce())) {
     // Bootstrap peers must be of my org; Fabric refuses the connection otherwise
     // (protocol.md §6.3). Keep retrying: the endpoint may yet be answered by the right peer.
     const std::string* responder_org = identities_.org(from.pki_id);
-    if (!responder_org || *responder_org != self_.org) {
-      ++counters_.invalid_dropped;
-      return;
-    }
+    if (!responder_org || *responder_org != self_.org)
+      return reject(from, *message, DropReason::kBootstrapOtherOrg);
     bootstrap_by_nonce_.erase(outer.nonce());
   }
 
@@ -360,10 +366,10 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
         ++counters_.stale_dropped;
         continue;
       }
-      admit_alive(from, nested, /*check_signature_first=*/false);
+      admit_alive(from, *message, nested, /*check_signature_first=*/false);
     }
     for (const MessagePtr& nested : held->dead)
-      if (!holder_of(nested->payload)) record_dead(nested);
+      if (!holder_of(nested->payload)) record_dead(from, *message, nested);
     return;
   }
   for (const ::gossip::Envelope& envelope : outer.mem_res().alive()) {
@@ -373,36 +379,39 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
     }
     const MessagePtr nested = gossip::from_envelope(envelope);
     if (!nested) {
-      ++counters_.invalid_dropped;
+      reject(from, *message, DropReason::kMalformed);
       continue;
     }
-    admit_alive(from, nested, /*check_signature_first=*/false);
+    admit_alive(from, *message, nested, /*check_signature_first=*/false);
   }
   for (const ::gossip::Envelope& envelope : outer.mem_res().dead()) {
     if (holder_of(envelope.payload())) continue;
     const MessagePtr nested = gossip::from_envelope(envelope);
     if (!nested) {
-      ++counters_.invalid_dropped;
+      reject(from, *message, DropReason::kMalformed);
       continue;
     }
-    record_dead(nested);
+    record_dead(from, *message, nested);
   }
 }
 
 // protocol.md §6.4. Unless told otherwise, freshness is checked before the
 // signature, as Fabric does: most copies are duplicates, verifying them is waste.
-Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const MessagePtr& message,
-                                            bool check_signature_first) {
+Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from,
+                                            const gossip::SignedGossip& received,
+                                            const MessagePtr& message, bool check_signature_first) {
   const ::gossip::AliveMessage* alive = alive_content(*message);
   if (!alive) {
-    ++counters_.invalid_dropped;
+    reject(from, received, DropReason::kMalformed);
     return Admission::kInvalid;
   }
   const PeerId& about = alive->membership().pki_id();
   if (about == self_.pki_id) return Admission::kAboutSelf;
-  if (check_signature_first && !is_authentic(*message, *alive)) {
-    ++counters_.invalid_dropped;
-    return Admission::kInvalid;
+  if (check_signature_first) {
+    if (const auto failure = authenticity_failure(*message, *alive)) {
+      reject(from, received, *failure);
+      return Admission::kInvalid;
+    }
   }
   const auto held = members_.find(about);
   const bool stale = held != members_.end()
@@ -412,9 +421,11 @@ Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const Me
     ++counters_.stale_dropped;
     return Admission::kStale;
   }
-  if (!check_signature_first && !is_authentic(*message, *alive)) {
-    ++counters_.invalid_dropped;
-    return Admission::kInvalid;
+  if (!check_signature_first) {
+    if (const auto failure = authenticity_failure(*message, *alive)) {
+      reject(from, received, *failure);
+      return Admission::kInvalid;
+    }
   }
   learn(from, *alive, message);
   return Admission::kLearned;
@@ -422,23 +433,21 @@ Discovery::Admission Discovery::admit_alive(const ConnectionInfo& from, const Me
 
 // Dead entries of a membership response matter only for peers we never heard of
 // (protocol.md §6.3).
-void Discovery::record_dead(const MessagePtr& message) {
+void Discovery::record_dead(const ConnectionInfo& from, const gossip::SignedGossip& received,
+                            const MessagePtr& message) {
   const ::gossip::AliveMessage* alive = alive_content(*message);
-  if (!alive) {
-    ++counters_.invalid_dropped;
-    return;
-  }
+  if (!alive) return reject(from, received, DropReason::kMalformed);
   const PeerId& about = alive->membership().pki_id();
   if (about == self_.pki_id || members_.contains(about)) return;
   if (buried(about, peer_time_of(*alive))) return;
-  if (!is_authentic(*message, *alive)) {
-    ++counters_.invalid_dropped;
-    return;
-  }
+  if (const auto failure = authenticity_failure(*message, *alive))
+    return reject(from, received, *failure);
   Entry& entry = members_[about];
   Member& member = entry.member;
   member.pki_id = about;
-  member.org = *identities_.org(about);
+  const std::string* org = identities_.org(about);
+  FABNET_CHECK(org != nullptr);  // authenticity_failure() stored or found its identity
+  member.org = *org;
   member.endpoint = alive->membership().endpoint();
   member.last_time = peer_time_of(*alive);
   member.last_seen = member.dead_since = scheduler_.now();
@@ -449,14 +458,25 @@ void Discovery::record_dead(const MessagePtr& message) {
 
 // protocol.md §6.4 rules 2-3: an identity in the message is stored (it must hash
 // to the claimed PKI-ID); without one, the stored identity must exist.
-bool Discovery::is_authentic(const gossip::SignedGossip& message,
-                             const ::gossip::AliveMessage& alive) {
+std::optional<DropReason> Discovery::authenticity_failure(const gossip::SignedGossip& message,
+                                                          const ::gossip::AliveMessage& alive) {
   const PeerId& about = alive.membership().pki_id();
-  if (!alive.identity().empty() && !identities_.put(about, alive.identity())) return false;
+  if (!alive.identity().empty() && !identities_.put(about, alive.identity()))
+    return DropReason::kUnknownIdentity;
   const std::string* identity = identities_.identity(about);
-  if (!identity || !crypto_.verify(*identity, message.payload, message.signature)) return false;
-  return !message.has_secret() ||
-         crypto_.verify(*identity, message.secret_payload, message.secret_signature);
+  if (!identity) return DropReason::kUnknownIdentity;
+  if (!crypto_.verify(*identity, message.payload, message.signature))
+    return DropReason::kBadSignature;
+  if (message.has_secret() &&
+      !crypto_.verify(*identity, message.secret_payload, message.secret_signature))
+    return DropReason::kBadSignature;
+  return std::nullopt;
+}
+
+void Discovery::reject(const ConnectionInfo& from, const gossip::SignedGossip& received,
+                       DropReason reason) {
+  ++counters_.invalid_dropped;
+  host_.drop(from, received, reason);
 }
 
 // `alive` is fresher than anything held: learn, update or resurrect its member.

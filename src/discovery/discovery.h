@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gossip/crypto.h"
+#include "gossip/drop_reason.h"
 #include "gossip/identity_store.h"
 #include "gossip/message.h"
 #include "runtime/scheduler.h"
@@ -20,6 +21,7 @@
 namespace fabnet::discovery {
 
 using gossip::ConnectionInfo;
+using gossip::DropReason;
 using gossip::MessagePtr;
 using gossip::PeerId;
 using gossip::PeerTime;
@@ -38,6 +40,11 @@ struct DiscoverySettings {
   int msg_expiration_factor = 20;  // a dead member is purged after expiration x this
   int max_connection_attempts = 120;
   std::vector<std::string> bootstrap;  // endpoints of same-org peers
+  // Longest list taken from one peer: alive plus dead entries of a membership
+  // response, PeerIdentity entries of one identity pull update. A longer one is
+  // dropped whole (oversize_list). Keep it a few times the largest network.
+  std::size_t max_membership_entries = 20000;
+  std::size_t max_identity_pull_entries = 20000;
 };
 
 struct SelfInfo {
@@ -84,6 +91,9 @@ class DiscoveryHost {
   virtual void on_member_alive(const PeerId& peer) = 0;   // learned or resurrected
   virtual void on_member_dead(const PeerId& peer) = 0;    // expired
   virtual void on_member_purged(const PeerId& peer) = 0;  // forgotten entirely
+  // `message`, received from `from`, was refused (the node counts and logs it).
+  virtual void drop(const ConnectionInfo& /*from*/, const gossip::SignedGossip& /*message*/,
+                    DropReason /*reason*/) {}
 };
 
 // Sends are counted per destination: one alive message gossiped to three peers
@@ -159,10 +169,17 @@ class Discovery {
   void handle_alive(const ConnectionInfo& from, const MessagePtr& message);
   void handle_membership_request(const ConnectionInfo& from, const MessagePtr& message);
   void handle_membership_response(const ConnectionInfo& from, const MessagePtr& message);
-  Admission admit_alive(const ConnectionInfo& from, const MessagePtr& message,
-                        bool check_signature_first);
-  void record_dead(const MessagePtr& message);
-  bool is_authentic(const gossip::SignedGossip& message, const ::gossip::AliveMessage& alive);
+  // `message` is `received` or an alive message nested in it.
+  Admission admit_alive(const ConnectionInfo& from, const gossip::SignedGossip& received,
+                        const MessagePtr& message, bool check_signature_first);
+  void record_dead(const ConnectionInfo& from, const gossip::SignedGossip& received,
+                   const MessagePtr& message);
+  // Why `message` is not authentic (protocol.md §6.4 rules 2-3); nullopt if it is.
+  std::optional<gossip::DropReason> authenticity_failure(const gossip::SignedGossip& message,
+                                                         const ::gossip::AliveMessage& alive);
+  // Counts `received` as invalid and reports it to the host.
+  void reject(const ConnectionInfo& from, const gossip::SignedGossip& received,
+              gossip::DropReason reason);
   void learn(const ConnectionInfo& from, const ::gossip::AliveMessage& alive,
              const MessagePtr& message);
   // The member whose newest alive message has exactly these bytes, if any.

@@ -93,7 +93,7 @@ void IdentityPull::handle(const ConnectionInfo& from, const MessagePtr& message)
     case ::gossip::GossipMessage::kDataReq:
       return on_request(from, m.data_req());
     case ::gossip::GossipMessage::kDataUpdate:
-      return on_update(from, m.data_update());
+      return on_update(from, *message);
     default:
       return;
   }
@@ -169,23 +169,30 @@ void IdentityPull::on_request(const ConnectionInfo& from, const ::gossip::DataRe
 }
 
 // An update is taken whole or not at all (protocol.md §6.5).
-void IdentityPull::on_update(const ConnectionInfo& from, const ::gossip::DataUpdate& update) {
+void IdentityPull::on_update(const ConnectionInfo& from, const gossip::SignedGossip& message) {
+  const ::gossip::DataUpdate& update = message.message.data_update();
   const auto it = sent_hellos_.find(update.nonce());
   if (it == sent_hellos_.end() || it->second.peer != from.pki_id) return;
+  const auto reject = [&](DropReason reason) {
+    ++rejected_;
+    host_.drop(from, message, reason);
+  };
+  // More entries than any real network has: refused before a signature is checked.
+  if (static_cast<std::size_t>(update.data_size()) > settings_.max_identity_pull_entries)
+    return reject(DropReason::kOversizeList);
   std::vector<std::pair<PeerId, MessagePtr>> accepted;
   for (const ::gossip::Envelope& element : update.data()) {
     const MessagePtr parsed = gossip::from_envelope(element);
-    const bool valid = [&] {
-      if (!parsed || !parsed->message.has_peer_identity()) return false;
+    const std::optional<DropReason> failure = [&]() -> std::optional<DropReason> {
+      if (!parsed || !parsed->message.has_peer_identity()) return DropReason::kMalformed;
       const ::gossip::PeerIdentity& id = parsed->message.peer_identity();
       const auto computed = crypto_.pki_id_of(id.cert());
-      return computed && *computed == id.pki_id() &&
-             crypto_.verify(id.cert(), parsed->payload, parsed->signature);
+      if (!computed || *computed != id.pki_id()) return DropReason::kUnknownIdentity;
+      if (!crypto_.verify(id.cert(), parsed->payload, parsed->signature))
+        return DropReason::kBadSignature;
+      return std::nullopt;
     }();
-    if (!valid) {
-      ++rejected_;
-      return;
-    }
+    if (failure) return reject(*failure);
     accepted.emplace_back(parsed->message.peer_identity().pki_id(), parsed);
   }
   for (auto& [owner, envelope] : accepted) {

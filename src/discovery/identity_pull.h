@@ -40,7 +40,7 @@ class IdentityPull {
   void on_hello(const ConnectionInfo& from, const ::gossip::GossipHello& hello);
   void on_digest(const ConnectionInfo& from, const ::gossip::DataDigest& digest);
   void on_request(const ConnectionInfo& from, const ::gossip::DataRequest& request);
-  void on_update(const ConnectionInfo& from, const ::gossip::DataUpdate& update);
+  void on_update(const ConnectionInfo& from, const gossip::SignedGossip& message);
   // Whether `requester` may learn the identity of `owner` (§6.5 egress filter).
   bool may_share(const PeerId& owner, const std::string& requester_org) const;
   void send(const ConnectionInfo& to, ::gossip::GossipMessage message);

@@ -28,4 +28,17 @@ enum class LeaderMode {
   kStaticFollower,  // both false
 };
 
+// "dynamic", "static leader" or "static follower", as logs and /status name the modes.
+inline const char* leader_mode_name(LeaderMode mode) {
+  switch (mode) {
+    case LeaderMode::kDynamic:
+      return "dynamic";
+    case LeaderMode::kStaticLeader:
+      return "static leader";
+    case LeaderMode::kStaticFollower:
+      return "static follower";
+  }
+  return "unknown";
+}
+
 }  // namespace fabnet::election

@@ -1,6 +1,6 @@
 #include "election/leader_election.h"
 
-#include <cassert>
+#include "runtime/check.h"
 
 namespace fabnet::election {
 
@@ -209,20 +209,22 @@ void LeaderElection::stop() {
 }
 
 void LeaderElection::send(bool is_declaration) {
-  assert(!stopped());
+  // A stopped instance sends nothing (its peer may be down or gone from the channel).
+  FABNET_CHECK(!stopped());
   adapter_.gossip(adapter_.create_message(is_declaration));
   notify(is_declaration ? ElectionEvent::kDeclarationSent : ElectionEvent::kProposalSent);
 }
 
 void LeaderElection::become_leader() {
-  assert(!is_leader_);
+  // Two "became leader" callbacks in a row would double the block delivery side.
+  FABNET_CHECK(!is_leader_);
   is_leader_ = true;
   notify(ElectionEvent::kBecameLeader);
   if (on_leadership_change_) on_leadership_change_(true);
 }
 
 void LeaderElection::stop_being_leader() {
-  assert(is_leader_);
+  FABNET_CHECK(is_leader_);
   is_leader_ = false;
   if (on_leadership_change_) on_leadership_change_(false);
 }

@@ -11,6 +11,7 @@
 #include "discovery/discovery.h"
 #include "election/leader_election.h"
 #include "gossip/crypto.h"
+#include "gossip/drop_reason.h"
 #include "gossip/message.h"
 #include "node/transport.h"
 #include "runtime/scheduler.h"
@@ -32,13 +33,31 @@ struct NodeSettings {
   runtime::Duration request_state_info_interval = std::chrono::seconds(4);
   int pull_peer_num = 3;
   int propagate_peer_num = 3;
+  // Longest StateInfo snapshot taken from one peer; a longer one is dropped whole
+  // (oversize_list). Keep it a few times the largest channel.
+  std::size_t max_state_info_snapshot_entries = 20000;
+  // A rejection (gossip::is_rejection) is reported to the observer once per
+  // (peer, reason) in this interval; the rest are only counted.
+  runtime::Duration rejection_report_interval = std::chrono::seconds(60);
   std::vector<ChannelDefinition> channels;  // every channel this node may join
   std::vector<std::string> join_at_start;   // names from `channels`
   std::uint64_t seed = 1;                   // the node's random source (peer selection)
 };
 
 class Node;
-class ChannelState;
+
+// Input refused as one a correct peer never sends (forged, another org's, bad
+// MAC, malformed, oversize), as reported to the observer.
+struct Rejection {
+  PeerId peer;           // the connection's authenticated PKI-ID
+  std::string endpoint;  // the connection's remote endpoint
+  gossip::DropReason reason;
+  std::string_view message_type;  // content name of the refused message
+  // Rejections of the same (peer, reason) counted but not reported since the last report.
+  std::uint64_t suppressed = 0;
+};
+// One line for a log: "rejected leadership_msg from 10.0.0.7:7051 (PKI-ID 3fa2…): bad_signature".
+std::string describe(const Rejection& rejection);
 
 // Optional hooks for drivers (simulator reports, daemon metrics and logs).
 class NodeObserver {
@@ -53,6 +72,9 @@ class NodeObserver {
   // Every inbound message dropped, with a short reason ("stale", "wrong_org", ...).
   virtual void on_drop(const Node&, const SignedGossip&, std::string_view /*reason*/) {}
   virtual void on_member_change(const Node&, const PeerId&, bool /*alive*/) {}
+  // A rejection, at most once per (peer, reason) per rejection_report_interval
+  // (drivers log it at warning; Fabric logs authentication failures so).
+  virtual void on_rejection(const Node&, const Rejection&) {}
 };
 
 struct NodeCounters {
@@ -103,7 +125,6 @@ class Node {
   const NodeCounters& counters() const;
 
  private:
-  friend class ChannelState;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "gossip/drop_reason.h"
 #include "ops/metrics.h"
 
 namespace fabnet::ops {
@@ -18,17 +19,11 @@ struct GossipMetrics {
   CounterFamily& messages_received;  // gossip_comm_messages_received{type}
   CounterFamily& messages_dropped;   // gossip_comm_messages_dropped{reason}
   GaugeFamily& connections;          // gossip_comm_connections: open gossip streams
-};
 
-// Values of the `reason` label of gossip_comm_messages_dropped.
-namespace drop_reason {
-inline constexpr std::string_view kQueueFull = "queue_full";        // send buffer of a peer full
-inline constexpr std::string_view kMalformed = "malformed";         // does not decode
-inline constexpr std::string_view kBadSignature = "bad_signature";  // signature does not verify
-inline constexpr std::string_view kUnknownIdentity = "unknown_identity";  // no valid identity
-inline constexpr std::string_view kStale = "stale";                       // old PeerTime / replay
-inline constexpr std::string_view kWrongOrg = "wrong_org";    // e.g. leadership from another org
-inline constexpr std::string_view kNotMember = "not_member";  // channel not joined or org not in it
-}  // namespace drop_reason
+  // The series of messages_dropped for `reason`; its label is drop_reason_name(reason).
+  Counter& dropped(gossip::DropReason reason) {
+    return messages_dropped.with({std::string(gossip::drop_reason_name(reason))});
+  }
+};
 
 }  // namespace fabnet::ops

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "election/invariants.h"
@@ -37,6 +38,7 @@ struct ElectionCluster::Member {
   std::unique_ptr<LeaderElection> instance;
   std::vector<bool> callbacks;
   std::vector<bool> metrics;
+  std::optional<LeadershipMessage> last_gossiped;
 };
 
 void ElectionCluster::Adapter::gossip(const LeadershipMessage& message) {
@@ -129,20 +131,33 @@ Duration ElectionCluster::next_delay() {
 void ElectionCluster::gossip_from(Member& sender, const LeadershipMessage& message) {
   if (sender.crashed || sender.instance->stopped())
     cluster_violations_.push_back(fmt::format("stopped peer {:?} sent a message", sender.id));
+  sender.last_gossiped = message;
   for (const PeerId& target_id : sender.view) {
-    Member* target = &member(target_id);
     ++messages_sent_;
-    std::weak_ptr<bool> guard = alive_;
-    scheduler_.schedule(next_delay(), [this, guard, target, message] {
-      if (guard.expired() || target->crashed) return;
-      if (!target->freshness.admit(message.pki_id, message.timestamp)) {
-        ++messages_dropped_stale_;
-        return;
-      }
-      ++messages_delivered_;
-      target->instance->handle_message(message);
-    });
+    deliver_later(member(target_id), message);
   }
+}
+
+void ElectionCluster::deliver_later(Member& target, const LeadershipMessage& message) {
+  std::weak_ptr<bool> guard = alive_;
+  scheduler_.schedule(next_delay(), [this, guard, target = &target, message] {
+    if (guard.expired() || target->crashed) return;
+    if (!target->freshness.admit(message.pki_id, message.timestamp)) {
+      ++messages_dropped_stale_;
+      return;
+    }
+    ++messages_delivered_;
+    target->instance->handle_message(message);
+  });
+}
+
+void ElectionCluster::inject(const PeerId& to, const LeadershipMessage& message) {
+  deliver_later(member(to), message);
+}
+
+const LeadershipMessage* ElectionCluster::last_gossiped(const PeerId& id) const {
+  const Member& m = member(id);
+  return m.last_gossiped ? &*m.last_gossiped : nullptr;
 }
 
 void ElectionCluster::start(const PeerId& id) {

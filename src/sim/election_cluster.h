@@ -61,6 +61,11 @@ class ElectionCluster {
   // A crashed peer comes back with a fresh instance (new inc_num) and starts.
   void restart(const PeerId& id);
   void yield(const PeerId& id);
+  // Delivers `message` to `to` after the usual delay, through its freshness
+  // filter, as if gossiped: tests inject duplicates and replays with it.
+  void inject(const PeerId& to, const election::LeadershipMessage& message);
+  // The newest message `id` gossiped (nullptr if none yet).
+  const election::LeadershipMessage* last_gossiped(const PeerId& id) const;
   // Each listed side sees only itself; unlisted peers form one more side.
   void partition(const std::vector<std::vector<PeerId>>& sides);
   void heal();
@@ -95,6 +100,7 @@ class ElectionCluster {
   void make_instance(Member& m);
   void rebuild_views();
   void gossip_from(Member& sender, const election::LeadershipMessage& message);
+  void deliver_later(Member& target, const election::LeadershipMessage& message);
   Duration next_delay();
 
   runtime::VirtualScheduler& scheduler_;

@@ -268,11 +268,121 @@ TEST_F(NodeTest, BadSignatureAndIllegalTagAreDropped) {
 }
 
 TEST_F(NodeTest, ForeignLeaderCannotUnseatTheOrgLeader) {
+  // "a.org2" sorts below "peer0.org1": were its declaration handed to org1's
+  // election, the leader would step down (a lower ID declared).
+  net.add("a.org2", "Org2MSP", "peer0.org2");
   build_two_orgs();
-  // A lower ID from another org declares to org1's leader: it must keep leading.
-  inject("peer0.org2", "peer0.org1", leadership("peer0.org2", 9'000'000, true));
+  ASSERT_LT(PeerId("a.org2"), PeerId("peer0.org1"));
+  ASSERT_TRUE(net.node("peer0.org1").is_leader("mychannel"));
+  inject("a.org2", "peer0.org1", leadership("a.org2", 9'000'000, true));
+  EXPECT_EQ(dropped("peer0.org1", "sender_other_org"), 1u);
+  // Relayed by a peer of org1, still created by the foreign peer.
+  inject("peer1.org1", "peer0.org1", leadership("a.org2", 9'000'001, true));
+  EXPECT_EQ(dropped("peer0.org1", "creator_other_org"), 1u);
   net.scheduler.run_for(seconds(2));
   EXPECT_TRUE(net.node("peer0.org1").is_leader("mychannel"));
+  EXPECT_EQ(net.node("peer0.org1").election("mychannel")->phase(), election::Phase::kLeading);
+}
+
+TEST_F(NodeTest, LeadershipFromAPeerNotYetInTheViewIsCounted) {
+  build_two_orgs();
+  // Org1's peer3 is known (its identity came with the connection) but has sent
+  // no StateInfo or alive message, so it is in nobody's view yet.
+  net.add("peer3.org1", "Org1MSP", "peer0.org1");
+  inject("peer3.org1", "peer1.org1", leadership("peer3.org1", 1, true));
+  EXPECT_EQ(dropped("peer1.org1", "sender_not_in_view"), 1u);
+}
+
+// Records what the node reports, as the daemon would log it.
+struct RecordingObserver final : NodeObserver {
+  void on_rejection(const Node&, const Rejection& r) override {
+    rejections.push_back(r);
+    lines.push_back(describe(r));
+  }
+  std::vector<Rejection> rejections;
+  std::vector<std::string> lines;
+};
+
+class NodeRejectionTest : public NodeTest {
+ protected:
+  // peer1.org1 again, observed, so forged input can be handed to it directly.
+  Node& observed() {
+    if (!node_) {
+      NodeSettings s = net.node("peer1.org1").settings();
+      s.rejection_report_interval = seconds(60);
+      node_ = std::make_unique<Node>(s, net.scheduler, transport_, net.crypto, &observer);
+      node_->start();
+    }
+    return *node_;
+  }
+  std::shared_ptr<SignedGossip> forged(std::uint64_t seq) {
+    auto sealed = std::make_shared<SignedGossip>();
+    sealed->message = leadership("peer0.org1", seq, true);
+    sealed->payload = sealed->message.SerializeAsString();
+    sealed->signature = "forged";
+    return sealed;
+  }
+  ConnectionInfo from_peer0() {
+    return {"peer0.org1", net.node("peer0.org1").settings().self.identity, "10.0.0.7:7051"};
+  }
+  struct NullTransport final : Transport {
+    void send(const PeerId&, const std::string&, MessagePtr) override {}
+    void send_to_endpoint(const std::string&, MessagePtr) override {}
+  };
+  NullTransport transport_;
+  RecordingObserver observer;
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(NodeRejectionTest, AForgedMessageIsReportedOnceWithPeerEndpointAndReason) {
+  build_two_orgs();
+  observed().on_message(from_peer0(), forged(1));
+  ASSERT_EQ(observer.rejections.size(), 1u);
+  const Rejection& r = observer.rejections.front();
+  EXPECT_EQ(r.peer, "peer0.org1");
+  EXPECT_EQ(r.endpoint, "10.0.0.7:7051");
+  EXPECT_EQ(r.reason, gossip::DropReason::kBadSignature);
+  EXPECT_EQ(observer.lines.front(), "rejected leadership_msg from 10.0.0.7:7051 (PKI-ID " +
+                                        gossip::short_id_hex("peer0.org1") + "): bad_signature");
+}
+
+TEST_F(NodeRejectionTest, AFloodIsReportedOncePerIntervalAndCountedWhole) {
+  build_two_orgs();
+  Node& n = observed();
+  for (int i = 0; i < 1000; ++i) n.on_message(from_peer0(), forged(100 + i));
+  EXPECT_EQ(observer.rejections.size(), 1u);
+  EXPECT_EQ(n.counters().dropped.at("bad_signature"), 1000u);
+  net.scheduler.run_for(seconds(61));
+  n.on_message(from_peer0(), forged(5000));
+  ASSERT_EQ(observer.rejections.size(), 2u);
+  EXPECT_EQ(observer.rejections.back().suppressed, 999u);
+  EXPECT_TRUE(observer.lines.back().ends_with("(999 more since the last report)"))
+      << observer.lines.back();
+  // Normal loss (here a replay) is counted, never reported.
+  auto genuine = forged(6000);
+  genuine->signature = net.crypto.sign(genuine->payload);
+  n.on_message(from_peer0(), genuine);
+  n.on_message(from_peer0(), genuine);
+  EXPECT_EQ(n.counters().dropped.at("stale"), 1u);
+  EXPECT_EQ(observer.rejections.size(), 2u);
+}
+
+TEST_F(NodeTest, AnOversizeStateInfoSnapshotIsDroppedWhole) {
+  build_two_orgs();
+  GossipMessage snapshot;
+  snapshot.set_channel("mychannel");
+  snapshot.set_tag(GossipMessage::CHAN_OR_ORG);
+  // Elements are cheap to forge; the cap must refuse them before any is looked at.
+  const std::size_t cap = net.node("peer1.org1").settings().max_state_info_snapshot_entries;
+  for (std::size_t i = 0; i <= cap; ++i) snapshot.mutable_state_snapshot()->add_elements();
+  inject("peer0.org1", "peer1.org1", snapshot, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "oversize_list"), 1u);
+  EXPECT_EQ(dropped("peer1.org1", "malformed_snapshot_element"), 0u);
+  // One element fewer is within the cap: each is looked at (and these are malformed).
+  snapshot.mutable_state_snapshot()->mutable_elements()->RemoveLast();
+  inject("peer0.org1", "peer1.org1", snapshot, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "oversize_list"), 1u);
+  EXPECT_EQ(dropped("peer1.org1", "malformed_snapshot_element"), cap);
 }
 
 TEST_F(NodeTest, LeaderCrashFailsOverWithinTheOrg) {

@@ -181,7 +181,7 @@ TEST(GossipMetrics, DeclaresFabricsNamesAndLabels) {
   metrics.peers_known.with({"mychannel"}).set(5);
   metrics.messages_sent.with({"alive_msg"}).inc();
   metrics.messages_received.with({"leadership_msg"}).inc();
-  metrics.messages_dropped.with({std::string(drop_reason::kQueueFull)}).inc();
+  metrics.dropped(gossip::DropReason::kQueueFull).inc();
   metrics.connections.with().set(2);
   const std::string text = registry.render_prometheus();
   for (const char* line : {

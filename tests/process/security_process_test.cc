@@ -248,8 +248,20 @@ TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted)
   // 2. A declaration in the name of the real leader, signed with our key.
   const std::string leader_pki = captured->message.leadership_msg().pki_id();
   probe.send_raw(follower_endpoint, declaration(leader_pki, 1'000'000));
-  // 3. The leader's genuine declaration replayed later: an old PeerTime.
-  std::this_thread::sleep_for(milliseconds(600));  // the follower has seen newer ones by now
+  // 3. The leader's genuine declaration replayed later: an old PeerTime. Sent once
+  //    the leader has declared again: the leader gossips each declaration to the
+  //    probe and the follower alike, so by then the follower holds a newer one.
+  const std::uint64_t captured_seq = captured->message.leadership_msg().timestamp().seq_num();
+  ASSERT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        return probe.find([&](const gossip::SignedGossip& m) {
+          return m.message.has_leadership_msg() &&
+                 m.message.leadership_msg().pki_id() == leader_pki &&
+                 m.message.leadership_msg().timestamp().seq_num() > captured_seq;
+        }) != nullptr;
+      },
+      milliseconds(10000)))
+      << "the leader never declared again";
   probe.send_sealed(follower_endpoint, captured);
 
   ASSERT_TRUE(PeerNetwork::wait_until(
@@ -262,6 +274,14 @@ TEST_F(SecurityProcesses, ForgedReplayedAndForeignLeadershipIsDroppedAndCounted)
       },
       milliseconds(10000)))
       << net_.metrics(follower);
+  // The forgeries are logged too, at warning, with the reason (the replay is only counted).
+  EXPECT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        return net_.log_tail(follower, 200).find("WARN [gossip.gossip] rejected leadership_msg") !=
+               std::string::npos;
+      },
+      milliseconds(5000)))
+      << net_.log_tail(follower, 40);
 
   // 4. A validly signed declaration from another org's peer.
   ProbePeer foreign(net_, "org2", "Org2MSP", net_.peer(leader2_).endpoint(), "ch1");

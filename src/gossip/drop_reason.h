@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace fabnet::gossip {
+
+// Why an inbound message, an outbound message or a connection was refused. Each
+// name is the `reason` label value of gossip_comm_messages_dropped; the table in
+// docs/operations.md lists exactly these (a test compares them).
+enum class DropReason : std::uint8_t {
+  // Inbound gossip, refused by the node (protocol.md §5.2, §7, §8).
+  kIllegalTag,
+  kUnsupported,
+  kChannelNotJoined,
+  kMalformed,
+  kMalformedSnapshotElement,
+  kUnknownIdentity,
+  kBadSignature,
+  kBadMac,
+  kSenderNotInChannel,
+  kSenderNotInView,
+  kSenderOtherOrg,
+  kCreatorOtherOrg,
+  kOwnerNotInChannel,
+  kAboutSelf,
+  kStale,
+  kOversizeList,
+  // Inbound membership, refused by discovery (protocol.md §6).
+  kSenderMismatch,
+  kBootstrapOtherOrg,
+  kNotDisclosable,
+  // Outbound, not sent by comm.
+  kQueueFull,
+  kDialFailed,
+  kConnectionClosed,
+  kNoEndpoint,
+  kToSelf,
+  kStopped,
+  // Frames comm could not parse.
+  kMalformedPayload,
+  // Refused handshakes (protocol.md §4.2).
+  kHandshakeWrongType,
+  kHandshakeNoPkiId,
+  kHandshakeIdentityRejected,
+  kHandshakePkiIdMismatch,
+  kHandshakeBadSignature,
+  kHandshakeTimeout,
+  kHandshakeCheckTimeout,
+  kHandshakeStreamClosed,
+  kHandshakeWrongPkiId,
+  kHandshakeStopped,
+};
+
+// The metric label value, e.g. "bad_signature".
+std::string_view drop_reason_name(DropReason reason);
+// Every reason, in declaration order.
+std::span<const DropReason> all_drop_reasons();
+std::optional<DropReason> drop_reason_from_name(std::string_view name);
+// True for input a correct peer never sends (forgery, another org's message, a
+// bad MAC, a malformed or oversize message): such drops are logged at warning,
+// rate-limited per peer and reason. Staleness, joins in progress and full queues
+// are normal and only counted.
+bool is_rejection(DropReason reason);
+
+}  // namespace fabnet::gossip
