@@ -357,8 +357,11 @@ TEST_F(SimCommandTest, ANonMappingRootIsCleanAndEchoesNoBinary) {
   EXPECT_EQ(r.status, kExitConfig);
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("b.yaml: "), std::string::npos) << r.err;
-  for (char c : r.err)
-    if (c != '\n') EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte in: " << r.err;
+  for (char c : r.err) {
+    if (c != '\n') {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte in: " << r.err;
+    }
+  }
 }
 
 TEST_F(SimCommandTest, AnOversizedTopologyIsRefusedBeforeRunningNamingTheLimit) {

@@ -95,7 +95,7 @@ TEST(ScenarioLimitsTest, ADirectoryIsNamedAsSuch) {
 }
 
 TEST(ScenarioLimitsTest, ANonMappingRootIsOneCleanLineWithoutTheFilesBytes) {
-  for (const std::string text :
+  for (const std::string& text :
        {std::string("just text\n"), std::string("- a\n- b\n"), std::string("\x01\x02\xff")}) {
     const std::string what = error_of([&] { load_scenario_string(text, "odd.yaml"); });
     SCOPED_TRACE(what);
