@@ -8,8 +8,10 @@
 #include "cli/command.h"
 #include "cli/crypto_command.h"
 #include "cli/demo_command.h"
+#include "cli/orderer_command.h"
 #include "cli/peer_command.h"
 #include "cli/sim_command.h"
+#include "cli/tx_command.h"
 
 namespace fabnet::cli {
 
@@ -27,11 +29,16 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   commands.push_back(make_crypto_command(app));
   commands.push_back(make_sim_command(app));
   commands.push_back(make_peer_command(app));
+  commands.push_back(make_orderer_command(app));
+  commands.push_back(make_tx_command(app));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err);
+    // --help and --version exit 0; every other parse error is a usage error (2),
+    // not CLI11's own numbering (105, 106, ...).
+    const int status = app.exit(e, out, err);
+    return status == 0 ? kExitOk : kExitConfig;
   }
   for (const auto& command : commands) {
     if (command->selected()) return command->run(out, err);

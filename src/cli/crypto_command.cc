@@ -42,6 +42,14 @@ config::ChannelDefinitions channel_definitions(const config::NetworkConfig& netw
     }
     defs.channels.push_back(std::move(def));
   }
+  if (network.orderer && spec.orderer) {
+    config::OrdererDefinition orderer;
+    orderer.msp_id = network.orderer->msp_id;
+    orderer.ca_cert_file = crypto::orderer_ca_certificate_file(out, *spec.orderer);
+    orderer.endpoints = network.orderer->endpoints;
+    orderer.batch = network.orderer->batch;
+    defs.orderer = std::move(orderer);
+  }
   return defs;
 }
 
@@ -58,6 +66,15 @@ void print_summary(std::ostream& out, const config::NetworkConfig& network,
     fmt::print(
         out, "    peers {}: {}\n", fmt::join(org.peers, ", "),
         (crypto::org_folder(dir, org) / "peers" / ("<peer>." + org.domain) / "msp").string());
+  }
+  if (spec.orderer) {
+    fmt::print(out, "  {} ({}): CA {}\n    orderers {}: {}\n", spec.orderer->name,
+               spec.orderer->msp_id,
+               crypto::orderer_ca_certificate_file(dir, *spec.orderer).string(),
+               fmt::join(spec.orderer->peers, ", "),
+               (crypto::orderer_org_folder(dir, *spec.orderer) / "orderers" /
+                ("<host>." + spec.orderer->domain) / "msp")
+                   .string());
   }
   std::vector<std::string> channels;
   for (const auto& c : network.channels) channels.push_back(c.name);
@@ -91,8 +108,11 @@ class CryptoCommand final : public Command {
         "    - {name: Org2, msp_id: Org2MSP, domain: org2.example.com, peers: [peer0, peer1]}\n"
         "  channels:\n"
         "    - {name: mychannel, orgs: [Org1MSP, Org2MSP]}\n"
-        "\nWrites DIR/peerOrganizations/<domain>/{ca,msp,peers/<peer>.<domain>/msp} and\n"
-        "DIR/channels.yaml. See docs/operations.md.\n"
+        "  orderer:   # optional\n"
+        "    {name: Orderer, msp_id: OrdererMSP, domain: example.com, hosts: [orderer]}\n"
+        "\nWrites DIR/peerOrganizations/<domain>/{ca,msp,peers/<peer>.<domain>/msp,\n"
+        "users/User1@<domain>/msp}, DIR/ordererOrganizations/<domain>/{ca,msp,\n"
+        "orderers/<host>.<domain>/msp} and DIR/channels.yaml. See docs/operations.md.\n"
         "\nExit status: 0 done, 2 bad network file or output folder.\n");
   }
 

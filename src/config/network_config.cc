@@ -1,11 +1,13 @@
 #include "config/network_config.h"
 
+#include "config/duration.h"
 #include "config/yaml_text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
@@ -321,12 +323,163 @@ NetworkConfig::Org org_of(const Doc& doc, const YAML::Node& n, const std::string
   return org;
 }
 
+// "99 MB", "512 KB", "10MB" or plain bytes, as Fabric's configtx reads BatchSize.
+bool parse_byte_size(std::string_view text, std::uint64_t& out) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == 0) return false;
+  std::uint64_t number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + i, number);
+  if (ec != std::errc() || end != text.data() + i) return false;
+  std::string_view unit = text.substr(i);
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  std::uint64_t scale = 1;
+  if (unit == "KB") {
+    scale = 1024;
+  } else if (unit == "MB") {
+    scale = 1024 * 1024;
+  } else if (unit == "GB") {
+    scale = 1024ull * 1024 * 1024;
+  } else if (!unit.empty() && unit != "B") {
+    return false;
+  }
+  if (number > UINT64_MAX / scale) return false;
+  out = number * scale;
+  return true;
+}
+
+// BatchTimeout and BatchSize inside `map` (the orderer section), Fabric's names.
+BatchSettings batch_of(const Doc& doc, const YAML::Node& map, const std::string& key) {
+  BatchSettings batch;
+  constexpr std::string_view kExpectTimeout = "a positive Go duration such as 2s or 500ms";
+  const YAML::Node timeout = Doc::optional(map, "BatchTimeout");
+  if (timeout.IsDefined()) {
+    const std::string k = child_key(key, "BatchTimeout");
+    const std::string text = doc.string(timeout, k, kExpectTimeout);
+    std::chrono::nanoseconds d{};
+    try {
+      d = parse_go_duration(text);
+    } catch (const DurationError& e) {
+      doc.fail(timeout, k, text, fmt::format("invalid duration \"{}\": {}", text, e.what()),
+               kExpectTimeout);
+    }
+    if (d <= std::chrono::nanoseconds::zero()) {
+      doc.fail(timeout, k, text, "must be greater than zero", kExpectTimeout);
+    }
+    batch.batch_timeout = d;
+  }
+  const YAML::Node size = Doc::optional(map, "BatchSize");
+  if (!size.IsDefined()) return batch;
+  const std::string size_key = child_key(key, "BatchSize");
+  doc.expect_map(size, size_key, {"MaxMessageCount", "AbsoluteMaxBytes", "PreferredMaxBytes"},
+                 "a mapping with MaxMessageCount, AbsoluteMaxBytes and PreferredMaxBytes");
+  constexpr std::string_view kExpectCount = "a whole number from 1 to 4294967295, e.g. 10";
+  const YAML::Node count = Doc::optional(size, "MaxMessageCount");
+  if (count.IsDefined()) {
+    const std::string k = child_key(size_key, "MaxMessageCount");
+    const std::string text = doc.string(count, k, kExpectCount);
+    std::uint32_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value == 0) {
+      doc.fail(count, k, text, fmt::format("\"{}\" is not a message count", text), kExpectCount);
+    }
+    batch.max_message_count = value;
+  }
+  constexpr std::string_view kExpectBytes =
+      "a positive size in bytes, or with KB, MB or GB, e.g. 512 KB";
+  const auto bytes = [&](std::string_view name, std::uint64_t& out) {
+    const YAML::Node n = Doc::optional(size, name);
+    if (!n.IsDefined()) return;
+    const std::string k = child_key(size_key, name);
+    const std::string text = doc.string(n, k, kExpectBytes);
+    std::uint64_t value = 0;
+    if (!parse_byte_size(text, value) || value == 0) {
+      doc.fail(n, k, text, fmt::format("\"{}\" is not a size", text), kExpectBytes);
+    }
+    out = value;
+  };
+  bytes("AbsoluteMaxBytes", batch.absolute_max_bytes);
+  bytes("PreferredMaxBytes", batch.preferred_max_bytes);
+  if (batch.preferred_max_bytes > batch.absolute_max_bytes) {
+    doc.fail(size, child_key(size_key, "PreferredMaxBytes"),
+             std::to_string(batch.preferred_max_bytes),
+             fmt::format("is larger than AbsoluteMaxBytes ({})", batch.absolute_max_bytes),
+             "PreferredMaxBytes no larger than AbsoluteMaxBytes (Fabric's rule)");
+  }
+  return batch;
+}
+
+std::vector<std::string> host_ports_of(const Doc& doc, const YAML::Node& map,
+                                       const std::string& key, std::string_view name) {
+  const std::string list_key = child_key(key, name);
+  const YAML::Node list =
+      doc.list(map, key, name, fmt::format("a list of {}", kExpectHostPort), true);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string item_key = index_key(list_key, i);
+    const std::string value = doc.string(list[i], item_key, kExpectHostPort);
+    if (!is_host_port(value)) {
+      doc.fail(list[i], item_key, value, fmt::format("\"{}\" is not host:port", value),
+               kExpectHostPort);
+    }
+    if (std::find(out.begin(), out.end(), value) != out.end()) {
+      doc.fail(list[i], item_key, value, fmt::format("\"{}\" is listed twice", value),
+               "each endpoint once");
+    }
+    out.push_back(value);
+  }
+  return out;
+}
+
+NetworkConfig::OrdererOrg orderer_org_of(const Doc& doc, const YAML::Node& n) {
+  const std::string key = "orderer";
+  doc.expect_map(n, key,
+                 {"name", "msp_id", "domain", "hosts", "endpoints", "BatchTimeout", "BatchSize"},
+                 "the orderer org: a mapping with name, msp_id, domain and optional hosts, "
+                 "endpoints, BatchTimeout, BatchSize");
+  NetworkConfig::OrdererOrg org;
+  org.name = doc.required_string(n, key, "name", "an org name, e.g. Orderer");
+  org.msp_id = msp_id_of(doc, n, key);
+  const std::string expect_domain = fmt::format("a domain such as example.com: {}", kExpectDnsName);
+  const YAML::Node domain = doc.required(n, key, "domain", expect_domain);
+  org.domain = doc.string(domain, child_key(key, "domain"), expect_domain);
+  if (!is_dns_like(org.domain)) {
+    doc.fail(domain, child_key(key, "domain"), org.domain,
+             fmt::format("\"{}\" is not a domain", org.domain), expect_domain);
+  }
+  const std::string expect_host =
+      fmt::format("a list of host names such as orderer: {}", kExpectDnsName);
+  const YAML::Node hosts = doc.list(n, key, "hosts", expect_host, true);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const std::string item_key = index_key(child_key(key, "hosts"), i);
+    const std::string host = doc.string(hosts[i], item_key, expect_host);
+    if (!is_dns_like(host)) {
+      doc.fail(hosts[i], item_key, host, fmt::format("\"{}\" is not a host name", host),
+               expect_host);
+    }
+    if (std::find(org.hosts.begin(), org.hosts.end(), host) != org.hosts.end()) {
+      doc.fail(hosts[i], item_key, host, fmt::format("\"{}\" is listed twice", host),
+               "each host once");
+    }
+    org.hosts.push_back(host);
+  }
+  if (org.hosts.empty()) org.hosts.push_back("orderer");
+  org.endpoints = host_ports_of(doc, n, key, "endpoints");
+  if (org.endpoints.empty()) {
+    for (const std::string& host : org.hosts) {
+      org.endpoints.push_back(fmt::format("{}.{}:7050", host, org.domain));
+    }
+  }
+  org.batch = batch_of(doc, n, key);
+  return org;
+}
+
 NetworkConfig network_of(const Doc& doc, const YAML::Node& root) {
-  constexpr std::string_view kExpectRoot = "a mapping with orgs and optional channels";
+  constexpr std::string_view kExpectRoot = "a mapping with orgs and optional channels and orderer";
   if (!root.IsDefined() || root.IsNull()) {
     throw ConfigError(doc.source(), "", "", "is empty", std::string(kExpectRoot));
   }
-  doc.expect_map(root, "", {"orgs", "channels"}, kExpectRoot);
+  doc.expect_map(root, "", {"orgs", "channels", "orderer"}, kExpectRoot);
   NetworkConfig network;
   network.source = doc.source();
 
@@ -382,6 +535,21 @@ NetworkConfig network_of(const Doc& doc, const YAML::Node& root) {
     }
     network.channels.push_back(std::move(channel));
   }
+
+  const YAML::Node orderer = Doc::optional(root, "orderer");
+  if (orderer.IsDefined()) {
+    network.orderer = orderer_org_of(doc, orderer);
+    const auto clash = [&](const std::string& value, std::string_view field,
+                           const std::set<std::string>& used) {
+      if (used.contains(value)) {
+        doc.fail(orderer, child_key("orderer", field), value,
+                 fmt::format("\"{}\" is used by an org", value),
+                 fmt::format("a {} no peer org uses", field));
+      }
+    };
+    clash(network.orderer->msp_id, "msp_id", msp_ids);
+    clash(network.orderer->domain, "domain", domains);
+  }
   return network;
 }
 
@@ -419,13 +587,31 @@ void read_ca_cert(const Doc& doc, const YAML::Node& n, const std::string& key,
 
 ChannelDefinitions definitions_of(const Doc& doc, const YAML::Node& root,
                                   const fs::path& base_dir) {
-  constexpr std::string_view kExpectRoot = "a mapping with a list of channels";
+  constexpr std::string_view kExpectRoot = "a mapping with a list of channels and optional orderer";
   if (!root.IsDefined() || root.IsNull()) {
     throw ConfigError(doc.source(), "", "", "is empty", std::string(kExpectRoot));
   }
-  doc.expect_map(root, "", {"channels"}, kExpectRoot);
+  doc.expect_map(root, "", {"channels", "orderer"}, kExpectRoot);
   ChannelDefinitions defs;
   defs.source = doc.source();
+  const YAML::Node orderer = Doc::optional(root, "orderer");
+  if (orderer.IsDefined()) {
+    doc.expect_map(orderer, "orderer",
+                   {"msp_id", "ca_cert", "endpoints", "BatchTimeout", "BatchSize"},
+                   "the ordering service: a mapping with msp_id, ca_cert, endpoints and optional "
+                   "BatchTimeout, BatchSize");
+    OrdererDefinition def;
+    def.msp_id = msp_id_of(doc, orderer, "orderer");
+    const YAML::Node ca =
+        doc.required(orderer, "orderer", "ca_cert", "a PEM file path or inline PEM");
+    ChannelOrg as_org;
+    read_ca_cert(doc, ca, "orderer.ca_cert", base_dir, as_org);
+    def.ca_cert_pem = std::move(as_org.ca_cert_pem);
+    def.ca_cert_file = std::move(as_org.ca_cert_file);
+    def.endpoints = host_ports_of(doc, orderer, "orderer", "endpoints");
+    def.batch = batch_of(doc, orderer, "orderer");
+    defs.orderer = std::move(def);
+  }
   const YAML::Node channels = doc.list(root, "", "channels", "a list of channels", false);
   std::set<std::string> channel_names;
   for (size_t i = 0; i < channels.size(); ++i) {
@@ -525,6 +711,10 @@ crypto::NetworkSpec to_network_spec(const NetworkConfig& network) {
   for (const NetworkConfig::Org& org : network.orgs) {
     spec.orgs.push_back({org.name, org.msp_id, org.domain, org.peers});
   }
+  if (network.orderer) {
+    spec.orderer = crypto::NetworkSpec::Org{network.orderer->name, network.orderer->msp_id,
+                                            network.orderer->domain, network.orderer->hosts};
+  }
   return spec;
 }
 
@@ -565,7 +755,26 @@ std::string format_channel_definitions(const ChannelDefinitions& definitions,
     }
     out << YAML::EndSeq << YAML::EndMap;
   }
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (definitions.orderer) {
+    const OrdererDefinition& o = *definitions.orderer;
+    out << YAML::Key << "orderer" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "msp_id" << YAML::Value << o.msp_id;
+    out << YAML::Key << "ca_cert" << YAML::Value;
+    if (o.ca_cert_file.empty()) {
+      out << YAML::Literal << o.ca_cert_pem;
+    } else {
+      out << relative_to(o.ca_cert_file, base_dir).string();
+    }
+    out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << o.endpoints;
+    out << YAML::Key << "BatchTimeout" << YAML::Value << format_duration(o.batch.batch_timeout);
+    out << YAML::Key << "BatchSize" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "MaxMessageCount" << YAML::Value << o.batch.max_message_count;
+    out << YAML::Key << "AbsoluteMaxBytes" << YAML::Value << o.batch.absolute_max_bytes;
+    out << YAML::Key << "PreferredMaxBytes" << YAML::Value << o.batch.preferred_max_bytes;
+    out << YAML::EndMap << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 

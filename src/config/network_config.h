@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +12,18 @@
 #include "crypto/generate.h"     // NetworkSpec (a plain struct; no link dependency)
 
 namespace fabnet::config {
+
+// Fabric's Orderer.BatchTimeout and Orderer.BatchSize, with the defaults of
+// fabric-samples' test network (configtx.yaml). In YAML:
+//   BatchTimeout: 2s
+//   BatchSize: {MaxMessageCount: 10, AbsoluteMaxBytes: 99 MB, PreferredMaxBytes: 512 KB}
+// Sizes are bytes, or a number with KB, MB or GB (powers of 1024, as Fabric reads them).
+struct BatchSettings {
+  std::chrono::nanoseconds batch_timeout{std::chrono::seconds(2)};
+  std::uint32_t max_message_count = 10;
+  std::uint64_t absolute_max_bytes = 99ull * 1024 * 1024;
+  std::uint64_t preferred_max_bytes = 512ull * 1024;
+};
 
 // NETWORK.yaml: the orgs, peers and channels of a local network, input of
 // `fabnet crypto generate` (the role of cryptogen's crypto-config.yaml plus the
@@ -22,6 +37,13 @@ namespace fabnet::config {
 //   channels:                         # optional
 //     - name: mychannel
 //       orgs: [Org1MSP, Org2MSP]
+//   orderer:                          # optional: the ordering service's org
+//     name: Orderer
+//     msp_id: OrdererMSP
+//     domain: example.com
+//     hosts: [orderer]                # optional, default [orderer]
+//     endpoints: [orderer.example.com:7050]   # optional, default <host>.<domain>:7050
+//     BatchTimeout: 2s                # optional, and BatchSize: as in BatchSettings
 struct NetworkConfig {
   struct Org {
     std::string name;
@@ -34,8 +56,17 @@ struct NetworkConfig {
     std::string name;
     std::vector<std::string> orgs;  // MSP IDs of member orgs
   };
+  struct OrdererOrg {
+    std::string name;
+    std::string msp_id;
+    std::string domain;
+    std::vector<std::string> hosts;      // host names within the domain, e.g. orderer
+    std::vector<std::string> endpoints;  // host:port clients and peers dial
+    BatchSettings batch;
+  };
   std::vector<Org> orgs;
   std::vector<Channel> channels;
+  std::optional<OrdererOrg> orderer;
   std::string source;  // file path or source name
 
   const Org* find_org(std::string_view msp_id) const;
@@ -57,6 +88,11 @@ crypto::NetworkSpec to_network_spec(const NetworkConfig& network);
 //         - msp_id: Org1MSP
 //           ca_cert: peerOrganizations/org1.example.com/ca/ca.org1.example.com-cert.pem
 //           anchor_peers: [peer0.org1.example.com:7051]   # optional
+//   orderer:                                   # optional (all channels share it)
+//     msp_id: OrdererMSP
+//     ca_cert: ordererOrganizations/example.com/ca/ca.example.com-cert.pem
+//     endpoints: [orderer.example.com:7050]
+//     BatchTimeout: 2s                         # optional, and BatchSize (BatchSettings)
 // ca_cert is a path, relative to the file's directory unless absolute, or the
 // PEM text itself (anything containing "-----BEGIN").
 struct ChannelOrg {
@@ -73,8 +109,19 @@ struct ChannelDefinition {
   const ChannelOrg* find_org(std::string_view msp_id) const;
 };
 
+// The ordering service every channel uses: whose signatures blocks carry
+// (protocol.md §3.5), where to reach it (§10.1), and how it cuts blocks.
+struct OrdererDefinition {
+  std::string msp_id;
+  std::string ca_cert_pem;
+  std::filesystem::path ca_cert_file;  // empty when inline
+  std::vector<std::string> endpoints;  // host:port
+  BatchSettings batch;
+};
+
 struct ChannelDefinitions {
   std::vector<ChannelDefinition> channels;
+  std::optional<OrdererDefinition> orderer;
   std::string source;  // file path or source name
 
   const ChannelDefinition* find(std::string_view channel) const;

@@ -1,6 +1,8 @@
 #include "crypto/generate.h"
 
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <openssl/pem.h>
@@ -219,9 +221,10 @@ void write_msp(const fs::path& msp, std::string_view certificate_name,
   detail::write_file(make_directory(msp / "cacerts") / ca_name, ca_pem, kCertificateMode);
 }
 
-void generate_org(const NetworkSpec::Org& org, const fs::path& out,
+// One org: its CA under `root`, and an MSP per member (name, MSP folder).
+void generate_org(const NetworkSpec::Org& org, const fs::path& root,
+                  const std::vector<std::pair<std::string, fs::path>>& members,
                   system_clock::time_point valid_from) {
-  const fs::path root = org_folder(out, org);
   std::error_code error;
   if (fs::exists(root, error)) {
     throw CryptoError(
@@ -241,14 +244,36 @@ void generate_org(const NetworkSpec::Org& org, const fs::path& out,
   detail::write_file(ca_dir / kKeyFile, pkcs8_pem(ca_key.get()), kKeyMode);
   detail::write_file(make_directory(root / "msp" / "cacerts") / ca_file, ca_pem, kCertificateMode);
 
-  for (const std::string& peer : org.peers) {
-    const std::string host = peer + "." + org.domain;
+  for (const auto& [name, msp] : members) {
     detail::PkeyPtr key = generate_p256_key();
-    const detail::X509NamePtr subject = subject_name("", host);
+    const detail::X509NamePtr subject = subject_name("", name);
     const detail::X509Ptr certificate = issue_certificate(
         subject.get(), key.get(), Issuer{ca.get(), ca_key.get()}, false, valid_from);
-    write_msp(peer_msp_folder(out, org, peer), host + "-cert.pem",
-              certificate_pem(certificate.get()), pkcs8_pem(key.get()), ca_file, ca_pem);
+    write_msp(msp, name + "-cert.pem", certificate_pem(certificate.get()), pkcs8_pem(key.get()),
+              ca_file, ca_pem);
+  }
+}
+
+void check_orderer(const NetworkSpec& spec) {
+  const NetworkSpec::Org& o = *spec.orderer;
+  if (o.msp_id.empty())
+    throw CryptoError("orderer.msp_id", "is empty", "an MSP ID, e.g. OrdererMSP");
+  if (!is_dns_like(o.domain)) {
+    throw CryptoError("orderer.domain", fmt::format("value \"{}\" is not a domain", o.domain),
+                      fmt::format("a domain such as example.com: {}", kExpectName));
+  }
+  for (const NetworkSpec::Org& org : spec.orgs) {
+    if (org.domain == o.domain || org.msp_id == o.msp_id) {
+      throw CryptoError("orderer", fmt::format("shares a domain or MSP ID with org {}", org.name),
+                        "an orderer org of its own");
+    }
+  }
+  if (o.peers.empty()) throw CryptoError("orderer.hosts", "is empty", "at least one host name");
+  for (const std::string& host : o.peers) {
+    if (!is_dns_like(host)) {
+      throw CryptoError("orderer.hosts", fmt::format("value \"{}\" is not a host name", host),
+                        fmt::format("a name such as orderer: {}", kExpectName));
+    }
   }
 }
 
@@ -257,7 +282,31 @@ void generate_org(const NetworkSpec::Org& org, const fs::path& out,
 void generate_crypto_material(const NetworkSpec& spec, const fs::path& out,
                               system_clock::time_point valid_from) {
   check_spec(spec);
-  for (const NetworkSpec::Org& org : spec.orgs) generate_org(org, out, valid_from);
+  if (spec.orderer) {
+    check_orderer(spec);
+    // Checked before writing anything, so a second run changes nothing.
+    std::error_code error;
+    if (fs::exists(orderer_org_folder(out, *spec.orderer), error)) {
+      throw CryptoError(orderer_org_folder(out, *spec.orderer).string(), "already exists",
+                        "an output folder without material for this org");
+    }
+  }
+  for (const NetworkSpec::Org& org : spec.orgs) {
+    std::vector<std::pair<std::string, fs::path>> members;
+    for (const std::string& peer : org.peers) {
+      members.emplace_back(peer + "." + org.domain, peer_msp_folder(out, org, peer));
+    }
+    members.emplace_back("User1@" + org.domain, user_msp_folder(out, org));
+    generate_org(org, org_folder(out, org), members, valid_from);
+  }
+  if (spec.orderer) {
+    const NetworkSpec::Org& o = *spec.orderer;
+    std::vector<std::pair<std::string, fs::path>> members;
+    for (const std::string& host : o.peers) {
+      members.emplace_back(host + "." + o.domain, orderer_msp_folder(out, o, host));
+    }
+    generate_org(o, orderer_org_folder(out, o), members, valid_from);
+  }
 }
 
 void generate_crypto_material(const NetworkSpec& spec, const fs::path& out) {
@@ -274,6 +323,24 @@ fs::path peer_msp_folder(const fs::path& out, const NetworkSpec::Org& org, std::
 
 fs::path ca_certificate_file(const fs::path& out, const NetworkSpec::Org& org) {
   return org_folder(out, org) / "ca" / ("ca." + org.domain + "-cert.pem");
+}
+
+fs::path user_msp_folder(const fs::path& out, const NetworkSpec::Org& org) {
+  return org_folder(out, org) / "users" / ("User1@" + org.domain) / "msp";
+}
+
+fs::path orderer_org_folder(const fs::path& out, const NetworkSpec::Org& orderer) {
+  return out / "ordererOrganizations" / orderer.domain;
+}
+
+fs::path orderer_ca_certificate_file(const fs::path& out, const NetworkSpec::Org& orderer) {
+  return orderer_org_folder(out, orderer) / "ca" / ("ca." + orderer.domain + "-cert.pem");
+}
+
+fs::path orderer_msp_folder(const fs::path& out, const NetworkSpec::Org& orderer,
+                            std::string_view host) {
+  return orderer_org_folder(out, orderer) / "orderers" /
+         (std::string(host) + "." + orderer.domain) / "msp";
 }
 
 }  // namespace fabnet::crypto

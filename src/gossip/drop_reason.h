@@ -32,6 +32,18 @@ enum class DropReason : std::uint8_t {
   kSenderMismatch,
   kBootstrapOtherOrg,
   kNotDisclosable,
+  // Blocks among the peers of an org (protocol.md §10.2–§10.4).
+  kBlockNoLedger,
+  kBlockTooOld,
+  kBlockDuplicate,
+  kBlockTooFarAhead,
+  kBlockRefused,
+  kPullNotEligible,
+  kPullUnknownNonce,
+  kPullRejectedUpdate,
+  kStateBadRange,
+  kStateNotReader,
+  kStateUnrequested,
   // Outbound, not sent by comm.
   kQueueFull,
   kDialFailed,

@@ -43,9 +43,27 @@ void ChannelState::start() {
   publish_timer_.arm(env_.settings.publish_state_info_interval, [this] { on_publish_tick(); });
   pull_timer_.arm(env_.settings.request_state_info_interval, [this] { on_pull_tick(); });
   election_->start();
+  if (blocks_) blocks_->start();
+}
+
+void ChannelState::attach_ledger(ChannelLedger& ledger) {
+  blocks_ = std::make_unique<ChannelBlocks>(env_, host_, *this, ledger);
+}
+
+void ChannelState::set_ledger_height(std::uint64_t height) {
+  if (height == ledger_height_) return;
+  ledger_height_ = height;
+  should_publish_ = true;
+}
+
+std::uint64_t ChannelState::advertised_height(const PeerId& peer) const {
+  const auto it = store_.find(peer);
+  if (it == store_.end() || !it->second.message) return 0;
+  return it->second.message->message.state_info().properties().ledger_height();
 }
 
 void ChannelState::stop() {
+  if (blocks_) blocks_->stop();
   election_->stop();
   publish_timer_.cancel();
   pull_timer_.cancel();
@@ -252,7 +270,7 @@ void ChannelState::on_publish_tick() {
   info->mutable_timestamp()->set_seq_num(host_.wall_clock_ns());
   info->set_pki_id(env_.settings.self.pki_id);
   info->set_channel_mac(own_mac_);
-  info->mutable_properties()->set_ledger_height(1);
+  info->mutable_properties()->set_ledger_height(ledger_height_);
   own_state_info_ = host_.seal(std::move(message), /*sign=*/true);
   my_org_snapshot_.reset();
   should_publish_ = false;

@@ -20,6 +20,7 @@
 #include "election/leader_election.h"
 #include "gossip/drop_reason.h"
 #include "gossip/identity_store.h"
+#include "node/channel_blocks.h"
 #include "node/leadership_store.h"
 #include "node/node.h"
 
@@ -40,6 +41,8 @@ class ChannelHost {
   virtual std::uint64_t wall_clock_ns() const = 0;
   virtual void on_leadership_change(const std::string& channel, bool is_leader) = 0;
   virtual void on_election_event(const std::string& channel, election::ElectionEvent event) = 0;
+  virtual void on_block_committed(const std::string& /*channel*/, std::uint64_t /*number*/,
+                                  state::BlockSource) {}
 };
 
 // The node's parts a channel reads; all outlive the channel.
@@ -97,6 +100,15 @@ class ChannelState final : public election::ElectionAdapter {
   void forget(const PeerId& peer);
   void mark_should_publish() { should_publish_ = true; }
 
+  // Keeps this channel's blocks in `ledger` (before start()).
+  void attach_ledger(ChannelLedger& ledger);
+  ChannelBlocks* blocks() { return blocks_.get(); }
+  const ChannelBlocks* blocks() const { return blocks_.get(); }
+  // The height my StateInfo advertises; published at the next tick when it changed.
+  void set_ledger_height(std::uint64_t height);
+  // The ledger height `peer`'s current StateInfo advertises (0 if none).
+  std::uint64_t advertised_height(const PeerId& peer) const;
+
  private:
   // What one peer's newest StateInfo for this channel told us (§7.3).
   struct StateInfoEntry {
@@ -149,6 +161,9 @@ class ChannelState final : public election::ElectionAdapter {
   DeclaredLeader declared_leader_;
   runtime::Timer publish_timer_;
   runtime::Timer pull_timer_;
+  // Without a ledger a channel advertises 1 (the genesis block), as before blocks existed.
+  std::uint64_t ledger_height_ = 1;
+  std::unique_ptr<ChannelBlocks> blocks_;
 };
 
 }  // namespace fabnet::node

@@ -102,6 +102,20 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
   void on_election_event(const std::string& channel, election::ElectionEvent event) override {
     if (observer) observer->on_election_event(owner, channel, event);
   }
+  void on_block_committed(const std::string& channel, std::uint64_t number,
+                          state::BlockSource source) override {
+    if (observer) observer->on_block_committed(owner, channel, number, source);
+  }
+  // The channel's blocks for an inbound block message, or nullptr once dropped.
+  ChannelBlocks* blocks_for(const ConnectionInfo& from, const MessagePtr& message) {
+    ChannelState* channel = channel_named(message->message.channel());
+    if (!channel) {
+      drop(from, *message, DropReason::kChannelNotJoined);
+      return nullptr;
+    }
+    if (!channel->blocks()) drop(from, *message, DropReason::kBlockNoLedger);
+    return channel->blocks();
+  }
   using CounterMap = std::map<std::string, std::uint64_t, std::less<>>;
   // A counter of a CounterMap, remembered so the per-message count skips the map
   // search. Both point into the map's node, which never moves.
@@ -154,6 +168,7 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
   Transport& transport;
   const CryptoService& crypto;
   NodeObserver* observer;
+  LedgerProvider* ledgers = nullptr;
   Node& owner;
   std::mt19937_64 random;
   IdentityStore identities;
@@ -205,10 +220,27 @@ void Node::Impl::handle(const ConnectionInfo& from, const MessagePtr& message) {
     case GossipMessage::kDataDig:
     case GossipMessage::kDataReq:
     case GossipMessage::kDataUpdate:
-      // Tag legality tied the pull type to its tag: EMPTY is the identity pull;
-      // block pull (CHAN_AND_ORG) belongs to block dissemination, not built yet.
-      if (m.tag() != GossipMessage::EMPTY) return drop(from, *message, DropReason::kUnsupported);
-      identity_pull_->handle(from, message);
+      // Tag legality tied the pull type to its tag: EMPTY is the identity pull,
+      // CHAN_AND_ORG the block pull of a channel.
+      if (m.tag() == GossipMessage::EMPTY) {
+        identity_pull_->handle(from, message);
+      } else if (ChannelBlocks* blocks = blocks_for(from, message)) {
+        blocks->on_pull_message(from, message);
+      }
+      return;
+    case GossipMessage::kDataMsg:
+      if (ChannelBlocks* blocks = blocks_for(from, message)) {
+        // The sender's org must be a member of the channel (§10.2).
+        const auto org = crypto.org_of(from.identity);
+        if (!org || !channel_named(m.channel())->has_org(*org))
+          return drop(from, *message, DropReason::kSenderNotInChannel);
+        blocks->on_data_message(from, message);
+      }
+      return;
+    case GossipMessage::kStateRequest:
+    case GossipMessage::kStateResponse:
+      if (ChannelBlocks* blocks = blocks_for(from, message))
+        blocks->on_state_message(from, message);
       return;
     case GossipMessage::kLeadershipMsg: {
       ChannelState* channel = channel_named(m.channel());
@@ -298,6 +330,8 @@ void Node::join_channel(const std::string& channel) {
                          impl.identities, impl.random},
       impl, def->second);
   ChannelState& ref = *state;
+  if (impl.ledgers)
+    if (ChannelLedger* ledger = impl.ledgers->ledger_for(channel)) ref.attach_ledger(*ledger);
   impl_->channels.emplace(channel, std::move(state));
   if (impl_->running) ref.start();
 }
@@ -308,6 +342,21 @@ void Node::on_message(const ConnectionInfo& from, const MessagePtr& message) {
 
 void Node::yield(const std::string& channel) {
   if (ChannelState* c = impl_->channel_named(channel)) c->election().yield();
+}
+
+void Node::set_ledger_provider(LedgerProvider* provider) {
+  impl_->ledgers = provider;
+}
+
+void Node::on_orderer_block(const std::string& channel, std::uint64_t number,
+                            const std::string& bytes) {
+  ChannelState* c = impl_->channel_named(channel);
+  if (c && c->blocks() && impl_->running) c->blocks()->on_orderer_block(number, bytes);
+}
+
+const ChannelBlocks* Node::blocks(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c ? c->blocks() : nullptr;
 }
 
 const PeerId& Node::id() const {

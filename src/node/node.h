@@ -13,6 +13,7 @@
 #include "gossip/crypto.h"
 #include "gossip/drop_reason.h"
 #include "gossip/message.h"
+#include "node/channel_blocks.h"
 #include "node/transport.h"
 #include "runtime/scheduler.h"
 
@@ -39,6 +40,8 @@ struct NodeSettings {
   // A rejection (gossip::is_rejection) is reported to the observer once per
   // (peer, reason) in this interval; the rest are only counted.
   runtime::Duration rejection_report_interval = std::chrono::seconds(60);
+  // Blocks among my org's peers; used for channels the ledger provider backs.
+  BlockSettings blocks;
   std::vector<ChannelDefinition> channels;  // every channel this node may join
   std::vector<std::string> join_at_start;   // names from `channels`
   std::uint64_t seed = 1;                   // the node's random source (peer selection)
@@ -75,6 +78,9 @@ class NodeObserver {
   // A rejection, at most once per (peer, reason) per rejection_report_interval
   // (drivers log it at warning; Fabric logs authentication failures so).
   virtual void on_rejection(const Node&, const Rejection&) {}
+  // A block appended to `channel`'s ledger (from the orderer, by push, pull or state transfer).
+  virtual void on_block_committed(const Node&, const std::string& /*channel*/,
+                                  std::uint64_t /*number*/, state::BlockSource) {}
 };
 
 struct NodeCounters {
@@ -108,6 +114,16 @@ class Node {
 
   // The block-delivery side cannot reach the orderer (election.md §4 Yield).
   void yield(const std::string& channel);
+
+  // Where channels keep their blocks; set before start(). Channels it gives no
+  // ledger (and all channels without a provider) take no part in block
+  // dissemination and advertise ledger height 1.
+  void set_ledger_provider(LedgerProvider* provider);
+  // The leader's deliver client verified and appended block `number` of `channel`:
+  // spread it to my org (protocol.md §10.1–§10.2).
+  void on_orderer_block(const std::string& channel, std::uint64_t number, const std::string& bytes);
+  // The channel's blocks, or nullptr if it keeps none (or is not joined).
+  const ChannelBlocks* blocks(const std::string& channel) const;
 
   const PeerId& id() const;
   const std::string& org() const;

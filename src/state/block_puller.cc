@@ -78,16 +78,16 @@ void BlockPuller::round() {
   if (!hellos_.empty()) digest_timer_.arm(settings_.digest_wait_time, [this] { send_requests(); });
 }
 
-void BlockPuller::on_digest(const PeerId& from, const ::gossip::DataDigest& digest) {
+PullDrop BlockPuller::on_digest(const PeerId& from, const ::gossip::DataDigest& digest) {
   const auto hello = hellos_.find(digest.nonce());
   if (hello == hellos_.end() || hello->second.peer != from ||
       hello->second.until < scheduler_.now()) {
     ++counters_.unknown_nonce;
-    return;
+    return PullDrop::kUnknownNonce;
   }
   if (static_cast<std::size_t>(digest.digests_size()) > settings_.max_list_entries) {
     ++counters_.oversize_list;
-    return;
+    return PullDrop::kOversizeList;
   }
   const std::uint64_t height = host_.ledger_height();
   for (const std::string& item : digest.digests()) {
@@ -100,6 +100,7 @@ void BlockPuller::on_digest(const PeerId& from, const ::gossip::DataDigest& dige
     std::vector<PeerId>& holders = offered_[*number];
     if (std::find(holders.begin(), holders.end(), from) == holders.end()) holders.push_back(from);
   }
+  return PullDrop::kNone;
 }
 
 void BlockPuller::send_requests() {
@@ -126,12 +127,12 @@ void BlockPuller::send_requests() {
   offered_.clear();
 }
 
-void BlockPuller::on_hello(const PeerId& from, const ::gossip::GossipHello& hello) {
+PullDrop BlockPuller::on_hello(const PeerId& from, const ::gossip::GossipHello& hello) {
   if (!host_.may_pull_from_me(from)) {
     ++counters_.hello_not_eligible;
-    return;
+    return PullDrop::kNotEligible;
   }
-  if (store_.empty()) return;  // nothing to offer: no digest at all (§10.3)
+  if (store_.empty()) return PullDrop::kNone;  // nothing to offer: no digest at all (§10.3)
   forget_expired();
   answered_[hello.nonce()] = Expiring{from, scheduler_.now() + settings_.request_wait_time};
   ::gossip::GossipMessage reply;
@@ -141,19 +142,20 @@ void BlockPuller::on_hello(const PeerId& from, const ::gossip::GossipHello& hell
   for (const auto& [number, message] : store_) digest.add_digests(digest_item(number));
   host_.send_pull_message(from, std::move(reply));
   ++counters_.digests_sent;
+  return PullDrop::kNone;
 }
 
-void BlockPuller::on_request(const PeerId& from, const ::gossip::DataRequest& request) {
+PullDrop BlockPuller::on_request(const PeerId& from, const ::gossip::DataRequest& request) {
   const auto answered = answered_.find(request.nonce());
   if (answered == answered_.end() || answered->second.peer != from ||
       answered->second.until < scheduler_.now()) {
     ++counters_.unknown_nonce;
-    return;
+    return PullDrop::kUnknownNonce;
   }
   answered_.erase(answered);
   if (static_cast<std::size_t>(request.digests_size()) > settings_.max_list_entries) {
     ++counters_.oversize_list;
-    return;
+    return PullDrop::kOversizeList;
   }
   ::gossip::GossipMessage reply;
   ::gossip::DataUpdate& update = *reply.mutable_data_update();
@@ -168,22 +170,24 @@ void BlockPuller::on_request(const PeerId& from, const ::gossip::DataRequest& re
     const auto held = store_.find(*number);
     if (held != store_.end()) *update.add_data() = gossip::to_envelope(*held->second);
   }
-  if (update.data_size() == 0) return;
-  host_.send_pull_message(from, std::move(reply));
-  ++counters_.updates_sent;
+  if (update.data_size() != 0) {
+    host_.send_pull_message(from, std::move(reply));
+    ++counters_.updates_sent;
+  }
+  return PullDrop::kNone;
 }
 
-void BlockPuller::on_update(const PeerId& from, const ::gossip::DataUpdate& update) {
+PullDrop BlockPuller::on_update(const PeerId& from, const ::gossip::DataUpdate& update) {
   const auto request = requests_.find(update.nonce());
   if (request == requests_.end() || request->second.peer != from ||
       request->second.until < scheduler_.now()) {
     ++counters_.unknown_nonce;
-    return;
+    return PullDrop::kUnknownNonce;
   }
   requests_.erase(request);
   if (static_cast<std::size_t>(update.data_size()) > settings_.max_list_entries) {
     ++counters_.oversize_list;
-    return;
+    return PullDrop::kOversizeList;
   }
   std::vector<MessagePtr> blocks;
   blocks.reserve(update.data_size());
@@ -192,15 +196,16 @@ void BlockPuller::on_update(const PeerId& from, const ::gossip::DataUpdate& upda
     // One element of the wrong kind or channel spoils the whole update (§10.3).
     if (!message || !message->message.has_data_msg() || message->message.channel() != channel_) {
       ++counters_.update_rejected;
-      return;
+      return PullDrop::kRejectedUpdate;
     }
     blocks.push_back(std::move(message));
   }
   if (!host_.take_pulled_blocks(from, blocks)) {
     ++counters_.update_rejected;
-    return;
+    return PullDrop::kRejectedUpdate;
   }
   counters_.blocks_pulled += blocks.size();
+  return PullDrop::kNone;
 }
 
 }  // namespace fabnet::state

@@ -68,6 +68,15 @@ struct PullCounters {
   std::uint64_t update_rejected = 0;  // an element failed: wrong type, channel or verification
 };
 
+// Why a pull message was not used; kNone when it was.
+enum class PullDrop {
+  kNone,
+  kNotEligible,     // a hello from a peer that may not pull from me
+  kUnknownNonce,    // a digest, request or update nobody asked for, or too late
+  kOversizeList,    // more than max_list_entries
+  kRejectedUpdate,  // an element of the wrong kind or channel, or failing verification
+};
+
 // The block pull engine of one channel. Pure: time from the scheduler, messages
 // through the host; one instance per joined channel.
 class BlockPuller {
@@ -87,10 +96,11 @@ class BlockPuller {
   bool holds(std::uint64_t number) const { return store_.contains(number); }
   std::size_t stored() const { return store_.size(); }
 
-  void on_hello(const PeerId& from, const ::gossip::GossipHello& hello);
-  void on_digest(const PeerId& from, const ::gossip::DataDigest& digest);
-  void on_request(const PeerId& from, const ::gossip::DataRequest& request);
-  void on_update(const PeerId& from, const ::gossip::DataUpdate& update);
+  // Each returns why the message was dropped, or PullDrop::kNone.
+  PullDrop on_hello(const PeerId& from, const ::gossip::GossipHello& hello);
+  PullDrop on_digest(const PeerId& from, const ::gossip::DataDigest& digest);
+  PullDrop on_request(const PeerId& from, const ::gossip::DataRequest& request);
+  PullDrop on_update(const PeerId& from, const ::gossip::DataUpdate& update);
 
   const PullCounters& counters() const { return counters_; }
 

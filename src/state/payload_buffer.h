@@ -40,6 +40,7 @@ class PayloadBuffer {
   // below it (committed by another path meanwhile) are discarded on the way.
   std::optional<BufferedBlock> pop_next(std::uint64_t ledger_height);
 
+  bool holds(std::uint64_t number) const { return blocks_.contains(number); }
   std::size_t size() const { return blocks_.size(); }
   std::size_t capacity() const { return capacity_; }
   // Highest number held, if any (how far ahead the org is, as this peer knows).

@@ -77,17 +77,17 @@ void StateTransfer::on_timeout() {
   request_next(attempt);
 }
 
-void StateTransfer::on_request(const PeerId& from, std::uint64_t nonce,
-                               const ::gossip::RemoteStateRequest& request) {
+StateDrop StateTransfer::on_request(const PeerId& from, std::uint64_t nonce,
+                                    const ::gossip::RemoteStateRequest& request) {
   if (!host_.may_request_state(from)) {
     ++counters_.not_reader;
-    return;
+    return StateDrop::kNotReader;
   }
   const std::uint64_t start = request.start_seq_num();
   const std::uint64_t end = request.end_seq_num();
   if (start > end || end - start > settings_.batch_size) {
     ++counters_.bad_range;
-    return;
+    return StateDrop::kBadRange;
   }
   ::gossip::GossipMessage reply;
   reply.set_nonce(nonce);
@@ -103,13 +103,14 @@ void StateTransfer::on_request(const PeerId& from, std::uint64_t nonce,
   }
   host_.send_state_message(from, std::move(reply));
   ++counters_.responses_sent;
+  return StateDrop::kNone;
 }
 
-void StateTransfer::on_response(const PeerId& from, std::uint64_t nonce,
-                                const ::gossip::RemoteStateResponse& response) {
+StateDrop StateTransfer::on_response(const PeerId& from, std::uint64_t nonce,
+                                     const ::gossip::RemoteStateResponse& response) {
   if (!outstanding_ || outstanding_->nonce != nonce || outstanding_->peer != from) {
     ++counters_.unrequested;
-    return;
+    return StateDrop::kUnrequested;
   }
   const Outstanding request = *outstanding_;
   outstanding_.reset();
@@ -125,6 +126,7 @@ void StateTransfer::on_response(const PeerId& from, std::uint64_t nonce,
   counters_.blocks_received += host_.take_state_blocks(from, blocks);
   // Keep going while behind: the next batch at once, not at the next check.
   if (running_) request_next(0);
+  return StateDrop::kNone;
 }
 
 }  // namespace fabnet::state

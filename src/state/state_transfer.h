@@ -62,6 +62,14 @@ struct StateCounters {
 // State transfer of one channel: answers requests; when enabled, checks every
 // check_interval whether a peer advertises more blocks and fetches them in
 // batches, one request at a time, from peers whose height covers the batch.
+// Why a state message was not used (kNone when it was).
+enum class StateDrop {
+  kNone,
+  kBadRange,     // start > end, or longer than batch_size
+  kNotReader,    // the requester may not read the channel
+  kUnrequested,  // a response with no matching outstanding request
+};
+
 class StateTransfer {
  public:
   StateTransfer(std::string channel, StateTransferSettings settings, runtime::Scheduler& scheduler,
@@ -74,10 +82,11 @@ class StateTransfer {
   // Checks at once instead of at the next interval (after a restart or a gap).
   void check_now();
 
-  void on_request(const PeerId& from, std::uint64_t nonce,
-                  const ::gossip::RemoteStateRequest& request);
-  void on_response(const PeerId& from, std::uint64_t nonce,
-                   const ::gossip::RemoteStateResponse& response);
+  StateDrop on_request(const PeerId& from, std::uint64_t nonce,
+                       const ::gossip::RemoteStateRequest& request);
+  // Payloads outside the requested range are skipped and counted (unrequested_block).
+  StateDrop on_response(const PeerId& from, std::uint64_t nonce,
+                        const ::gossip::RemoteStateResponse& response);
 
   bool fetching() const { return outstanding_.has_value(); }
   const StateCounters& counters() const { return counters_; }

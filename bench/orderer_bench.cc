@@ -1,0 +1,233 @@
+// Broadcast -> block cut -> Deliver through a real `fabnet orderer` process on
+// loopback (issue 9 §7): envelopes/s, blocks/s and the latency from an envelope's
+// Broadcast SUCCESS to its block arriving at a Deliver client.
+//
+//   fabnet_orderer_bench [--envelopes N] [--streams S] [--size B]
+//                        [--max-message-count M] [--sync every|none]
+//
+// Defaults: 20000 envelopes of 1024 bytes over 4 Broadcast streams, MaxMessageCount
+// 10 (fabric-samples' default). Envelopes are signed before the clock starts, so the
+// figures measure the orderer (validation, cutting, signing, storing, delivering),
+// not the client's signing.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "crypto/msp.h"
+#include "orderer/ab.grpc.pb.h"
+#include "orderer/envelopes.h"
+#include "peer_network.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int envelopes = 20000, streams = 4, size = 1024, max_count = 10;
+  std::string sync = "every";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--envelopes")
+      envelopes = std::stoi(value);
+    else if (flag == "--streams")
+      streams = std::stoi(value);
+    else if (flag == "--size")
+      size = std::stoi(value);
+    else if (flag == "--max-message-count")
+      max_count = std::stoi(value);
+    else if (flag == "--sync")
+      sync = value;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  (void)sync;  // the orderer's BlockStore syncs every block (its default)
+  std::random_device rd;
+  const fs::path root =
+      fs::temp_directory_path() / ("fabnet-orderer-bench-" + std::to_string(rd()));
+  fs::create_directories(root);
+  const int port = fabnet::testing::free_tcp_port();
+  const std::string endpoint = "127.0.0.1:" + std::to_string(port);
+  std::ofstream(root / "network.yaml")
+      << "orgs:\n  - {name: Org1, msp_id: Org1MSP, domain: org1.example.com, peers: 1}\n"
+         "channels:\n  - {name: mychannel, orgs: [Org1MSP]}\n"
+         "orderer:\n  {name: Orderer, msp_id: OrdererMSP, domain: example.com,\n"
+         "   BatchSize: {MaxMessageCount: "
+      << max_count << "}}\n";
+  pid_t gen = spawn({FABNET_BINARY, "crypto", "generate", "--config",
+                     (root / "network.yaml").string(), "--output", (root / "crypto").string()},
+                    root / "generate.log");
+  ::waitpid(gen, nullptr, 0);
+  std::ofstream(root / "orderer.yaml")
+      << "General:\n  ListenPort: " << port
+      << "\n  LocalMSPDir: crypto/ordererOrganizations/example.com/orderers/orderer.example.com/"
+         "msp\n  LocalMSPID: OrdererMSP\nFileLedger:\n  Location: ledger\n"
+         "Operations:\n  ListenAddress: \"\"\n";
+  const pid_t orderer =
+      spawn({FABNET_BINARY, "orderer", "start", "--config", (root / "orderer.yaml").string(),
+             "--channels", (root / "crypto/channels.yaml").string()},
+            root / "orderer.log");
+  fabnet::testing::PeerNetwork::wait_until(
+      [&] { return read_text(root / "orderer.log").find("started:") != std::string::npos; },
+      std::chrono::seconds(20));
+
+  const auto client = fabnet::crypto::load_local_msp(
+      root / "crypto/peerOrganizations/org1.example.com/users/User1@org1.example.com/msp",
+      "Org1MSP");
+  const auto sign = [&client](std::string_view p) { return client.signer.sign(p); };
+
+  // Pre-signed envelopes, split over the streams.
+  std::vector<std::vector<std::pair<common::Envelope, std::string>>> batches(streams);
+  const std::string data(static_cast<std::size_t>(size), 'x');
+  for (int i = 0; i < envelopes; ++i) {
+    auto e = fabnet::orderer::make_signed_envelope("mychannel", common::ENDORSER_TRANSACTION, data,
+                                                   client.identity, sign,
+                                                   std::chrono::system_clock::now());
+    common::Envelope message;
+    message.ParseFromString(e.bytes);
+    batches[i % streams].emplace_back(std::move(message), e.tx_id);
+  }
+
+  auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
+  auto stub = orderer::AtomicBroadcast::NewStub(channel);
+  std::mutex mutex;
+  std::unordered_map<std::string, Clock::time_point> success_at, block_at;
+  std::atomic<std::uint64_t> blocks{0};
+  std::atomic<int> delivered{0};
+
+  // Deliver client: from the next block on, BLOCK_UNTIL_READY.
+  grpc::ClientContext deliver_context;
+  auto deliver = stub->Deliver(&deliver_context);
+  orderer::SeekInfo seek;
+  seek.mutable_start()->mutable_next_commit();
+  seek.mutable_stop()->mutable_specified()->set_number(UINT64_MAX);
+  common::Envelope seek_envelope;
+  seek_envelope.ParseFromString(fabnet::orderer::make_seek_envelope(
+      "mychannel", seek, client.identity, sign, std::chrono::system_clock::now()));
+  deliver->Write(seek_envelope);
+  std::thread deliver_thread([&] {
+    orderer::DeliverResponse response;
+    while (delivered.load() < envelopes && deliver->Read(&response)) {
+      if (!response.has_block()) break;
+      const auto now = Clock::now();
+      ++blocks;
+      std::lock_guard lock(mutex);
+      for (const auto& id : fabnet::orderer::tx_ids_of(response.block())) {
+        block_at.emplace(id, now);
+        ++delivered;
+      }
+    }
+  });
+
+  const auto start = Clock::now();
+  std::vector<std::thread> senders;
+  std::atomic<int> refused{0};
+  for (int s = 0; s < streams; ++s) {
+    senders.emplace_back([&, s] {
+      grpc::ClientContext context;
+      auto stream = stub->Broadcast(&context);
+      std::thread reader([&] {
+        orderer::BroadcastResponse response;
+        std::size_t next = 0;
+        while (next < batches[s].size() && stream->Read(&response)) {
+          const auto now = Clock::now();
+          if (response.status() != common::SUCCESS) ++refused;
+          std::lock_guard lock(mutex);
+          success_at.emplace(batches[s][next++].second, now);
+        }
+      });
+      for (const auto& [message, id] : batches[s]) stream->Write(message);
+      stream->WritesDone();
+      reader.join();
+      stream->Finish();
+    });
+  }
+  for (auto& t : senders) t.join();
+  const auto acked = Clock::now();
+  // Bounded wait for the last blocks at the deliver client.
+  fabnet::testing::PeerNetwork::wait_until([&] { return delivered.load() >= envelopes; },
+                                           std::chrono::seconds(10));
+  const auto end = Clock::now();
+  deliver_context.TryCancel();
+  deliver_thread.join();
+
+  std::vector<double> latency_ms;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& [id, at] : success_at) {
+      auto b = block_at.find(id);
+      if (b != block_at.end()) {
+        latency_ms.push_back(std::chrono::duration<double, std::milli>(b->second - at).count());
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(acked - start).count();
+  const double all_seconds = std::chrono::duration<double>(end - start).count();
+  std::printf("orderer bench: %d envelopes of %d bytes, %d Broadcast streams, MaxMessageCount %d\n",
+              envelopes, size, streams, max_count);
+  std::printf("  SUCCESS: %zu (refused %d) in %.2f s = %.0f envelopes/s\n", success_at.size(),
+              refused.load(), seconds, static_cast<double>(success_at.size()) / seconds);
+  std::printf("  delivered: %d envelopes in %llu blocks in %.2f s = %.0f blocks/s\n",
+              delivered.load(), static_cast<unsigned long long>(blocks.load()), all_seconds,
+              static_cast<double>(blocks.load()) / all_seconds);
+  std::printf("  SUCCESS -> block at deliver client: p50 %.2f ms, p99 %.2f ms (n=%zu)\n",
+              percentile(latency_ms, 0.5), percentile(latency_ms, 0.99), latency_ms.size());
+  ::kill(orderer, SIGTERM);
+  ::waitpid(orderer, nullptr, 0);
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  return 0;
+}

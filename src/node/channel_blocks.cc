@@ -1,0 +1,288 @@
+#include "node/channel_blocks.h"
+
+#include <algorithm>
+
+#include "node/channel_state.h"
+#include "node/random_pick.h"
+
+namespace fabnet::node {
+
+using ::gossip::GossipMessage;
+using state::BlockSource;
+using state::BufferVerdict;
+
+namespace {
+
+DropReason drop_of(state::PullDrop drop) {
+  switch (drop) {
+    case state::PullDrop::kNotEligible:
+      return DropReason::kPullNotEligible;
+    case state::PullDrop::kUnknownNonce:
+      return DropReason::kPullUnknownNonce;
+    case state::PullDrop::kOversizeList:
+      return DropReason::kOversizeList;
+    case state::PullDrop::kRejectedUpdate:
+    case state::PullDrop::kNone:
+      break;
+  }
+  return DropReason::kPullRejectedUpdate;
+}
+
+DropReason drop_of(state::StateDrop drop) {
+  switch (drop) {
+    case state::StateDrop::kBadRange:
+      return DropReason::kStateBadRange;
+    case state::StateDrop::kNotReader:
+      return DropReason::kStateNotReader;
+    case state::StateDrop::kUnrequested:
+    case state::StateDrop::kNone:
+      break;
+  }
+  return DropReason::kStateUnrequested;
+}
+
+DropReason drop_of(BufferVerdict verdict) {
+  switch (verdict) {
+    case BufferVerdict::kTooOld:
+      return DropReason::kBlockTooOld;
+    case BufferVerdict::kDuplicate:
+      return DropReason::kBlockDuplicate;
+    case BufferVerdict::kTooFarAhead:
+    case BufferVerdict::kAccepted:
+      break;
+  }
+  return DropReason::kBlockTooFarAhead;
+}
+
+}  // namespace
+
+ChannelBlocks::ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host,
+                             ChannelState& channel, ChannelLedger& ledger)
+    : env_(env),
+      host_(host),
+      channel_(channel),
+      ledger_(ledger),
+      buffer_(env.settings.blocks.block_buffer_size),
+      puller_(channel.name(), env.settings.blocks.pull, env.scheduler, *this),
+      state_(channel.name(), env.settings.blocks.state, env.scheduler, *this) {
+  channel_.set_ledger_height(height());
+}
+
+ChannelBlocks::~ChannelBlocks() = default;
+
+void ChannelBlocks::start() {
+  puller_.start();
+  state_.start();
+}
+
+void ChannelBlocks::stop() {
+  puller_.stop();
+  state_.stop();
+}
+
+std::uint64_t ChannelBlocks::height() const {
+  return ledger_.chain().height();
+}
+
+MessagePtr ChannelBlocks::data_message(std::uint64_t number, const std::string& bytes) {
+  GossipMessage message;
+  message.set_channel(channel_.name());
+  message.set_tag(GossipMessage::CHAN_AND_ORG);
+  ::gossip::Payload& payload = *message.mutable_data_msg()->mutable_payload();
+  payload.set_seq_num(number);
+  payload.set_data(bytes);
+  return host_.seal(std::move(message), /*sign=*/false);  // blocks are not signed (§10.1)
+}
+
+void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& bytes) {
+  ++counters_.committed_from_orderer;
+  const MessagePtr message = data_message(number, bytes);
+  puller_.add(number, message);
+  push(message, nullptr);
+  channel_.set_ledger_height(height());
+  commit_ready();  // drops buffered copies the deliver client has passed
+  host_.on_block_committed(channel_.name(), number, BlockSource::kDeliver);
+}
+
+std::optional<common::Block> ChannelBlocks::verified(std::uint64_t number, const std::string& bytes,
+                                                     std::string& reason) {
+  common::Block block;
+  if (!block.ParseFromString(bytes)) {
+    reason = "not a common.Block";
+    return std::nullopt;
+  }
+  const ledger::AppendResult result = ledger_.verify(block, number);
+  if (!result.ok) {
+    reason = result.detail;
+    return std::nullopt;
+  }
+  return block;
+}
+
+void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr& message) {
+  const ::gossip::DataMessage& data = message->message.data_msg();
+  if (!data.has_payload()) return host_.drop(from, *message, DropReason::kMalformed);
+  const std::uint64_t number = data.payload().seq_num();
+  if (number < height()) return host_.drop(from, *message, DropReason::kBlockTooOld);
+  if (puller_.holds(number) || buffer_.holds(number))
+    return host_.drop(from, *message, DropReason::kBlockDuplicate);
+  std::string reason;
+  if (!verified(number, data.payload().data(), reason))
+    return host_.drop(from, *message, DropReason::kBlockRefused);
+  // Stored and forwarded before the buffer decides, as Fabric's gossip layer does:
+  // a peer far behind still helps the others.
+  puller_.add(number, message);
+  push(message, &from.pki_id);
+  const BufferVerdict verdict = buffer(number, data.payload().data(), BlockSource::kPush);
+  if (verdict != BufferVerdict::kAccepted) host_.drop(from, *message, drop_of(verdict));
+}
+
+void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
+  std::vector<PeerId> peers = channel_.org_view();
+  if (except) std::erase(peers, *except);
+  const int count = env_.settings.propagate_peer_num;
+  for (const PeerId& peer :
+       pick_random(std::move(peers), static_cast<std::size_t>(count), env_.random)) {
+    const discovery::Member* member = env_.discovery.member(peer);
+    if (member) host_.send(peer, member->preferred_endpoint(), message);
+  }
+  ++counters_.forwarded;
+}
+
+BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& bytes,
+                                    BlockSource source) {
+  const BufferVerdict verdict = buffer_.push(
+      height(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes), source});
+  commit_ready();
+  return verdict;
+}
+
+void ChannelBlocks::commit_ready() {
+  while (auto next = buffer_.pop_next(height())) {
+    common::Block block;
+    block.ParseFromString(*next->bytes);  // verified when buffered
+    const ledger::AppendResult result = ledger_.chain().append(block, *next->bytes);
+    if (!result.ok) {
+      ++counters_.commit_failures;  // a verified block that does not chain: a forked orderer
+      continue;
+    }
+    switch (next->source) {
+      case BlockSource::kPush:
+        ++counters_.committed_by_push;
+        break;
+      case BlockSource::kPull:
+        ++counters_.committed_by_pull;
+        break;
+      case BlockSource::kStateTransfer:
+        ++counters_.committed_by_state_transfer;
+        break;
+      case BlockSource::kDeliver:
+        ++counters_.committed_from_orderer;
+        break;
+    }
+    channel_.set_ledger_height(height());
+    host_.on_block_committed(channel_.name(), next->number, next->source);
+  }
+}
+
+void ChannelBlocks::on_pull_message(const ConnectionInfo& from, const MessagePtr& message) {
+  const GossipMessage& m = message->message;
+  state::PullDrop drop = state::PullDrop::kNone;
+  if (m.has_hello()) drop = puller_.on_hello(from.pki_id, m.hello());
+  if (m.has_data_dig()) drop = puller_.on_digest(from.pki_id, m.data_dig());
+  if (m.has_data_req()) drop = puller_.on_request(from.pki_id, m.data_req());
+  if (m.has_data_update()) drop = puller_.on_update(from.pki_id, m.data_update());
+  if (drop != state::PullDrop::kNone) host_.drop(from, *message, drop_of(drop));
+}
+
+void ChannelBlocks::on_state_message(const ConnectionInfo& from, const MessagePtr& message) {
+  const GossipMessage& m = message->message;
+  state::StateDrop drop = state::StateDrop::kNone;
+  if (m.has_state_request()) drop = state_.on_request(from.pki_id, m.nonce(), m.state_request());
+  if (m.has_state_response()) drop = state_.on_response(from.pki_id, m.nonce(), m.state_response());
+  if (drop != state::StateDrop::kNone) host_.drop(from, *message, drop_of(drop));
+}
+
+// ---- state::PullHost ----------------------------------------------------------
+
+std::vector<PeerId> ChannelBlocks::pull_targets(std::size_t count) {
+  return pick_random(channel_.org_view(), count, env_.random);
+}
+
+bool ChannelBlocks::may_pull_from_me(const PeerId& peer) {
+  return channel_.in_org_view(peer);
+}
+
+PeerId ChannelBlocks::pick_holder(const std::vector<PeerId>& holders) {
+  return pick_random(holders, 1, env_.random).front();
+}
+
+std::uint64_t ChannelBlocks::new_nonce() {
+  return env_.random();
+}
+
+void ChannelBlocks::send(const PeerId& to, GossipMessage message, GossipMessage::Tag tag) {
+  const discovery::Member* member = env_.discovery.member(to);
+  if (!member) return;
+  message.set_channel(channel_.name());
+  message.set_tag(tag);
+  host_.send(to, member->preferred_endpoint(), host_.seal(std::move(message), /*sign=*/false));
+}
+
+void ChannelBlocks::send_pull_message(const PeerId& to, GossipMessage message) {
+  send(to, std::move(message), GossipMessage::CHAN_AND_ORG);
+}
+
+bool ChannelBlocks::take_pulled_blocks(const PeerId&, const std::vector<MessagePtr>& blocks) {
+  // Every element verifies or the update is dropped whole (§10.3).
+  std::string reason;
+  for (const MessagePtr& message : blocks) {
+    const ::gossip::Payload& payload = message->message.data_msg().payload();
+    if (!verified(payload.seq_num(), payload.data(), reason)) return false;
+  }
+  for (const MessagePtr& message : blocks) {
+    const ::gossip::Payload& payload = message->message.data_msg().payload();
+    if (payload.seq_num() < height() || puller_.holds(payload.seq_num())) continue;
+    puller_.add(payload.seq_num(), message);  // offered onwards, not re-pushed
+    buffer(payload.seq_num(), payload.data(), BlockSource::kPull);
+  }
+  return true;
+}
+
+// ---- state::StateHost ---------------------------------------------------------
+
+std::vector<std::pair<PeerId, std::uint64_t>> ChannelBlocks::advertised_heights() {
+  std::vector<std::pair<PeerId, std::uint64_t>> heights;
+  for (const PeerId& peer : channel_.org_view())
+    heights.emplace_back(peer, channel_.advertised_height(peer));
+  return heights;
+}
+
+bool ChannelBlocks::may_request_state(const PeerId& peer) {
+  const discovery::Member* member = env_.discovery.member(peer);
+  return member && channel_.has_org(member->org);
+}
+
+std::optional<std::string> ChannelBlocks::block_bytes(std::uint64_t number) {
+  return ledger_.chain().block_bytes(number);
+}
+
+void ChannelBlocks::send_state_message(const PeerId& to, GossipMessage message) {
+  send(to, std::move(message), GossipMessage::CHAN_OR_ORG);
+}
+
+std::size_t ChannelBlocks::take_state_blocks(const PeerId&,
+                                             const std::vector<const ::gossip::Payload*>& blocks) {
+  std::size_t taken = 0;
+  std::string reason;
+  for (const ::gossip::Payload* payload : blocks) {
+    if (payload->seq_num() < height() || buffer_.holds(payload->seq_num())) continue;
+    if (!verified(payload->seq_num(), payload->data(), reason)) continue;
+    if (buffer(payload->seq_num(), payload->data(), BlockSource::kStateTransfer) ==
+        BufferVerdict::kAccepted)
+      ++taken;
+  }
+  return taken;
+}
+
+}  // namespace fabnet::node

@@ -1,0 +1,128 @@
+#pragma once
+
+// The blocks of one joined channel among the peers of my org, as Fabric's
+// gossip/state and block pull: push with forwarding (protocol.md §10.2), the
+// ordered commit buffer, pull (§10.3) and state transfer (§10.4), and the ledger
+// height this peer advertises in its StateInfo (§7.1). Pure: time from the
+// scheduler, messages through the channel's host, blocks through ChannelLedger.
+
+#include <cstdint>
+#include <string>
+
+#include "common/common.pb.h"
+#include "ledger/ledger.h"
+#include "node/transport.h"
+#include "state/block_puller.h"
+#include "state/payload_buffer.h"
+#include "state/state_transfer.h"
+
+namespace fabnet::node {
+
+class ChannelState;
+class ChannelHost;
+struct ChannelEnvironment;
+
+// The blocks of one channel as this peer keeps them: the daemon backs it with
+// the block store and the orderer org's verifier, the simulator with memory.
+class ChannelLedger {
+ public:
+  virtual ~ChannelLedger() = default;
+  virtual ledger::Ledger& chain() = 0;
+  // protocol.md §3.5 for a block claimed to be `number`: channel, data hash,
+  // orderer signature. The chain link (previous hash) is the ledger's check.
+  virtual ledger::AppendResult verify(const common::Block& block, std::uint64_t number) = 0;
+};
+
+class LedgerProvider {
+ public:
+  virtual ~LedgerProvider() = default;
+  // The ledger of `channel`, or nullptr if this peer keeps no blocks of it.
+  virtual ChannelLedger* ledger_for(const std::string& channel) = 0;
+};
+
+// peer.gossip.state.blockBufferSize, peer.gossip.{pull*, *WaitTime,
+// maxBlockCountToStore} and peer.gossip.state.* (Fabric's defaults).
+struct BlockSettings {
+  std::size_t block_buffer_size = 20;
+  state::PullSettings pull;
+  state::StateTransferSettings state;
+};
+
+struct BlockCounters {
+  std::uint64_t committed_from_orderer = 0;
+  std::uint64_t committed_by_push = 0;
+  std::uint64_t committed_by_pull = 0;
+  std::uint64_t committed_by_state_transfer = 0;
+  std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
+  std::uint64_t commit_failures = 0;  // verified, then refused by the ledger's chain check
+};
+
+class ChannelBlocks final : public state::PullHost, public state::StateHost {
+ public:
+  ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host, ChannelState& channel,
+                ChannelLedger& ledger);
+  ~ChannelBlocks() override;
+  ChannelBlocks(const ChannelBlocks&) = delete;
+  ChannelBlocks& operator=(const ChannelBlocks&) = delete;
+
+  void start();
+  void stop();
+
+  std::uint64_t height() const;
+  // A block this peer (the leader) received from the ordering service, already
+  // verified and appended by the deliver client: spread it to my org.
+  void on_orderer_block(std::uint64_t number, const std::string& bytes);
+
+  // Inbound, tag and channel already checked by the node.
+  void on_data_message(const ConnectionInfo& from, const MessagePtr& message);
+  void on_pull_message(const ConnectionInfo& from, const MessagePtr& message);
+  void on_state_message(const ConnectionInfo& from, const MessagePtr& message);
+
+  const BlockCounters& counters() const { return counters_; }
+  const state::PullCounters& pull_counters() const { return puller_.counters(); }
+  const state::StateCounters& state_counters() const { return state_.counters(); }
+  std::size_t buffered() const { return buffer_.size(); }
+
+  // state::PullHost
+  std::vector<PeerId> pull_targets(std::size_t count) override;
+  bool may_pull_from_me(const PeerId& peer) override;
+  PeerId pick_holder(const std::vector<PeerId>& holders) override;
+  std::uint64_t new_nonce() override;
+  std::uint64_t ledger_height() override { return height(); }
+  void send_pull_message(const PeerId& to, ::gossip::GossipMessage message) override;
+  bool take_pulled_blocks(const PeerId& from, const std::vector<MessagePtr>& blocks) override;
+
+  // state::StateHost
+  std::vector<std::pair<PeerId, std::uint64_t>> advertised_heights() override;
+  PeerId pick_one(const std::vector<PeerId>& peers) override { return pick_holder(peers); }
+  bool may_request_state(const PeerId& peer) override;
+  std::optional<std::string> block_bytes(std::uint64_t number) override;
+  void send_state_message(const PeerId& to, ::gossip::GossipMessage message) override;
+  std::size_t take_state_blocks(const PeerId& from,
+                                const std::vector<const ::gossip::Payload*>& blocks) override;
+
+ private:
+  // The data message carrying `number`, as gossiped (unsigned, CHAN_AND_ORG).
+  MessagePtr data_message(std::uint64_t number, const std::string& bytes);
+  // Verifies `bytes` as block `number`; nullopt (and `reason`) if refused.
+  std::optional<common::Block> verified(std::uint64_t number, const std::string& bytes,
+                                        std::string& reason);
+  // Sends to up to propagatePeerNum random peers of my org in the channel.
+  void push(const MessagePtr& message, const PeerId* except);
+  // Buffers a verified block; true unless the buffer refused it.
+  state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
+                              state::BlockSource source);
+  void commit_ready();
+  void send(const PeerId& to, ::gossip::GossipMessage message, ::gossip::GossipMessage::Tag tag);
+
+  const ChannelEnvironment& env_;
+  ChannelHost& host_;
+  ChannelState& channel_;
+  ChannelLedger& ledger_;
+  state::PayloadBuffer buffer_;
+  state::BlockPuller puller_;
+  state::StateTransfer state_;
+  BlockCounters counters_;
+};
+
+}  // namespace fabnet::node

@@ -1,0 +1,508 @@
+#include "orderer_daemon/orderer_daemon.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "crypto/msp.h"
+#include "crypto/x509_crypto_service.h"
+#include "ledger/block_store.h"
+#include "logging/logger.h"
+#include "ops/metrics.h"
+#include "ops/operations_server.h"
+#include "orderer/ab.grpc.pb.h"
+#include "orderer/envelopes.h"
+#include "orderer/orderer.h"
+#include "orderer/request_validator.h"
+#include "runtime/asio_scheduler.h"
+
+namespace fabnet::orderer {
+
+namespace {
+
+// Fabric's orderer metric names (orderer/common/broadcast, deliver, ledger).
+struct OrdererMetrics {
+  explicit OrdererMetrics(ops::MetricsRegistry& r)
+      : broadcast_processed(r.counter("broadcast_processed_count",
+                                      "The number of transactions processed.",
+                                      {"channel", "type", "status"})),
+        deliver_blocks_sent(r.counter("deliver_blocks_sent", "The number of blocks sent.",
+                                      {"channel", "filtered", "data_type"})),
+        deliver_requests_completed(r.counter("deliver_requests_completed",
+                                             "The number of deliver requests that completed.",
+                                             {"channel", "filtered", "data_type", "success"})),
+        deliver_streams_opened(
+            r.counter("deliver_streams_opened", "The number of GRPC streams opened.")),
+        deliver_streams_closed(
+            r.counter("deliver_streams_closed", "The number of GRPC streams closed.")),
+        broadcast_streams_opened(
+            r.counter("broadcast_streams_opened", "The number of GRPC streams opened.")),
+        height(r.gauge("ledger_blockchain_height", "Height of the chain in blocks.", {"channel"})) {
+  }
+  ops::CounterFamily& broadcast_processed;
+  ops::CounterFamily& deliver_blocks_sent;
+  ops::CounterFamily& deliver_requests_completed;
+  ops::CounterFamily& deliver_streams_opened;
+  ops::CounterFamily& deliver_streams_closed;
+  ops::CounterFamily& broadcast_streams_opened;
+  ops::GaugeFamily& height;
+};
+
+// Responses of one Broadcast stream, written in the order their envelopes came,
+// whichever is answered first (a refusal is immediate, a SUCCESS waits for the block).
+class OrderedReplies {
+ public:
+  std::uint64_t reserve() {
+    std::lock_guard lock(mutex_);
+    return next_slot_++;
+  }
+  void fill(std::uint64_t slot, ::orderer::BroadcastResponse response) {
+    std::lock_guard lock(mutex_);
+    ready_.emplace(slot, std::move(response));
+    changed_.notify_all();
+  }
+  // Waits until fewer than `limit` replies are outstanding (back-pressure on reads).
+  void wait_room(std::size_t limit) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return next_slot_ - next_write_ < limit || closed_; });
+  }
+  // The next response in order; nullopt once `finish()` ran and all were written.
+  std::optional<::orderer::BroadcastResponse> next() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] {
+      return ready_.contains(next_write_) || (finished_ && next_write_ == next_slot_) || closed_;
+    });
+    if (closed_) return std::nullopt;
+    auto it = ready_.find(next_write_);
+    if (it == ready_.end()) return std::nullopt;
+    auto response = std::move(it->second);
+    ready_.erase(it);
+    ++next_write_;
+    changed_.notify_all();
+    return response;
+  }
+  void finish() {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    changed_.notify_all();
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::uint64_t, ::orderer::BroadcastResponse> ready_;
+  std::uint64_t next_slot_ = 0;
+  std::uint64_t next_write_ = 0;
+  bool finished_ = false;
+  bool closed_ = false;
+};
+
+// A Deliver stream's bounded outbox, filled on the loop, drained by the gRPC thread.
+class StreamSink final : public DeliverSink {
+ public:
+  static constexpr std::size_t kCapacity = 64;
+  struct Item {
+    bool is_status = false;
+    common::Status status = common::UNKNOWN;
+    std::string block_bytes;
+  };
+
+  bool send_block(std::uint64_t, const std::string& bytes) override {
+    std::lock_guard lock(mutex_);
+    items_.push_back({false, common::UNKNOWN, bytes});
+    changed_.notify_all();
+    full_ = items_.size() >= kCapacity;
+    return !full_;
+  }
+  void send_status(common::Status status, const std::string&) override {
+    std::lock_guard lock(mutex_);
+    items_.push_back({true, status, {}});
+    changed_.notify_all();
+  }
+  // The next item, or nullopt after `timeout` (the caller checks for cancellation).
+  // `became_ready` is set when the loop must be told there is room again.
+  std::optional<Item> pop(std::chrono::milliseconds timeout, bool& became_ready) {
+    std::unique_lock lock(mutex_);
+    became_ready = false;
+    if (!changed_.wait_for(lock, timeout, [&] { return !items_.empty(); })) return std::nullopt;
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    if (full_ && items_.size() <= kCapacity / 2) {
+      full_ = false;
+      became_ready = true;
+    }
+    return item;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Item> items_;
+  bool full_ = false;
+};
+
+// DeliverResponse{block} from the stored bytes: field 2 carried as an unknown
+// length-delimited field, so the block is copied once, never re-marshalled.
+::orderer::DeliverResponse block_response(std::string bytes) {
+  ::orderer::DeliverResponse response;
+  response.GetReflection()->MutableUnknownFields(&response)->AddLengthDelimited(2)->swap(bytes);
+  return response;
+}
+
+}  // namespace
+
+struct OrdererDaemon::Impl final : OrdererObserver, ::orderer::AtomicBroadcast::Service {
+  explicit Impl(OrdererDaemonOptions o) : options(std::move(o)), scheduler(loop), signals(loop) {}
+
+  void load();
+  void stop_on_loop();
+  template <typename Result>
+  std::optional<Result> on_loop(std::function<Result()> work) {
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
+    auto future = task->get_future();
+    asio::post(loop, [task] { (*task)(); });
+    if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+  std::string channel_label(const std::string& channel) const {
+    return validator->has_channel(channel) ? channel : std::string("unknown");
+  }
+
+  // OrdererObserver (loop thread)
+  void on_block_appended(const std::string& channel, std::uint64_t number,
+                         std::size_t envelopes) override {
+    metrics->height.with({channel}).set(static_cast<double>(number + 1));
+    log->debug("[channel: {}] wrote block [{}] with {} envelope(s)", channel, number, envelopes);
+  }
+  void on_append_failed(const std::string& channel, const std::string& why) override {
+    log->error("[channel: {}] {}", channel, why);
+  }
+  void on_blocks_sent(const std::string& channel, std::size_t count) override {
+    metrics->deliver_blocks_sent.with({channel, "false", "block"}).inc(static_cast<double>(count));
+  }
+  void on_deliver_done(const std::string& channel, common::Status status) override {
+    metrics->deliver_requests_completed
+        .with({channel, "false", "block", status == common::SUCCESS ? "true" : "false"})
+        .inc();
+  }
+
+  // AtomicBroadcast (gRPC threads)
+  grpc::Status Broadcast(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<::orderer::BroadcastResponse, common::Envelope>* stream) override;
+  grpc::Status Deliver(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<::orderer::DeliverResponse, common::Envelope>* stream) override;
+
+  bool admit() {
+    if (stopping.load()) return false;
+    if (streams.fetch_add(1) >= options.max_streams) {
+      streams.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+
+  OrdererDaemonOptions options;
+  std::shared_ptr<spdlog::logger> log = logging::get_logger("orderer");
+  config::ChannelDefinitions channels;
+  std::optional<crypto::LocalMsp> msp;
+  std::unique_ptr<crypto::X509CryptoService> crypto;
+  std::unique_ptr<RequestValidator> validator;
+
+  asio::io_context loop;
+  runtime::AsioScheduler scheduler;
+  asio::signal_set signals;
+  std::unique_ptr<Orderer> orderer;
+  std::unique_ptr<grpc::Server> server;
+  ops::MetricsRegistry registry;
+  std::unique_ptr<OrdererMetrics> metrics = std::make_unique<OrdererMetrics>(registry);
+  std::unique_ptr<ops::OperationsServer> operations;
+  std::atomic<int> streams{0};
+  std::atomic<bool> stopping{false};
+  std::thread shutdown_thread;
+};
+
+void OrdererDaemon::Impl::load() {
+  const config::OrdererConfig& c = options.config;
+  channels = config::load_channel_definitions_file(options.channels_file);
+  if (channels.channels.empty()) {
+    throw OrdererStartError(
+        fmt::format("{}: no channels defined; expected at least one channel to order for",
+                    options.channels_file.string()));
+  }
+  try {
+    msp = crypto::load_local_msp(c.msp_dir(), c.local_msp_id);
+  } catch (const std::exception& e) {
+    throw OrdererStartError(
+        fmt::format("General.LocalMSPDir {}: {}", c.msp_dir().string(), e.what()));
+  }
+  if (channels.orderer && channels.orderer->msp_id != c.local_msp_id) {
+    log->warn(
+        "General.LocalMSPID {} differs from the orderer org {} in {}: peers will refuse "
+        "these blocks",
+        c.local_msp_id, channels.orderer->msp_id, options.channels_file.string());
+  }
+  crypto = std::make_unique<crypto::X509CryptoService>(*msp);
+  const config::BatchSettings batch =
+      channels.orderer ? channels.orderer->batch : config::BatchSettings{};
+  std::map<std::string, config::BatchSettings> batches;
+  std::vector<Orderer::Channel> defs;
+  for (const config::ChannelDefinition& channel : channels.channels) {
+    batches[channel.name] = batch;
+    config::ChannelDefinitions one;
+    one.channels.push_back(channel);
+    one.orderer = channels.orderer;
+    // Block 0 carries the channel's definition (channels.yaml syntax, PEMs inline).
+    for (auto& org : one.channels[0].orgs) org.ca_cert_file.clear();
+    if (one.orderer) one.orderer->ca_cert_file.clear();
+    defs.push_back({channel.name, batch, config::format_channel_definitions(one, ".")});
+  }
+  validator = std::make_unique<RequestValidator>(
+      channels, batches, *crypto, [] { return std::chrono::system_clock::now(); }, c.time_window);
+  const std::filesystem::path root = c.ledger_dir();
+  try {
+    orderer = std::make_unique<Orderer>(
+        defs, scheduler,
+        [&root, this](const std::string& name) -> std::unique_ptr<ledger::Ledger> {
+          auto store =
+              std::make_unique<ledger::BlockStore>(root / "chains" / name, root / "index" / name);
+          log->info("[channel: {}] ledger at {} resumes at height {}", name,
+                    (root / "chains" / name).string(), store->height());
+          metrics->height.with({name}).set(static_cast<double>(store->height()));
+          return store;
+        },
+        OrdererIdentity{msp->identity,
+                        [this](std::string_view payload) { return msp->signer.sign(payload); }},
+        [] { return std::chrono::system_clock::now(); }, this);
+  } catch (const std::exception& e) {
+    throw OrdererStartError(fmt::format("FileLedger.Location {}: {}", root.string(), e.what()));
+  }
+}
+
+grpc::Status OrdererDaemon::Impl::Broadcast(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<::orderer::BroadcastResponse, common::Envelope>* stream) {
+  if (!admit()) return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many streams"};
+  metrics->broadcast_streams_opened.with().inc();
+  auto replies = std::make_shared<OrderedReplies>();
+  std::thread writer([&] {
+    while (auto response = replies->next()) {
+      if (!stream->Write(*response)) {
+        replies->close();
+        break;
+      }
+    }
+  });
+  // Bounds the envelopes one stream may have waiting for their blocks.
+  constexpr std::size_t kMaxOutstanding = 20000;
+  common::Envelope envelope;
+  while (!context->IsCancelled() && stream->Read(&envelope)) {
+    replies->wait_room(kMaxOutstanding);
+    const std::uint64_t slot = replies->reserve();
+    std::string bytes = envelope.SerializeAsString();
+    // Validated here, on this gRPC thread, so signature checks run on every core.
+    BroadcastVerdict verdict = validator->check_broadcast(bytes);
+    const std::string type = common::HeaderType_Name(verdict.type);
+    const std::string label = channel_label(verdict.channel);
+    auto answer = [this, replies, slot, label, type](common::Status status,
+                                                     const std::string& info) {
+      metrics->broadcast_processed.with({label, type, status_name(status)}).inc();
+      ::orderer::BroadcastResponse response;
+      response.set_status(status);
+      if (!info.empty()) response.set_info(info);
+      replies->fill(slot, std::move(response));
+    };
+    if (verdict.status != common::SUCCESS) {
+      answer(verdict.status, verdict.info);
+      continue;
+    }
+    if (stopping.load()) {
+      answer(common::SERVICE_UNAVAILABLE, "the orderer is stopping");
+      continue;
+    }
+    asio::post(loop, [this, channel = std::move(verdict.channel), bytes = std::move(bytes),
+                      answer = std::move(answer)]() mutable {
+      orderer->order(channel, std::move(bytes), std::move(answer));
+    });
+  }
+  replies->finish();
+  writer.join();
+  streams.fetch_sub(1);
+  return grpc::Status::OK;
+}
+
+grpc::Status OrdererDaemon::Impl::Deliver(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<::orderer::DeliverResponse, common::Envelope>* stream) {
+  if (!admit()) return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many streams"};
+  metrics->deliver_streams_opened.with().inc();
+  auto sink = std::make_shared<StreamSink>();
+  auto id = on_loop<Orderer::SessionId>([this, sink] { return orderer->open_deliver(sink); });
+  const auto close = [&] {
+    if (id) asio::post(loop, [this, session = *id] { orderer->close_deliver(session); });
+    metrics->deliver_streams_closed.with().inc();
+    streams.fetch_sub(1);
+  };
+  if (!id) {
+    close();
+    return {grpc::StatusCode::UNAVAILABLE, "orderer busy"};
+  }
+  common::Envelope envelope;
+  // Fabric's order: one SeekInfo, its blocks and a status, then the next SeekInfo.
+  while (!context->IsCancelled() && stream->Read(&envelope)) {
+    DeliverVerdict verdict = validator->check_deliver(envelope.SerializeAsString());
+    asio::post(loop, [this, session = *id, verdict = std::move(verdict)]() mutable {
+      orderer->deliver_request(session, std::move(verdict));
+    });
+    bool finished = false, ended = false;
+    while (!finished) {
+      if (context->IsCancelled() || stopping.load()) {
+        ended = true;
+        break;
+      }
+      bool became_ready = false;
+      auto item = sink->pop(std::chrono::milliseconds(200), became_ready);
+      if (became_ready) {
+        asio::post(loop, [this, session = *id] { orderer->deliver_ready(session); });
+      }
+      if (!item) continue;
+      ::orderer::DeliverResponse response;
+      if (item->is_status) {
+        response.set_status(item->status);
+        finished = true;
+        ended = item->status != common::SUCCESS;
+      } else {
+        response = block_response(std::move(item->block_bytes));
+      }
+      if (!stream->Write(response)) {
+        ended = true;
+        break;
+      }
+    }
+    if (ended) break;
+  }
+  close();
+  return grpc::Status::OK;
+}
+
+void OrdererDaemon::Impl::stop_on_loop() {
+  if (stopping.exchange(true)) return;
+  log->info("stopping: cutting pending envelopes, closing streams");
+  if (orderer) orderer->stop();
+  signals.cancel();
+  // Server::Shutdown waits for handlers, which may wait for this loop: not here.
+  shutdown_thread = std::thread([this] {
+    if (server) server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    if (operations) operations->stop();
+    asio::post(loop, [this] {
+      logging::flush_logs();
+      loop.stop();
+    });
+  });
+}
+
+OrdererDaemon::OrdererDaemon(OrdererDaemonOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->load();
+}
+
+OrdererDaemon::~OrdererDaemon() {
+  if (impl_->shutdown_thread.joinable()) impl_->shutdown_thread.join();
+}
+
+void OrdererDaemon::request_stop() {
+  asio::post(impl_->loop, [impl = impl_.get()] { impl->stop_on_loop(); });
+}
+
+int OrdererDaemon::run(bool install_signal_handlers) {
+  Impl& d = *impl_;
+  const config::OrdererConfig& c = d.options.config;
+  const std::string listen = fmt::format("{}:{}", c.listen_address, c.listen_port);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&d);
+  builder.SetMaxReceiveMessageSize(-1);  // AbsoluteMaxBytes is checked per channel
+  builder.SetMaxSendMessageSize(-1);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Bounded: each stream holds a sync-server thread (plus a writer for Broadcast).
+  grpc::ResourceQuota quota("orderer");
+  quota.SetMaxThreads(2 * d.options.max_streams + 16);
+  builder.SetResourceQuota(quota);
+  d.server = builder.BuildAndStart();
+  if (!d.server || port == 0) {
+    d.log->error(
+        "cannot serve orderer.AtomicBroadcast on {} (General.ListenAddress, "
+        "General.ListenPort): invalid address or already in use",
+        listen);
+    return 1;
+  }
+  if (!c.operations_listen_address.empty()) {
+    ops::OperationsRoutes routes;
+    routes.metrics = &d.registry;
+    routes.health_checks.push_back(
+        {"orderer", [&d] { return d.stopping.load() ? std::string("stopping") : std::string(); }});
+    routes.status = [&d] {
+      auto result = d.on_loop<nlohmann::json>([&d] {
+        nlohmann::json channels = nlohmann::json::object();
+        for (const std::string& name : d.orderer->channel_names()) {
+          channels[name] = {{"height", d.orderer->ledger(name)->height()}};
+        }
+        return nlohmann::json{{"msp_id", d.options.config.local_msp_id},
+                              {"channels", channels},
+                              {"awaiting_ack", d.orderer->awaiting_ack()}};
+      });
+      return result ? *result : nlohmann::json{{"error", "event loop busy"}};
+    };
+    d.operations = std::make_unique<ops::OperationsServer>(std::move(routes));
+    if (std::string error = d.operations->start(c.operations_listen_address); !error.empty()) {
+      d.log->error("cannot serve operations on {} (Operations.ListenAddress): {}",
+                   c.operations_listen_address, error);
+      d.server->Shutdown();
+      return 1;
+    }
+  }
+  if (install_signal_handlers) {
+    d.signals.add(SIGINT);
+    d.signals.add(SIGTERM);
+    d.signals.async_wait([&d](const std::error_code& error, int signal) {
+      if (error) return;
+      d.log->info("received signal {}", signal);
+      d.stop_on_loop();
+    });
+  }
+  d.log->info(
+      "orderer {} started: AtomicBroadcast on {}:{}, operations on {}, channels [{}], "
+      "ledger {}",
+      c.local_msp_id, c.listen_address, port,
+      d.operations ? fmt::format("port {}", d.operations->bound_port()) : "off",
+      fmt::join(d.orderer->channel_names(), ", "), c.ledger_dir().string());
+  auto work = asio::make_work_guard(d.loop);
+  d.loop.run();
+  if (d.shutdown_thread.joinable()) d.shutdown_thread.join();
+  d.server.reset();
+  d.orderer.reset();
+  return 0;
+}
+
+}  // namespace fabnet::orderer
