@@ -7,7 +7,7 @@
 //   fabnet_sim_scale_bench custom --orgs O --peers-per-org P --channels C [--virtual D]
 //
 // SHAPE: groups10k, groups100x100, channels10x100, group10, group100, failover10,
-// failover100, storm1000. DURATION is a Go duration (10s, 2m, 1h). --membership
+// failover100, storm1000, storm10000. DURATION is a Go duration (10s, 2m, 1h). --membership
 // ideal runs the elections alone on the simulator's ground-truth views.
 
 #include <sys/resource.h>
@@ -183,7 +183,7 @@ int usage() {
                "usage: fabnet_sim_scale_bench SHAPE [--virtual DURATION] [--seed N] "
                "[--membership gossip|ideal] [--steady-from DURATION]\n"
                "  SHAPE: groups10k | groups100x100 | channels10x100 | group10 | group100 | "
-               "failover10 | failover100 | storm1000 | election1000\n"
+               "failover10 | failover100 | storm1000 | storm10000 | election1000\n"
                "         | custom --orgs O --peers-per-org P --channels C [--one-channel-per-peer] "
                "[--test-timings]\n");
   return 2;
@@ -256,8 +256,8 @@ int main(int argc, char** argv) {
     shape.peers_per_org = std::stoi(name.substr(8));
     shape.crash_leader = true;
     shape.duration = std::chrono::minutes(4);
-  } else if (name == "storm1000") {
-    shape.peers_per_org = 1000, shape.test_timings = true;
+  } else if (name == "storm1000" || name == "storm10000") {
+    shape.peers_per_org = std::stoi(name.substr(5)), shape.test_timings = true;
     shape.duration = std::chrono::seconds(30);
   } else if (name != "custom") {
     return usage();

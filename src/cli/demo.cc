@@ -14,6 +14,7 @@
 #include "config/duration.h"
 #include "runtime/virtual_scheduler.h"
 #include "sim/election_cluster.h"
+#include "sim/failover_analysis.h"
 
 namespace fabnet::cli {
 
@@ -66,8 +67,10 @@ class Demo {
       : options_(options), out_(out), style_(Style::make(options.color)) {
     const auto& t = options_.timings;
     delay_ = sim::ClusterOptions{}.message_delay;
-    bound_min_ = t.leader_alive_threshold / 2 + t.leader_election_duration - delay_;
-    bound_max_ = 2 * t.leader_alive_threshold + t.leader_election_duration + delay_;
+    // The one §5 formula, shared with the simulator's report.
+    const sim::FailoverBound bound = sim::failover_bound(t, delay_, delay_);
+    bound_min_ = bound.low;
+    bound_max_ = bound.high;
     for (int o = 1; o <= 2; ++o) {
       sim::ClusterOptions co;
       co.channel = std::string(kChannel);

@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +36,26 @@ namespace fs = std::filesystem;
 using sim::Duration;
 
 constexpr std::string_view kDefaultExploreOut = "fabnet-sim-out";
+// The run could not complete (out of memory, an internal error).
+constexpr int kExitInternal = 3;
+
+// Text shown inside a one-line message: the first line, control bytes escaped.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      if (!out.empty()) break;
+      continue;
+    }
+    if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 // A file or directory under --out could not be written.
 class OutputError : public std::runtime_error {
@@ -104,58 +126,86 @@ class ProgressBar {
   std::string last_;
 };
 
+// The whole-number options of `fabnet sim`, read as text so that every bad
+// value is one line and exit 2 rather than a CLI11 exit code.
+std::optional<long long> whole_number(const std::string& text, long long low, long long high) {
+  long long value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < low || value > high)
+    return std::nullopt;
+  return value;
+}
+
+// A usage error: one line on stderr, exit 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr long long kMaxRuns = 1'000'000;
+
 class SimCommand final : public Command {
  public:
+  // `fabnet sim` takes its arguments raw and parses them itself (run()), so that a
+  // usage error is one line and exit 2 as the docs say, never one of CLI11's own
+  // exit codes (104-109).
   explicit SimCommand(CLI::App& parent) {
-    app_ = parent.add_subcommand(
-        "sim",
-        "Deterministic network simulator: many peers in one process on a virtual clock, with "
-        "faults; reports leadership, failovers and message costs");
+    app_ = parent.add_subcommand("sim", kSummary);
+    app_->prefix_command();
+    app_->allow_extras();
+    app_->set_help_flag();  // --help too goes to the private parser
+    parser_.name("fabnet sim");
+    parser_.description(kSummary);
     auto* scenario =
-        app_->add_option("SCENARIO", scenario_path_,
-                         "Scenario YAML (docs/scenario-format.md); default: the embedded "
-                         "scenario, 12 peers in 2 channels with one fault of each kind")
+        parser_
+            .add_option("SCENARIO", scenario_path_,
+                        "Scenario YAML (docs/scenario-format.md); default: the embedded "
+                        "scenario, 12 peers in 2 channels with one fault of each kind")
             ->type_name("SCENARIO.yaml");
-    seed_option_ = app_->add_option(
-        "--seed", seed_,
-        "Seed of the (first) run, overriding the scenario's; with --explore, the first\n"
-        "random scenario's seed (default 1)");
-    auto* runs = app_->add_option("--runs", runs_,
-                                  "Run the scenario K times with seeds N, N+1, ... and add an "
-                                  "aggregate failover table")
-                     ->type_name("K")
-                     ->check(CLI::PositiveNumber)
-                     ->capture_default_str();
-    app_->add_option("--out", out_dir_,
-                     "Write report.json, scenario.yaml, timeline SVG(s) and failover-cdf.svg\n"
-                     "here (created if missing); with --explore, where reproducers go\n"
-                     "(default ./fabnet-sim-out)")
+    seed_option_ =
+        parser_
+            .add_option("--seed", seed_text_,
+                        "Seed of the (first) run, an integer from 0 to 2^64-1, overriding the\n"
+                        "scenario's; with --explore, the first random scenario's seed (default 1)")
+            ->type_name("N");
+    auto* runs = parser_
+                     .add_option("--runs", runs_text_,
+                                 "Run the scenario K times (1 to 1000000) with seeds N, N+1, ... "
+                                 "and add an aggregate failover table")
+                     ->type_name("K");
+    parser_
+        .add_option("--out", out_dir_,
+                    "Write report.json, scenario.yaml, timeline SVG(s) and failover-cdf.svg\n"
+                    "here (created if missing); with --explore, where reproducers go\n"
+                    "(default ./fabnet-sim-out)")
         ->type_name("DIR");
     auto* explore =
-        app_->add_option("--explore", explore_,
-                         "Run N random scenarios (random sizes, faults, seeds) and check the\n"
-                         "settled-state invariants; write repro-<seed>.yaml for each failure")
-            ->type_name("N")
-            ->check(CLI::PositiveNumber);
+        parser_
+            .add_option("--explore", explore_text_,
+                        "Run N random scenarios (1 to 1000000; random sizes, faults, seeds) and\n"
+                        "check the settled-state invariants; write repro-<seed>.yaml for each "
+                        "failure")
+            ->type_name("N");
     explore->excludes(scenario);
     explore->excludes(runs);
-    app_->add_option("--membership", membership_,
-                     "Override the scenario's membership model: gossip (Fabric's alive\n"
-                     "messages, membership sync and StateInfo: the full peer logic) or ideal\n"
-                     "(views from the simulator's ground truth, only the elections run: for\n"
-                     "election studies at sizes Fabric's O(n^2) membership cannot reach);\n"
-                     "with --explore, the model the random scenarios run in (default gossip)")
-        ->type_name("MODEL")
-        ->check(CLI::IsMember({"gossip", "ideal"}));
-    app_->add_flag("--quiet", quiet_,
-                   "No progress bar; print one summary line per run (and any violations)\n"
-                   "instead of the full report");
-    app_->footer(
+    parser_
+        .add_option("--membership", membership_,
+                    "Override the scenario's membership model: gossip (Fabric's alive\n"
+                    "messages, membership sync and StateInfo: the full peer logic) or ideal\n"
+                    "(views from the simulator's ground truth, only the elections run: for\n"
+                    "election studies at sizes Fabric's O(n^2) membership cannot reach);\n"
+                    "with --explore, the model the random scenarios run in (default gossip)")
+        ->type_name("MODEL");
+    parser_.add_flag("--quiet", quiet_,
+                     "No progress bar; print one summary line per run (and any violations)\n"
+                     "instead of the full report");
+    parser_.footer(
         "\nThe report gives, per (channel, org): the time to the first leader, every leader\n"
-        "change, each failover (from the fault that removed a leader to exactly one leader\n"
-        "again, against election.md §5: LAT/2+LED .. 2*LAT+LED), time without a leader and\n"
-        "with several; then messages and bytes sent per type, the event count and the\n"
-        "event-log hash (equal seeds give equal hashes).\n"
+        "change, each failover (from the fault that took a leader away until every up\n"
+        "member hears exactly one leader, against election.md §5: LAT/2+LED ..\n"
+        "2*LAT+LED), time without a leader and with several; then messages\n"
+        "and bytes sent per type, the event count and the event-log hash (equal seeds\n"
+        "give equal hashes).\n"
         "\nInvariants (one leader per group with members up, all agree, no leader outside\n"
         "the org, down peers send nothing) are checked once the last fault has settled:\n"
         "after the last fault plus a settling time derived from the settings\n"
@@ -167,21 +217,34 @@ class SimCommand final : public Command {
         "  fabnet sim --explore 200                 200 random scenarios, invariants checked\n"
         "  fabnet sim big.yaml --membership ideal   elections only, idealised membership\n"
         "  fabnet sim fabnet-sim-out/repro-42.yaml  replay a failure --explore found\n"
-        "\nExit status: 0 done, 1 an invariant was violated, 2 bad scenario or output "
-        "directory.");
+        "\nExit status: 0 done, 1 an invariant was violated, 2 a usage error, a bad or too\n"
+        "large scenario, or an output directory that cannot be written, 3 the run could\n"
+        "not complete (out of memory or an internal error). Errors are one line on stderr.");
   }
 
   bool selected() const override { return app_->parsed(); }
 
+  // Nothing escapes: every failure is one line on stderr and an exit status.
   int run(std::ostream& out, std::ostream& err) override {
     try {
+      if (const std::optional<int> done = parse(out)) return *done;
       return explore_ > 0 ? run_explore(out, err) : run_scenario(out, err);
+    } catch (const UsageError& e) {
+      fmt::print(err, "fabnet sim: {}; see fabnet sim --help\n", e.what());
     } catch (const sim::ScenarioError& e) {
       fmt::print(err, "fabnet sim: {}\n", e.what());
     } catch (const config::ConfigError& e) {
       fmt::print(err, "fabnet sim: {}\n", e.what());
     } catch (const OutputError& e) {
       fmt::print(err, "fabnet sim: {}\n", e.what());
+    } catch (const std::bad_alloc&) {
+      fmt::print(err,
+                 "fabnet sim: out of memory; use a smaller network or membership: ideal "
+                 "(docs/scenario-format.md, \"Limits\")\n");
+      return kExitInternal;
+    } catch (const std::exception& e) {
+      fmt::print(err, "fabnet sim: internal error: {}\n", one_line(e.what()));
+      return kExitInternal;
     }
     return kExitConfig;
   }
@@ -193,9 +256,12 @@ class SimCommand final : public Command {
     sim::Scenario scenario =
         scenario_path_.empty() ? sim::default_scenario() : sim::load_scenario_file(scenario_path_);
     if (!membership_.empty()) scenario.membership = membership();
+    sim::check_topology(scenario, source);
     // Fail on an unusable --out before spending time on the runs.
     if (!out_dir_.empty()) make_directory(out_dir_);
     const std::uint64_t first_seed = seed_option_->count() > 0 ? seed_ : scenario.seed;
+    if (first_seed > UINT64_MAX - static_cast<std::uint64_t>(runs_ - 1))
+      throw UsageError(fmt::format("--runs {} from seed {} would pass 2^64-1", runs_, first_seed));
 
     const bool on_terminal = is_terminal(err);
     std::vector<sim::SimResult> results;
@@ -362,12 +428,60 @@ class SimCommand final : public Command {
     return sim::membership_model_from(membership_).value_or(sim::MembershipModel::kGossip);
   }
 
+  // Parses the raw arguments: nullopt to go on, or the exit status (--help).
+  std::optional<int> parse(std::ostream& out) {
+    std::vector<std::string> args = app_->remaining();
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+    try {
+      parser_.parse(args);
+    } catch (const CLI::CallForHelp&) {
+      out << parser_.help();
+      return kExitOk;
+    } catch (const CLI::ParseError& e) {
+      throw UsageError(one_line(e.what()));
+    }
+    if (seed_option_->count() > 0) {
+      const std::optional<std::uint64_t> seed = sim::parse_seed(seed_text_);
+      if (!seed)
+        throw UsageError(fmt::format("--seed: not an unsigned 64-bit integer: \"{}\"; expected {}",
+                                     one_line(seed_text_), sim::kExpectSeed));
+      seed_ = *seed;
+    }
+    if (!runs_text_.empty()) {
+      const std::optional<long long> runs = whole_number(runs_text_, 1, kMaxRuns);
+      if (!runs)
+        throw UsageError(fmt::format("--runs: \"{}\" runs; expected a whole number from 1 to {}",
+                                     one_line(runs_text_), kMaxRuns));
+      runs_ = static_cast<int>(*runs);
+    }
+    if (!explore_text_.empty()) {
+      const std::optional<long long> n = whole_number(explore_text_, 1, kMaxRuns);
+      if (!n)
+        throw UsageError(
+            fmt::format("--explore: \"{}\" scenarios; expected a whole number from 1 to {}",
+                        one_line(explore_text_), kMaxRuns));
+      explore_ = static_cast<int>(*n);
+    }
+    if (!membership_.empty() && !sim::membership_model_from(membership_))
+      throw UsageError(fmt::format("--membership: unknown model \"{}\"; expected gossip or ideal",
+                                   one_line(membership_)));
+    return std::nullopt;
+  }
+
+  static constexpr const char* kSummary =
+      "Deterministic network simulator: many peers in one process on a virtual clock, with "
+      "faults; reports leadership, failovers and message costs";
+
   CLI::App* app_ = nullptr;
+  CLI::App parser_;
   CLI::Option* seed_option_ = nullptr;
   std::string scenario_path_;
+  std::string seed_text_;
   std::uint64_t seed_ = 1;
+  std::string runs_text_;
   int runs_ = 1;
   std::string out_dir_;
+  std::string explore_text_;
   int explore_ = 0;
   std::string membership_;
   bool quiet_ = false;

@@ -2,6 +2,12 @@
 
 #include "election/message.h"
 #include "node/leadership_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
 #include "node/tags.h"
 #include "wire/leadership_codec.h"
 
@@ -9,6 +15,56 @@ namespace fabnet::sim {
 
 using election::LeaderElection;
 using election::LeadershipMessage;
+
+namespace {
+
+// The stale filter of protocol.md §8 (node::LeadershipStore), held per member
+// position in a flat array: 16 bytes per sender instead of a hash-map node, as a
+// 10,000-peer storm leaves every peer holding a message from every other.
+// Same rule; the stored-at time is kept in milliseconds.
+class CompactLeadershipStore {
+ public:
+  explicit CompactLeadershipStore(runtime::Duration ttl)
+      : expire_after_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(2 * ttl).count()) {}
+
+  bool admit(std::size_t position, std::size_t group_size, const election::PeerTime& time,
+             runtime::TimePoint now) {
+    Held& h = slot(position, group_size);
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+    const election::PeerTime held{h.inc_num, h.seq_num};
+    if (h.seq_num != 0 && now_ms - h.stored_at_ms < expire_after_ms_ &&
+        !election::is_newer(time, held))
+      return false;
+    h.inc_num = time.inc_num;
+    // seq_num starts at 1 and grows by one per message: 2^32 would take decades.
+    h.seq_num = static_cast<std::uint32_t>(std::min<std::uint64_t>(time.seq_num, UINT32_MAX));
+    h.stored_at_ms = static_cast<std::uint32_t>(now_ms);
+    return true;
+  }
+
+ private:
+  struct Held {
+    std::uint64_t inc_num = 0;
+    std::uint32_t seq_num = 0;  // 0: nothing held
+    std::uint32_t stored_at_ms = 0;
+  };
+  // Sparse while few members have spoken (a follower hears mostly its leader),
+  // dense once a third have.
+  Held& slot(std::size_t position, std::size_t group_size) {
+    if (!dense_.empty()) return dense_[position];
+    if (sparse_.size() * 3 < group_size) return sparse_[static_cast<std::uint32_t>(position)];
+    dense_.resize(group_size);
+    for (const auto& [p, h] : sparse_) dense_[p] = h;
+    sparse_ = {};
+    return dense_[position];
+  }
+
+  std::int64_t expire_after_ms_;
+  std::unordered_map<std::uint32_t, Held> sparse_;
+  std::vector<Held> dense_;
+};
+
+}  // namespace
 
 // One joined channel: its election and what the election needs around it.
 class ElectionPeer::Channel final : public election::ElectionAdapter {
@@ -38,10 +94,20 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
     return declared_leader_.at(peer_.scheduler_.now());
   }
 
-  // A leadership message for this channel whose signature was checked.
-  void on_leadership(const gossip::SignedGossip& message, const LeadershipMessage& leadership) {
-    if (!store_.admit(leadership.pki_id, leadership.timestamp, peer_.scheduler_.now()))
+  // A leadership message for this channel, from the member at `position`,
+  // whose signature was checked.
+  void on_leadership(const gossip::SignedGossip& message, const LeadershipMessage& leadership,
+                     std::size_t position) {
+    if (!store_.admit(position, peer_.view_.group_size(group_), leadership.timestamp,
+                      peer_.scheduler_.now()))
       return peer_.drop(message, "stale");
+    // Only whether a lower ID proposed matters (election.md §4, round step 6),
+    // and one held lower proposal says so: the others are not handed over, so the
+    // election holds at most one proposal, not one per proposer. Same decisions.
+    if (!leadership.is_declaration &&
+        (!election::id_less(leadership.pki_id, peer_.settings_.pki_id) ||
+         election_.proposals_held() > 0))
+      return;
     if (leadership.is_declaration && is_in_view(leadership.pki_id))
       declared_leader_.declared(leadership.pki_id, peer_.scheduler_.now());
     election_.handle_message(leadership);
@@ -74,7 +140,7 @@ class ElectionPeer::Channel final : public election::ElectionAdapter {
   std::string name_;
   std::size_t group_;
   election::MessageFactory factory_;
-  node::LeadershipStore store_;
+  CompactLeadershipStore store_;
   node::DeclaredLeader declared_leader_;
   LeaderElection election_;  // last: its callbacks use the members above
 };
@@ -120,11 +186,12 @@ void ElectionPeer::on_message(const gossip::ConnectionInfo& from,
   // identity the connection's handshake established.
   if (leadership->pki_id != from.pki_id) return drop(*message, "unknown_identity");
   // The ground truth knows each peer's org and channels: one check for both.
-  if (!view_.is_member(it->second->group(), from.pki_id))
-    return drop(*message, "sender_not_in_group");
+  const std::optional<std::size_t> position =
+      view_.member_position(it->second->group(), from.pki_id);
+  if (!position) return drop(*message, "sender_not_in_group");
   if (!crypto_.verify(from.identity, message->payload, message->signature))
     return drop(*message, "bad_signature");
-  it->second->on_leadership(*message, *leadership);
+  it->second->on_leadership(*message, *leadership, *position);
 }
 
 const election::LeaderElection* ElectionPeer::election(const std::string& channel) const {

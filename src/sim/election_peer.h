@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,17 @@
 namespace fabnet::sim {
 
 // Who a peer sees in one of its groups, answered from the simulator's ground
-// truth: the group's other members that are up and that it can reach both ways.
+// truth: the group's other members that are up and whose messages reach it
+// (one way is enough: that is how alive messages make a peer known).
 // Peers are the simulator's indices; `self` is the asking peer's.
 class GroupView {
  public:
   virtual ~GroupView() = default;
   virtual bool is_member(std::size_t group, const gossip::PeerId& peer) const = 0;
+  // The position of `peer` among the group's members (0 .. group_size - 1).
+  virtual std::optional<std::size_t> member_position(std::size_t group,
+                                                     const gossip::PeerId& peer) const = 0;
+  virtual std::size_t group_size(std::size_t group) const = 0;
   virtual bool sees(std::size_t self, std::size_t group, const gossip::PeerId& peer) const = 0;
   virtual std::size_t seen_count(std::size_t self, std::size_t group) const = 0;
   // Calls `visit(pki_id, endpoint)` for every member `self` sees.

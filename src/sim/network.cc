@@ -76,7 +76,7 @@ SimNetwork::SimNetwork(runtime::VirtualScheduler& scheduler, std::uint64_t seed,
     : scheduler_(scheduler), random_(seed), link_(link), log_(log) {}
 
 SimNetwork::~SimNetwork() {
-  *alive_ = false;
+  if (delivery_timer_ != runtime::kNoTimer) scheduler_.cancel(delivery_timer_);
 }
 
 PeerIndex SimNetwork::add_peer(const gossip::PeerId& id, const std::string& identity,
@@ -88,6 +88,7 @@ PeerIndex SimNetwork::add_peer(const gossip::PeerId& id, const std::string& iden
   peer.transport = std::make_unique<PeerTransport>(*this, index);
   by_endpoint_.emplace(endpoint, index);
   by_name_.emplace(peer.name, index);
+  peer_links_.emplace_back();
   for (Cut& cut : cuts_) {
     cut.side.push_back(Cut::kRestSide);
     cut.from.push_back(false);
@@ -108,7 +109,7 @@ node::Transport& SimNetwork::transport(PeerIndex peer) {
 
 void SimNetwork::attach(PeerIndex peer, SimPeer* logic) {
   Peer& p = peers_[peer];
-  if (logic != nullptr && p.logic != logic) ++p.incarnation;
+  if (logic != nullptr && p.logic != logic) p.attached_epoch = ++epoch_;
   p.logic = logic;
   p.paused = false;
 }
@@ -152,10 +153,75 @@ std::string_view SimNetwork::content(const gossip::MessagePtr& message, int* ind
   return name;
 }
 
-Duration SimNetwork::next_delay() {
-  const std::int64_t jitter = std::max<std::int64_t>(link_.jitter.count(), 0);
-  return std::max(link_.latency, Duration::zero()) +
+namespace {
+
+void merge(LinkChange& into, const LinkChange& change) {
+  if (change.latency) into.latency = change.latency;
+  if (change.jitter) into.jitter = change.jitter;
+  if (change.loss) into.loss = change.loss;
+  if (change.duplicate) into.duplicate = change.duplicate;
+}
+
+void apply(LinkModel& link, const LinkChange& change) {
+  link.latency = change.latency.value_or(link.latency);
+  link.jitter = change.jitter.value_or(link.jitter);
+  link.loss = change.loss.value_or(link.loss);
+  link.duplicate = change.duplicate.value_or(link.duplicate);
+}
+
+}  // namespace
+
+void SimNetwork::change_peer_link(PeerIndex peer, const LinkChange& change) {
+  merge(peer_links_[peer], change);
+  link_overrides_ = true;
+}
+
+void SimNetwork::change_pair_link(PeerIndex a, PeerIndex b, const LinkChange& change) {
+  merge(pair_links_[{std::min(a, b), std::max(a, b)}], change);
+  link_overrides_ = true;
+}
+
+LinkModel SimNetwork::link_between(PeerIndex sender, PeerIndex receiver) const {
+  LinkModel link = link_;
+  if (!link_overrides_) return link;
+  apply(link, peer_links_[receiver]);
+  apply(link, peer_links_[sender]);
+  if (auto it = pair_links_.find({std::min(sender, receiver), std::max(sender, receiver)});
+      it != pair_links_.end()) {
+    apply(link, it->second);
+  }
+  return link;
+}
+
+Duration SimNetwork::next_delay(const LinkModel& link) {
+  const std::int64_t jitter = std::max<std::int64_t>(link.jitter.count(), 0);
+  return std::max(link.latency, Duration::zero()) +
          Duration(jitter == 0 ? 0 : draw_between(random_, 0, jitter));
+}
+
+// The consecutive sends of one broadcast (same sender, message and instant)
+// share one record.
+std::uint32_t SimNetwork::record_for(PeerIndex sender, const gossip::MessagePtr& message,
+                                     int content) {
+  const TimePoint now = scheduler_.now();
+  if (last_record_) {
+    const SendRecord& r = records_[*last_record_];
+    if (r.pending > 0 && r.message == message && r.sender == sender && r.sent_at == now &&
+        r.epoch == epoch_) {
+      return *last_record_;
+    }
+  }
+  std::uint32_t index = 0;
+  if (!free_records_.empty()) {
+    index = free_records_.back();
+    free_records_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(records_.size());
+    records_.emplace_back();
+  }
+  records_[index] = SendRecord{message, sender, content, now, epoch_, 0};
+  last_record_ = index;
+  return index;
 }
 
 void SimNetwork::send(PeerIndex sender, std::optional<PeerIndex> receiver,
@@ -184,35 +250,66 @@ void SimNetwork::send(PeerIndex sender, std::optional<PeerIndex> receiver,
     ++totals_.blocked;
     return;
   }
-  if (draw_chance(random_, link_.loss)) {
+  const LinkModel link = link_between(sender, *receiver);
+  if (draw_chance(random_, link.loss)) {
     ++totals_.lost;
     log_.record(now, sender, "lost", kind, *receiver);
     return;
   }
-  const int copies = draw_chance(random_, link_.duplicate) ? 2 : 1;
+  const int copies = draw_chance(random_, link.duplicate) ? 2 : 1;
   if (copies == 2) ++totals_.duplicated;
-  const std::uint64_t incarnation = peers_[*receiver].incarnation;
+  const std::uint32_t record = record_for(sender, message, index);
   for (int i = 0; i < copies; ++i) {
-    scheduler_.schedule(
-        next_delay(), [this, alive = alive_, sender, to = *receiver, incarnation, message, index] {
-          if (*alive) deliver(sender, to, incarnation, message, index);
-        });
+    deliveries_.push(now + next_delay(link),
+                     DeliveryQueue::Delivery{record, static_cast<std::uint32_t>(*receiver)});
+    ++records_[record].pending;
   }
+  arm_delivery();
 }
 
-void SimNetwork::deliver(PeerIndex sender, PeerIndex receiver, std::uint64_t incarnation,
-                         const gossip::MessagePtr& message, int content_index) {
+// One timer for the whole queue, armed for its earliest delivery.
+void SimNetwork::arm_delivery() {
+  if (deliveries_.empty()) return;
+  const TimePoint due = deliveries_.next_due();
+  if (delivery_timer_ != runtime::kNoTimer) {
+    if (delivery_at_ <= due) return;
+    scheduler_.cancel(delivery_timer_);
+  }
+  delivery_at_ = due;
+  delivery_timer_ = scheduler_.schedule(due - scheduler_.now(), [this] {
+    delivery_timer_ = runtime::kNoTimer;
+    deliver_due();
+  });
+}
+
+void SimNetwork::deliver_due() {
+  // Not re-entered: deliveries only push, and arm the timer for later.
+  batch_.clear();
+  deliveries_.pop_due(batch_);
+  for (const DeliveryQueue::Delivery& d : batch_) {
+    SendRecord& record = records_[d.record];  // a deque: stable while sends add records
+    deliver(record, d.receiver);
+    if (--record.pending == 0) {
+      record.message.reset();
+      free_records_.push_back(d.record);
+      if (last_record_ == d.record) last_record_.reset();
+    }
+  }
+  arm_delivery();
+}
+
+void SimNetwork::deliver(const SendRecord& record, PeerIndex receiver) {
   Peer& to = peers_[receiver];
-  const std::string_view kind = content_names_[static_cast<std::size_t>(content_index)];
+  const std::string_view kind = content_names_[static_cast<std::size_t>(record.content)];
   // Lost if the receiver died (or restarted) or hung meanwhile, or a partition
   // now cuts the link: gossip tolerates loss.
-  if (!is_up(receiver) || to.incarnation != incarnation || blocked(sender, receiver)) {
+  if (!is_up(receiver) || to.attached_epoch > record.epoch || blocked(record.sender, receiver)) {
     ++totals_.blocked;
-    log_.record(scheduler_.now(), receiver, "missed", kind, sender);
+    log_.record(scheduler_.now(), receiver, "missed", kind, record.sender);
     return;
   }
-  log_.record(scheduler_.now(), receiver, "recv", kind, sender);
-  to.logic->on_message(peers_[sender].connection, message);
+  log_.record(scheduler_.now(), receiver, "recv", kind, record.sender);
+  to.logic->on_message(peers_[record.sender].connection, record.message);
 }
 
 MessageStats SimNetwork::stats() const {

@@ -5,7 +5,9 @@
 // partitions, and the accounting of what was sent.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -17,6 +19,7 @@
 #include "gossip/message.h"
 #include "node/transport.h"
 #include "runtime/virtual_scheduler.h"
+#include "sim/delivery_queue.h"
 #include "sim/scenario.h"
 #include "sim/sim_peer.h"
 #include "sim/sim_result.h"
@@ -97,16 +100,27 @@ class SimNetwork {
   // The run's one random source (link model, start offsets).
   std::mt19937_64& random() { return random_; }
 
+  // The link model every message uses unless a peer or pair override applies.
   const LinkModel& link() const { return link_; }
   void set_link(const LinkModel& link) { link_ = link; }
+  // Overrides for messages from or to `peer` (merged into earlier ones), and for
+  // the pair a <-> b. On a message, pair fields win over the sender's, the
+  // sender's over the receiver's, and those over the global link.
+  void change_peer_link(PeerIndex peer, const LinkChange& change);
+  void change_pair_link(PeerIndex a, PeerIndex b, const LinkChange& change);
+  // The link model a message from `sender` to `receiver` uses now.
+  LinkModel link_between(PeerIndex sender, PeerIndex receiver) const;
 
   void add_cut(Cut cut);
   // Removes the cuts named `name`, or every cut when `name` is empty.
   void heal(std::string_view name);
   bool partitioned() const { return !cuts_.empty(); }
+  const std::vector<Cut>& cuts() const { return cuts_; }
   bool blocked(PeerIndex sender, PeerIndex receiver) const;
   // Both directions open.
   bool connected(PeerIndex a, PeerIndex b) const { return !blocked(a, b) && !blocked(b, a); }
+  // Messages in flight (queued for delivery).
+  std::size_t in_flight() const { return deliveries_.size(); }
 
   // Message counts by content, filled in when asked.
   MessageStats stats() const;
@@ -120,14 +134,28 @@ class SimNetwork {
     gossip::ConnectionInfo connection;  // what receivers see of this peer
     SimPeer* logic = nullptr;
     bool paused = false;
-    std::uint64_t incarnation = 0;
+    // The attach epoch of its current incarnation: messages sent before it
+    // (to an earlier incarnation) are lost.
+    std::uint64_t attached_epoch = 0;
     std::unique_ptr<PeerTransport> transport;
+  };
+  // One message as sent by one peer, shared by all its receivers in flight: a
+  // broadcast to n peers is one record and n 12-byte queue entries.
+  struct SendRecord {
+    gossip::MessagePtr message;
+    PeerIndex sender = 0;
+    int content = 0;
+    TimePoint sent_at{0};
+    std::uint64_t epoch = 0;    // attach epoch when sent
+    std::uint32_t pending = 0;  // deliveries in flight; freed at 0
   };
 
   void send(PeerIndex sender, std::optional<PeerIndex> receiver, const gossip::MessagePtr& message);
-  void deliver(PeerIndex sender, PeerIndex receiver, std::uint64_t incarnation,
-               const gossip::MessagePtr& message, int content);
-  Duration next_delay();
+  std::uint32_t record_for(PeerIndex sender, const gossip::MessagePtr& message, int content);
+  void deliver_due();
+  void deliver(const SendRecord& record, PeerIndex receiver);
+  void arm_delivery();
+  Duration next_delay(const LinkModel& link);
   std::string_view content(const gossip::MessagePtr& message, int* index);
 
   runtime::VirtualScheduler& scheduler_;
@@ -138,6 +166,18 @@ class SimNetwork {
   std::unordered_map<std::string, PeerIndex> by_endpoint_;
   std::unordered_map<std::string, PeerIndex> by_name_;
   std::vector<Cut> cuts_;
+  std::vector<LinkChange> peer_links_;  // per peer; empty fields: no override
+  std::map<std::pair<PeerIndex, PeerIndex>, LinkChange> pair_links_;  // (low, high)
+  bool link_overrides_ = false;
+
+  DeliveryQueue deliveries_;
+  std::deque<SendRecord> records_;
+  std::vector<std::uint32_t> free_records_;
+  std::optional<std::uint32_t> last_record_;  // reused by the next send of the same broadcast
+  std::uint64_t epoch_ = 0;                   // bumped on every attach
+  runtime::TimerId delivery_timer_ = runtime::kNoTimer;
+  TimePoint delivery_at_{0};
+  std::vector<DeliveryQueue::Delivery> batch_;
 
   // Per content case of GossipMessage: its name and totals.
   std::vector<std::string> content_names_;
@@ -145,7 +185,6 @@ class SimNetwork {
   std::vector<std::uint64_t> sent_bytes_;
   MessageStats totals_;
   std::vector<std::string> violations_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards pending deliveries
 };
 
 }  // namespace fabnet::sim

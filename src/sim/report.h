@@ -1,8 +1,9 @@
 #pragma once
 
-// Renderers of simulation results for `fabnet sim`: a human report, JSON, and
-// SVG pictures (a leadership timeline, a failover-time CDF). Pure functions of
-// their arguments; nothing here runs a simulation.
+// Renderers of simulation results for `fabnet sim`: a human report
+// (report_text.cc), JSON (report_json.cc), and SVG pictures, a leadership
+// timeline and a failover-time CDF (report_svg.cc). Pure functions of their
+// arguments; the numbers they show come from sim/failover_analysis.h.
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -12,34 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "sim/failover_analysis.h"
 #include "sim/sim_result.h"
 
 namespace fabnet::sim {
 
 struct Scenario;
-
-// Where election.md §5 expects a failover to end, measured from the fault:
-// LAT/2 + LED .. 2·LAT + LED, widened by the message delay and clock skew.
-struct FailoverBound {
-  Duration low{0};
-  Duration high{0};
-};
-FailoverBound failover_bound(const Scenario& scenario);
-
-// Failover durations of one cause (crash, pause, partition, ...) or of all
-// ("all") over a set of runs. Percentiles are nearest-rank over the recovered
-// failovers; they are empty when none recovered.
-struct FailoverStats {
-  std::string cause;
-  std::size_t count = 0;
-  std::size_t not_recovered = 0;
-  std::optional<Duration> min;
-  std::optional<Duration> median;
-  std::optional<Duration> p90;
-  std::optional<Duration> max;
-};
-// One entry per cause in name order, then "all" (present even with no failovers).
-std::vector<FailoverStats> failover_stats(const std::vector<SimResult>& runs);
 
 // Durations as the report prints them: Go syntax rounded to the millisecond.
 std::string format_report_duration(Duration d);

@@ -74,25 +74,40 @@ std::string_view to_string(FaultKind kind);
 struct LeaderOf {
   std::string channel;
   std::string org;  // org name or MSP ID
+  friend bool operator==(const LeaderOf&, const LeaderOf&) = default;
+};
+
+// Peers named directly and/or as the leader of a (channel, org), resolved when
+// the fault applies: a group without a leader then adds nobody, one with
+// several leaders (a partition) adds them all.
+struct PeerSet {
+  std::vector<std::string> peers;
+  std::vector<LeaderOf> leaders_of;
+  bool empty() const { return peers.empty() && leaders_of.empty(); }
+  friend bool operator==(const PeerSet&, const PeerSet&) = default;
 };
 
 struct Fault {
   Duration at{0};
   FaultKind kind = FaultKind::kCrash;
-  // Targets of crash, restart, pause, resume, skew. Empty for restart/resume:
-  // every peer crashed/paused at that moment.
+  // Targets of crash, restart, pause, resume, skew, link. Empty for
+  // restart/resume: every peer crashed/paused at that moment; for link: every link.
   std::vector<std::string> peers;
-  std::optional<LeaderOf> leader_of;  // instead of `peers` (crash, pause, skew)
+  std::optional<LeaderOf> leader_of;  // instead of `peers` (crash, pause, skew, link)
   // partition: an optional label that heal can name; heal: "" heals all.
   std::string name;
   // partition: named sides; peers on different sides cannot reach each other,
   // unlisted peers form one more side.
-  std::vector<std::pair<std::string, std::vector<std::string>>> sides;
+  std::vector<std::pair<std::string, PeerSet>> sides;
   // partition, one way: messages from `from` to `to` are cut, the reverse passes.
-  std::vector<std::string> one_way_from;
-  std::vector<std::string> one_way_to;
+  PeerSet one_way_from;
+  PeerSet one_way_to;
   double rate = 1.0;  // skew: the peers' clock rate (1.05 = 5% fast)
-  LinkChange link;    // link
+  // link: the fields it changes; with `peers`/`leader_of`, only on messages from
+  // or to those peers; with `pair` (two entries of one peer or leader each), only
+  // between those two.
+  LinkChange link;
+  std::vector<PeerSet> pair;
   bool is_one_way() const { return !one_way_from.empty(); }
 };
 
@@ -116,8 +131,15 @@ struct Scenario {
   // Explicit channel membership per peer; a peer not listed joins every channel
   // its org is a member of.
   std::map<std::string, std::vector<std::string>> joins;
-  // Each peer starts at a seeded random offset in [0, start_spread].
+  // When each peer starts (docs/scenario-format.md, "Start times"): peer k in
+  // scenario order at k x start_step plus a seeded random offset in
+  // [0, start_spread]; a peer listed in start_at at that time instead.
   Duration start_spread{0};
+  Duration start_step{0};
+  std::map<std::string, Duration> start_at;
+  // Bootstrap peers start at 0, before the others: no peer then waits a whole
+  // reconnectInterval for a bootstrap peer that was not up yet.
+  bool bootstrap_first = false;
   PeerSettings settings;
   LinkModel link;
   std::vector<Fault> faults;  // sorted by `at` (stable)
@@ -133,6 +155,29 @@ struct PeerSpec {
 std::vector<PeerSpec> scenario_peers(const Scenario& scenario);
 std::string peer_name(int index, std::string_view org_name);  // peer<index>.<org>
 std::string peer_endpoint(std::string_view peer_name);        // <name>:7051
+// The peers others bootstrap from: settings' bootstrap list, or each org's peer0.
+std::vector<std::string> bootstrap_peers(const Scenario& scenario);
+
+// The seed syntax of both the scenario file and --seed: decimal digits only, no
+// sign, exponent or fraction, at most 2^64-1.
+std::optional<std::uint64_t> parse_seed(std::string_view text);
+inline constexpr std::string_view kExpectSeed = "a whole number from 0 to 18446744073709551615";
+
+// The size of a scenario's topology and the memory a run of it is estimated to
+// need in its membership model (docs/scenario-format.md, "Limits").
+struct TopologySize {
+  std::uint64_t peers = 0;
+  std::uint64_t memberships = 0;  // (peer, channel) pairs: election instances
+  std::uint64_t largest_group = 0;
+  double estimated_bytes = 0;
+};
+inline constexpr std::uint64_t kMaxPeers = 200'000;
+inline constexpr std::uint64_t kMaxMemberships = 2'000'000;
+inline constexpr double kMaxEstimatedBytes = 16.0 * (1ULL << 30);
+// Computed from the orgs, channels and joins alone (no per-peer allocation).
+TopologySize measure_topology(const Scenario& scenario);
+// Throws ScenarioError naming the limit a scenario exceeds, before anything is built.
+void check_topology(const Scenario& scenario, std::string_view source = "scenario");
 
 // Parses and validates a scenario. `source` names the text in errors (a file
 // path or "<default scenario>"). Throws ScenarioError.

@@ -38,14 +38,21 @@ struct FaultMark {
   std::string description;         // one human line
 };
 
-// From a fault that removed a group's leader (crash, pause, or a partition that
-// cut it off) until exactly one leader again among the group's reachable members.
+// From a fault that took a group's leader away (crash or pause of it, or a
+// partition after which some up member no longer hears it) until every up
+// member hears exactly one leader, itself if it leads (docs/simulator.md,
+// "Failovers"). A partition that cut links inside the group
+// while every member still heard its leader is recorded with leader_kept: "no
+// change", not a failover.
 struct FailoverRecord {
   TimePoint fault_at{0};
   std::string cause;  // the fault kind
   std::string old_leader;
   std::optional<TimePoint> recovered_at;  // nullopt: not recovered before the end
+  // At recovery: every leader then, comma-separated in member order (one per
+  // side of a two-way partition).
   std::string new_leader;
+  bool leader_kept = false;
   std::optional<Duration> duration() const {
     if (!recovered_at) return std::nullopt;
     return *recovered_at - fault_at;

@@ -127,9 +127,10 @@ struct PeerSlot {
   std::unique_ptr<SimPeer> node;  // FullPeer or ElectionPeer, by the membership model
   PeerState state = PeerState::kNotStarted;
   std::uint64_t incarnation = 0;
-  bool dying = false;               // callbacks from a node being destroyed are ignored
-  std::set<std::string> leading;    // channels whose election says "leader"
-  std::vector<std::size_t> groups;  // indices into Simulation::groups_
+  bool dying = false;                  // callbacks from a node being destroyed are ignored
+  std::set<std::string> leading;       // channels whose election says "leader"
+  std::vector<std::size_t> groups;     // indices into Simulation::groups_
+  std::vector<std::size_t> positions;  // its position among each group's members
 };
 
 // One (channel, org) election group and what is being recorded about it.
@@ -171,6 +172,9 @@ class Simulation final : public GroupView {
 
   // GroupView: the idealised membership (membership: ideal).
   bool is_member(std::size_t group, const gossip::PeerId& peer) const override;
+  std::optional<std::size_t> member_position(std::size_t group,
+                                             const gossip::PeerId& peer) const override;
+  std::size_t group_size(std::size_t group) const override { return groups_[group].members.size(); }
   bool sees(PeerIndex self, std::size_t group, const gossip::PeerId& peer) const override;
   std::size_t seen_count(PeerIndex self, std::size_t group) const override;
   void for_each_seen(
@@ -181,10 +185,17 @@ class Simulation final : public GroupView {
   void build();
   node::NodeSettings settings_for(const PeerSlot& peer) const;
   ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
-  // The ideal model's ground truth: `other` is up and reachable both ways.
+  // The ideal model's ground truth: `other` is up and its messages reach `self`,
+  // directly or forwarded by up peers (one way is enough: that is how alive
+  // messages make a peer known in Fabric).
   bool can_see(PeerIndex self, PeerIndex other) const {
-    return self != other && network_.is_up(other) && network_.connected(self, other);
+    if (self == other || !network_.is_up(other)) return false;
+    if (!network_.partitioned() || !network_.blocked(other, self)) return true;
+    return relayed(other, self);
   }
+  bool relayed(PeerIndex from, PeerIndex to) const;
+  // Bumped whenever reachability may change (cuts, peers up or down).
+  void topology_changed() { ++topology_version_; }
   // The index of `peer` if it is a member of `group`.
   std::optional<PeerIndex> member_index(std::size_t group, const gossip::PeerId& peer) const;
   std::vector<std::string> bootstrap_for(const PeerSlot& peer) const;
@@ -196,15 +207,21 @@ class Simulation final : public GroupView {
 
   void apply(const Fault& fault);
   std::vector<PeerIndex> resolve_targets(const Fault& fault, std::string& note);
-  Cut make_cut(const Fault& fault) const;
+  // The current leaders of a (channel, org); `note` says whose, or that none led.
+  std::vector<PeerIndex> leaders_of(const LeaderOf& leader_of, std::string& note) const;
+  // A peer set resolved now; `note` gathers what each leader_of resolved to.
+  std::vector<PeerIndex> resolve(const PeerSet& set, std::string& note) const;
+  std::string names(const std::vector<PeerIndex>& peers) const;
+  Cut make_cut(const Fault& fault, std::string& description, std::vector<std::string>& touched);
+  std::string apply_link(const Fault& fault);
 
   bool is_up(PeerIndex peer) const { return peers_[peer].state == PeerState::kRunning; }
   std::set<PeerIndex> effective_leaders(const Group& group) const;
   void refresh(Group& group);
   void account(Group& group);
   void start_failover(Group& group, const std::string& cause, const std::string& old_leader);
+  void note_leader_kept(Group& group, const std::string& cause, const std::string& leader);
   void check_recovery(Group& group);
-  std::vector<std::vector<PeerIndex>> reachable_sets(const std::vector<PeerIndex>& peers) const;
 
   void check_settled();
   std::vector<std::string> settled_problems(const Group& group) const;
@@ -222,6 +239,15 @@ class Simulation final : public GroupView {
   std::vector<FaultMark> fault_marks_;
   std::vector<std::string> violations_;
   bool finishing_ = false;
+  std::uint64_t topology_version_ = 1;
+  // Reachability between classes of peers that every cut treats alike (few, as
+  // cuts are sets), recomputed when the topology changed.
+  struct Reachability {
+    std::uint64_t version = 0;
+    std::vector<std::size_t> class_of;  // per peer
+    std::vector<std::vector<bool>> reach;
+  };
+  mutable Reachability reachability_;
 };
 
 void PeerEvents::on_leadership_change(const std::string& channel, bool is_leader) {
@@ -280,7 +306,10 @@ void Simulation::build() {
       g.report.channel = g.channel;
       g.report.org = g.msp_id;
       for (PeerIndex m : g.members) g.report.peers.push_back(peers_[m].spec.name);
-      for (PeerIndex m : g.members) peers_[m].groups.push_back(groups_.size());
+      for (std::size_t i = 0; i < g.members.size(); ++i) {
+        peers_[g.members[i]].groups.push_back(groups_.size());
+        peers_[g.members[i]].positions.push_back(i);
+      }
       groups_.push_back(std::move(g));
     }
   }
@@ -358,6 +387,16 @@ std::optional<PeerIndex> Simulation::member_index(std::size_t group,
   return p;
 }
 
+std::optional<std::size_t> Simulation::member_position(std::size_t group,
+                                                       const gossip::PeerId& peer) const {
+  const std::optional<PeerIndex> p = network_.find(peer);
+  if (!p) return std::nullopt;
+  const std::vector<std::size_t>& groups = peers_[*p].groups;
+  const auto it = std::find(groups.begin(), groups.end(), group);
+  if (it == groups.end()) return std::nullopt;
+  return peers_[*p].positions[static_cast<std::size_t>(it - groups.begin())];
+}
+
 bool Simulation::is_member(std::size_t group, const gossip::PeerId& peer) const {
   return member_index(group, peer).has_value();
 }
@@ -381,7 +420,47 @@ void Simulation::for_each_seen(
   }
 }
 
+bool Simulation::relayed(PeerIndex from, PeerIndex to) const {
+  Reachability& r = reachability_;
+  if (r.version != topology_version_) {
+    r.version = topology_version_;
+    std::map<std::vector<int>, std::size_t> classes;
+    std::vector<PeerIndex> representative;
+    std::vector<bool> has_up;
+    r.class_of.assign(peers_.size(), 0);
+    for (PeerIndex p = 0; p < peers_.size(); ++p) {
+      std::vector<int> signature;
+      for (const Cut& cut : network_.cuts()) {
+        signature.push_back(cut.one_way ? (cut.from[p] ? 1 : 0) | (cut.to[p] ? 2 : 0)
+                                        : cut.side[p]);
+      }
+      const auto [it, added] = classes.emplace(std::move(signature), classes.size());
+      if (added) {
+        representative.push_back(p);
+        has_up.push_back(false);
+      }
+      r.class_of[p] = it->second;
+      if (network_.is_up(p)) has_up[it->second] = true;
+    }
+    const std::size_t k = classes.size();
+    r.reach.assign(k, std::vector<bool>(k, false));
+    for (std::size_t a = 0; a < k; ++a)
+      for (std::size_t b = 0; b < k; ++b)
+        r.reach[a][b] = !network_.blocked(representative[a], representative[b]);
+    // Paths through classes that have an up peer to forward.
+    for (std::size_t via = 0; via < k; ++via) {
+      if (!has_up[via]) continue;
+      for (std::size_t a = 0; a < k; ++a)
+        if (r.reach[a][via])
+          for (std::size_t b = 0; b < k; ++b)
+            if (r.reach[via][b]) r.reach[a][b] = true;
+    }
+  }
+  return r.reach[r.class_of[from]][r.class_of[to]];
+}
+
 void Simulation::start_peer(PeerSlot& p, std::string_view why) {
+  topology_changed();
   ++p.incarnation;
   p.state = PeerState::kRunning;
   p.leading.clear();
@@ -403,6 +482,7 @@ bool Simulation::crash_peer(PeerSlot& p) {
   if (p.state == PeerState::kCrashed) return false;
   const bool was_started = p.state != PeerState::kNotStarted;
   p.state = PeerState::kCrashed;  // a peer not started yet never starts
+  topology_changed();
   if (!was_started) return true;
   network_.attach(p.index, nullptr);
   p.dying = true;
@@ -418,6 +498,7 @@ bool Simulation::crash_peer(PeerSlot& p) {
 bool Simulation::pause_peer(PeerSlot& p) {
   if (p.state != PeerState::kRunning) return false;
   p.state = PeerState::kPaused;
+  topology_changed();
   p.clock->pause();
   network_.set_paused(p.index, true);
   for (std::size_t g : p.groups) refresh(groups_[g]);
@@ -427,6 +508,7 @@ bool Simulation::pause_peer(PeerSlot& p) {
 bool Simulation::resume_peer(PeerSlot& p) {
   if (p.state != PeerState::kPaused) return false;
   p.state = PeerState::kRunning;
+  topology_changed();
   network_.set_paused(p.index, false);
   p.clock->resume();  // overdue timers fire right after this event
   for (std::size_t g : p.groups) refresh(groups_[g]);
@@ -498,68 +580,78 @@ void Simulation::start_failover(Group& group, const std::string& cause,
   check_recovery(group);
 }
 
-// Sets of up peers that can reach each other (both directions, transitively).
-std::vector<std::vector<PeerIndex>> Simulation::reachable_sets(
-    const std::vector<PeerIndex>& peers) const {
-  if (!network_.partitioned()) return {peers};
-  std::vector<std::size_t> parent(peers.size());
-  std::iota(parent.begin(), parent.end(), 0);
-  auto root = [&](std::size_t i) {
-    while (parent[i] != i) i = parent[i] = parent[parent[i]];
-    return i;
-  };
-  for (std::size_t i = 0; i < peers.size(); ++i) {
-    for (std::size_t j = i + 1; j < peers.size(); ++j) {
-      if (network_.connected(peers[i], peers[j])) parent[root(i)] = root(j);
-    }
-  }
-  std::map<std::size_t, std::vector<PeerIndex>> sets;
-  for (std::size_t i = 0; i < peers.size(); ++i) sets[root(i)].push_back(peers[i]);
-  std::vector<std::vector<PeerIndex>> out;
-  for (auto& [r, set] : sets) out.push_back(std::move(set));
-  return out;
+// A fault that cut links inside the group while every member still heard its
+// leader: reported as "no change", never as a failover.
+void Simulation::note_leader_kept(Group& group, const std::string& cause,
+                                  const std::string& leader) {
+  if (group.open_failover) return;
+  FailoverRecord record;
+  record.fault_at = now();
+  record.cause = cause;
+  record.old_leader = leader;
+  record.new_leader = leader;
+  record.leader_kept = true;
+  group.report.failovers.push_back(std::move(record));
 }
 
-// A failover ends when every set of up members that can reach each other has
-// exactly one leader (docs/scenario-format.md, "Failover").
+// A failover ends when every up member hears exactly one leader, counting
+// itself if it leads: each follower receives messages from one leader and no
+// leader from another (docs/simulator.md, "Failovers"). After a two-way
+// partition that is one leader per side.
 void Simulation::check_recovery(Group& group) {
   if (!group.open_failover) return;
-  std::vector<PeerIndex> up;
+  bool anyone_up = false;
   for (PeerIndex m : group.members) {
-    if (is_up(m)) up.push_back(m);
-  }
-  if (up.empty()) return;
-  std::vector<std::string> leaders;
-  for (const std::vector<PeerIndex>& set : reachable_sets(up)) {
-    int count = 0;
-    for (PeerIndex m : set) {
-      if (group.leaders.contains(m)) {
-        ++count;
-        leaders.push_back(peers_[m].spec.name);
-      }
+    if (!is_up(m)) continue;
+    anyone_up = true;
+    std::size_t heard = 0;
+    for (PeerIndex l : group.leaders) {
+      if (l == m || !network_.blocked(l, m)) ++heard;
     }
-    if (count != 1) return;
+    if (heard != 1) return;
   }
+  if (!anyone_up) return;
+  std::vector<std::string> leaders;
+  for (PeerIndex l : group.leaders) leaders.push_back(peers_[l].spec.name);
   FailoverRecord& record = group.report.failovers[*group.open_failover];
   record.recovered_at = now();
   record.new_leader = join(leaders, ",");
   group.open_failover.reset();
 }
 
-std::vector<PeerIndex> Simulation::resolve_targets(const Fault& f, std::string& note) {
-  std::vector<PeerIndex> targets;
-  if (f.leader_of) {
-    for (const Group& g : groups_) {
-      const bool org_matches =
-          g.msp_id == f.leader_of->org || peers_[g.members.front()].spec.org == f.leader_of->org;
-      if (g.channel != f.leader_of->channel || !org_matches) continue;
-      targets.assign(g.leaders.begin(), g.leaders.end());
-      note = targets.empty() ? fmt::format(" (no leader of {}/{} to target)", g.channel, g.msp_id)
-                             : fmt::format(" (leader of {}/{})", g.channel, g.msp_id);
-    }
-    if (note.empty()) note = " (nobody runs that election)";
-    return targets;
+std::vector<PeerIndex> Simulation::leaders_of(const LeaderOf& leader_of, std::string& note) const {
+  for (const Group& g : groups_) {
+    const bool org_matches =
+        g.msp_id == leader_of.org || peers_[g.members.front()].spec.org == leader_of.org;
+    if (g.channel != leader_of.channel || !org_matches) continue;
+    note += g.leaders.empty() ? fmt::format(" (no leader of {}/{} to target)", g.channel, g.msp_id)
+                              : fmt::format(" (leader of {}/{})", g.channel, g.msp_id);
+    return {g.leaders.begin(), g.leaders.end()};
   }
+  note += " (nobody runs that election)";
+  return {};
+}
+
+std::vector<PeerIndex> Simulation::resolve(const PeerSet& set, std::string& note) const {
+  std::vector<PeerIndex> out;
+  for (const std::string& name : set.peers) out.push_back(*network_.find(name));
+  for (const LeaderOf& l : set.leaders_of) {
+    for (PeerIndex p : leaders_of(l, note)) {
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::string Simulation::names(const std::vector<PeerIndex>& peers) const {
+  std::vector<std::string> out;
+  for (PeerIndex p : peers) out.push_back(peers_[p].spec.name);
+  return join(out);
+}
+
+std::vector<PeerIndex> Simulation::resolve_targets(const Fault& f, std::string& note) {
+  if (f.leader_of) return leaders_of(*f.leader_of, note);
+  std::vector<PeerIndex> targets;
   for (const std::string& name : f.peers) targets.push_back(*network_.find(name));
   if (!f.peers.empty()) return targets;
   // restart / resume without peers: every peer that is down that way.
@@ -571,21 +663,77 @@ std::vector<PeerIndex> Simulation::resolve_targets(const Fault& f, std::string& 
   return targets;
 }
 
-Cut Simulation::make_cut(const Fault& f) const {
+// Resolved now: a leader_of side or end holds whoever leads at this moment.
+Cut Simulation::make_cut(const Fault& f, std::string& description,
+                         std::vector<std::string>& touched) {
   Cut cut;
   cut.name = f.name;
   cut.one_way = f.is_one_way();
   cut.side.assign(peers_.size(), Cut::kRestSide);
   cut.from.assign(peers_.size(), false);
   cut.to.assign(peers_.size(), false);
-  for (std::size_t s = 0; s < f.sides.size(); ++s) {
-    for (const std::string& name : f.sides[s].second) {
-      cut.side[*network_.find(name)] = static_cast<int>(s);
+  std::string note;
+  std::vector<std::string> parts;
+  if (f.is_one_way()) {
+    const std::vector<PeerIndex> from = resolve(f.one_way_from, note);
+    std::vector<PeerIndex> to = resolve(f.one_way_to, note);
+    // A peer on both ends (a leader_of resolving into `from`) stays on `from`.
+    std::erase_if(
+        to, [&](PeerIndex p) { return std::find(from.begin(), from.end(), p) != from.end(); });
+    for (PeerIndex p : from) cut.from[p] = true;
+    for (PeerIndex p : to) cut.to[p] = true;
+    for (PeerIndex p : from) touched.push_back(peers_[p].spec.name);
+    for (PeerIndex p : to) touched.push_back(peers_[p].spec.name);
+    parts.push_back(fmt::format("[{}] -> [{}] cut one way", names(from), names(to)));
+  } else {
+    for (std::size_t s = 0; s < f.sides.size(); ++s) {
+      std::vector<PeerIndex> side = resolve(f.sides[s].second, note);
+      // A peer already placed (a leader_of that resolves to it) keeps its first side.
+      std::erase_if(side, [&](PeerIndex p) { return cut.side[p] != Cut::kRestSide; });
+      for (PeerIndex p : side) {
+        cut.side[p] = static_cast<int>(s);
+        touched.push_back(peers_[p].spec.name);
+      }
+      parts.push_back(fmt::format("{}: [{}]", f.sides[s].first, names(side)));
     }
   }
-  for (const std::string& name : f.one_way_from) cut.from[*network_.find(name)] = true;
-  for (const std::string& name : f.one_way_to) cut.to[*network_.find(name)] = true;
+  description = fmt::format("partition{}{} {}{}", f.name.empty() ? "" : " ", f.name,
+                            join(parts, " | "), note);
   return cut;
+}
+
+std::string Simulation::apply_link(const Fault& f) {
+  const auto fields = [](const LinkChange& c) {
+    std::vector<std::string> out;
+    if (c.latency) out.push_back("latency " + format_duration(*c.latency));
+    if (c.jitter) out.push_back("jitter " + format_duration(*c.jitter));
+    if (c.loss) out.push_back(fmt::format("loss {}", *c.loss));
+    if (c.duplicate) out.push_back(fmt::format("duplicate {}", *c.duplicate));
+    return join(out, " ");
+  };
+  std::string note;
+  if (!f.pair.empty()) {
+    const std::vector<PeerIndex> a = resolve(f.pair[0], note);
+    const std::vector<PeerIndex> b = resolve(f.pair[1], note);
+    for (PeerIndex x : a)
+      for (PeerIndex y : b)
+        if (x != y) network_.change_pair_link(x, y, f.link);
+    return fmt::format("link [{}] <-> [{}] {}{}", names(a), names(b), fields(f.link), note);
+  }
+  if (f.leader_of || !f.peers.empty()) {
+    const std::vector<PeerIndex> targets = resolve_targets(f, note);
+    for (PeerIndex p : targets) network_.change_peer_link(p, f.link);
+    return fmt::format("link of [{}] {}{}", names(targets), fields(f.link), note);
+  }
+  LinkModel link = network_.link();
+  link.latency = f.link.latency.value_or(link.latency);
+  link.jitter = f.link.jitter.value_or(link.jitter);
+  link.loss = f.link.loss.value_or(link.loss);
+  link.duplicate = f.link.duplicate.value_or(link.duplicate);
+  network_.set_link(link);
+  return fmt::format("link latency {} jitter {} loss {} duplicate {}",
+                     format_duration(link.latency), format_duration(link.jitter), link.loss,
+                     link.duplicate);
 }
 
 void Simulation::apply(const Fault& f) {
@@ -645,52 +793,42 @@ void Simulation::apply(const Fault& f) {
       break;
     }
     case FaultKind::kPartition: {
-      network_.add_cut(make_cut(f));
-      std::vector<std::string> parts;
-      if (f.is_one_way()) {
-        mark.peers = f.one_way_from;
-        mark.peers.insert(mark.peers.end(), f.one_way_to.begin(), f.one_way_to.end());
-        parts.push_back(
-            fmt::format("[{}] -> [{}] cut one way", join(f.one_way_from), join(f.one_way_to)));
-      } else {
-        for (const auto& [side, peers] : f.sides) {
-          mark.peers.insert(mark.peers.end(), peers.begin(), peers.end());
-          parts.push_back(fmt::format("{}: [{}]", side, join(peers)));
-        }
-      }
-      mark.description =
-          fmt::format("partition{}{} {}", f.name.empty() ? "" : " ", f.name, join(parts, " | "));
-      // A leader cut off from some up member of its group no longer reaches it.
+      network_.add_cut(make_cut(f, mark.description, mark.peers));
+      topology_changed();
+      // Leadership is lost where an up member can no longer hear a leader; a
+      // leader that is only deaf (one-way) keeps its followers: no change.
       for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        Group& g = groups_[gi];
         std::vector<std::string> cut_off;
+        bool touched = false;
         for (PeerIndex leader : leaders_before[gi]) {
-          for (PeerIndex m : groups_[gi].members) {
-            if (m != leader && is_up(m) && !network_.connected(leader, m)) {
+          for (PeerIndex m : g.members) {
+            if (m == leader || !is_up(m)) continue;
+            if (network_.blocked(leader, m)) {
               cut_off.push_back(peers_[leader].spec.name);
               break;
             }
+            if (network_.blocked(m, leader)) touched = true;
           }
         }
-        if (!cut_off.empty()) start_failover(groups_[gi], mark.kind, join(cut_off, ","));
+        if (!cut_off.empty()) {
+          start_failover(g, mark.kind, join(cut_off, ","));
+        } else if (touched) {
+          std::vector<std::string> kept;
+          for (PeerIndex l : leaders_before[gi]) kept.push_back(peers_[l].spec.name);
+          note_leader_kept(g, mark.kind, join(kept, ","));
+        }
       }
       break;
     }
     case FaultKind::kHeal:
       network_.heal(f.name);
+      topology_changed();
       mark.description = f.name.empty() ? "heal every partition" : "heal " + f.name;
       break;
-    case FaultKind::kLink: {
-      LinkModel link = network_.link();
-      link.latency = f.link.latency.value_or(link.latency);
-      link.jitter = f.link.jitter.value_or(link.jitter);
-      link.loss = f.link.loss.value_or(link.loss);
-      link.duplicate = f.link.duplicate.value_or(link.duplicate);
-      network_.set_link(link);
-      mark.description = fmt::format("link latency {} jitter {} loss {} duplicate {}",
-                                     format_duration(link.latency), format_duration(link.jitter),
-                                     link.loss, link.duplicate);
+    case FaultKind::kLink:
+      mark.description = apply_link(f);
       break;
-    }
   }
   log_.record(now(), EventLog::kNoPeer, "fault", mark.description);
   fault_marks_.push_back(std::move(mark));
@@ -799,14 +937,39 @@ void Simulation::finish(SimResult& result) {
 SimResult Simulation::run() {
   const auto wall_start = std::chrono::steady_clock::now();
   build();
+  // Start times (docs/scenario-format.md, "Start times"): k x start_step plus a
+  // random spread, start_at where given; with bootstrap_first the bootstrap peers
+  // are scheduled first, at 0, so they are up before anyone dials them.
   std::mt19937_64& random = network_.random();
-  for (PeerSlot& p : peers_) {
-    const Duration offset(scenario_.start_spread.count() > 0
+  std::vector<Duration> offsets;
+  offsets.reserve(peers_.size());
+  for (std::size_t k = 0; k < peers_.size(); ++k) {
+    const Duration spread(scenario_.start_spread.count() > 0
                               ? draw_between(random, 0, scenario_.start_spread.count())
                               : 0);
-    scheduler_.schedule(offset, [this, &p] {
-      if (p.state == PeerState::kNotStarted) start_peer(p, "start");
-    });
+    offsets.push_back(scenario_.start_step * static_cast<std::int64_t>(k) + spread);
+  }
+  std::vector<bool> first(peers_.size(), false);
+  if (scenario_.bootstrap_first) {
+    for (const std::string& name : bootstrap_peers(scenario_)) {
+      if (const std::optional<PeerIndex> p = network_.find(name)) {
+        first[*p] = true;
+        offsets[*p] = Duration::zero();
+      }
+    }
+  }
+  for (const auto& [name, at] : scenario_.start_at) {
+    const PeerIndex p = *network_.find(name);
+    first[p] = false;
+    offsets[p] = at;
+  }
+  for (bool pass_first : {true, false}) {
+    for (PeerSlot& p : peers_) {
+      if (first[p.index] != pass_first) continue;
+      scheduler_.schedule(offsets[p.index], [this, &p] {
+        if (p.state == PeerState::kNotStarted) start_peer(p, "start");
+      });
+    }
   }
   Duration last_fault{0};
   for (const Fault& f : scenario_.faults) {

@@ -297,6 +297,88 @@ TEST_F(SimCommandTest, MembershipIdealOverridesTheScenarioAndIsWrittenForReplay)
   EXPECT_NE(bad.err.find("--membership"), std::string::npos) << bad.err;
 }
 
+// Every usage error: one line on stderr naming the option, exit 2 — never one of
+// CLI11's own codes (104-109).
+TEST(SimCommand, EveryUsageErrorIsOneLineAndExitTwo) {
+  const std::vector<std::vector<std::string>> cases = {{"--runs", "0"},
+                                                       {"--runs", "-3"},
+                                                       {"--runs", "lots"},
+                                                       {"--seed", "-1"},
+                                                       {"--seed", "18446744073709551616"},
+                                                       {"--seed", "1e23"},
+                                                       {"--seed", "2^64"},
+                                                       {"--seed"},
+                                                       {"--explore", "0"},
+                                                       {"--bogus"},
+                                                       {"a.yaml", "b.yaml"},
+                                                       {"x.yaml", "--explore", "2"},
+                                                       {"--explore", "2", "--runs", "3"},
+                                                       {"--membership", "oracle"}};
+  for (const auto& args : cases) {
+    const SimRun r = fabnet_sim(args);
+    std::string shown;
+    for (const std::string& a : args) shown += a + " ";
+    EXPECT_EQ(r.status, kExitConfig) << shown << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << shown << r.err;
+    EXPECT_TRUE(r.err.starts_with("fabnet sim: ")) << shown << r.err;
+    EXPECT_TRUE(r.out.empty()) << shown;
+  }
+  const SimRun runs = fabnet_sim({"--runs", "0"});
+  EXPECT_NE(runs.err.find("expected a whole number from 1 to 1000000"), std::string::npos)
+      << runs.err;
+  EXPECT_EQ(runs.err.find("1797693134862315708"), std::string::npos) << runs.err;
+  const SimRun seed = fabnet_sim({"--seed", "-1"});
+  EXPECT_NE(seed.err.find("--seed: not an unsigned 64-bit integer: \"-1\""), std::string::npos)
+      << seed.err;
+}
+
+TEST_F(SimCommandTest, SeedOnTheCommandLineAcceptsTheFullRange) {
+  const SimRun r =
+      fabnet_sim({write_scenario(tiny_scenario()), "--seed", "18446744073709551615", "--quiet"});
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("seed 18446744073709551615:"), std::string::npos) << r.out;
+  EXPECT_EQ(
+      fabnet_sim({write_scenario(tiny_scenario()), "--seed", "18446744073709551615", "--runs", "2"})
+          .status,
+      kExitConfig)
+      << "seeds would pass 2^64-1";
+}
+
+TEST_F(SimCommandTest, ADirectoryAsTheScenarioIsNamedAsSuch) {
+  const SimRun r = fabnet_sim({dir_.string()});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_NE(r.err.find("is a directory; expected a scenario YAML file"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(line_count(r.err), 1u);
+}
+
+TEST_F(SimCommandTest, ANonMappingRootIsCleanAndEchoesNoBinary) {
+  const SimRun r = fabnet_sim({write_scenario(std::string("\x01\x02\xfe\xff binary"), "b.yaml")});
+  EXPECT_EQ(r.status, kExitConfig);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("b.yaml: "), std::string::npos) << r.err;
+  for (char c : r.err) {
+    if (c != '\n') {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte in: " << r.err;
+    }
+  }
+}
+
+TEST_F(SimCommandTest, AnOversizedTopologyIsRefusedBeforeRunningNamingTheLimit) {
+  const std::string big = write_scenario(
+      "network:\n  orgs: [{name: o, msp_id: OMSP, peers: 100000}]\n"
+      "  channels: [{name: ch, orgs: [o]}]\n",
+      "big.yaml");
+  for (const std::string model : {"gossip", "ideal"}) {
+    const SimRun r = fabnet_sim({big, "--membership", model, "--out", (dir_ / "out").string()});
+    EXPECT_EQ(r.status, kExitConfig) << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("exceeds the limit of 16 GiB"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(model + " membership model"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "out")) << "refused before anything was written";
+  }
+}
+
 TEST(SimCommand, HelpDescribesEveryOptionWithExamples) {
   const SimRun r = fabnet_sim({"--help"});
   EXPECT_EQ(r.status, kExitOk);

@@ -141,6 +141,38 @@ TEST_F(NetworkTest, LossAndDuplicationFollowTheirProbabilities) {
   EXPECT_EQ(received(1), 2000 - stats.lost + stats.duplicated);
 }
 
+TEST_F(NetworkTest, PeerLinkOverridesActOnlyOnThatPeersMessagesAndPairsWin) {
+  build(3);
+  network_->change_peer_link(0, LinkChange{std::nullopt, std::nullopt, 1.0, std::nullopt});
+  EXPECT_EQ(network_->link_between(0, 1).loss, 1.0);  // from the peer
+  EXPECT_EQ(network_->link_between(2, 0).loss, 1.0);  // to the peer
+  EXPECT_EQ(network_->link_between(1, 2).loss, 0.0);  // elsewhere untouched
+  network_->change_pair_link(0, 2, LinkChange{milliseconds(50), std::nullopt, 0.0, std::nullopt});
+  EXPECT_EQ(network_->link_between(2, 0).loss, 0.0);  // the pair's own value wins
+  EXPECT_EQ(network_->link_between(0, 2).latency, milliseconds(50));
+  send(0, 1);
+  send(1, 2);
+  send(0, 2);
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(1), 0u);
+  EXPECT_EQ(received(2), 1u);  // from p1; p0's is still on its 50 ms way
+  scheduler_.run_for(milliseconds(40));
+  EXPECT_EQ(received(2), 2u);
+  EXPECT_EQ(network_->stats().lost, 1u);
+}
+
+TEST_F(NetworkTest, ABroadcastOfTenThousandMessagesUsesOneSchedulerTimer) {
+  build(2);
+  const gossip::MessagePtr m = alive_message();
+  const std::size_t timers_before = scheduler_.pending();
+  for (int i = 0; i < 10'000; ++i) network_->transport(0).send_to_endpoint(peer_endpoint("p1"), m);
+  EXPECT_EQ(network_->in_flight(), 10'000u);
+  EXPECT_EQ(scheduler_.pending(), timers_before + 1) << "one delivery timer for all";
+  scheduler_.run_for(milliseconds(10));
+  EXPECT_EQ(received(1), 10'000u);
+  EXPECT_EQ(network_->in_flight(), 0u);
+}
+
 TEST(EventLogTest, HashDependsOnEveryFieldAndOrder) {
   auto hash = [](auto&& fill) {
     EventLog log;

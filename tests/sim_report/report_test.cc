@@ -422,3 +422,69 @@ TEST(FailoverCdfSvg, SaysSoWhenThereAreNoFailovers) {
 
 }  // namespace
 }  // namespace fabnet::sim
+
+namespace fabnet::sim {
+namespace {
+
+// A group whose leader kept its followers through a (deaf-leader) partition.
+SimResult no_change_result() {
+  SimResult r = sample_result();
+  GroupReport& g = r.groups[0];
+  g.failovers = {FailoverRecord{seconds(20), "partition", "peer0.org1", std::nullopt, "peer0.org1",
+                                /*leader_kept=*/true}};
+  return r;
+}
+
+TEST(PrintReport, ALeaderKeptThroughAFaultIsNoChangeNotAFailover) {
+  const SimResult r = no_change_result();
+  const std::string text = report_text(r, FailoverBound{seconds(10), seconds(25)});
+  EXPECT_NE(text.find("no change"), std::string::npos) << text;
+  EXPECT_EQ(text.find("OUTSIDE bound"), std::string::npos) << text;
+  const std::size_t kept = text.find("ch/Org1MSP  partition");
+  ASSERT_NE(kept, std::string::npos) << text;
+  const std::string kept_line = text.substr(kept, text.find('\n', kept) - kept);
+  EXPECT_NE(kept_line.find("no change"), std::string::npos) << kept_line;
+  EXPECT_EQ(kept_line.find("not recovered"), std::string::npos) << kept_line;
+  // The FAILOVERS column of the leadership table counts real failovers only.
+  const std::size_t row = text.find("ch/Org1MSP");
+  ASSERT_NE(row, std::string::npos);
+  const std::string line = text.substr(row, text.find('\n', row) - row);
+  EXPECT_NE(line.find(" 3          0 "), std::string::npos) << line;
+  EXPECT_EQ(failover_count(r.groups[0]), 0u);
+  EXPECT_EQ(failover_stats({r}).back().count, 1u) << "only Org2MSP's partition";
+  std::ostringstream summary;
+  print_run_summary(summary, r);
+  EXPECT_NE(summary.str().find(": 1 failovers"), std::string::npos) << summary.str();
+  EXPECT_EQ(to_json(r)["groups"][0]["failovers"][0]["leader_kept"], true);
+}
+
+TEST(PrintReport, TheHeaderDefinesTheEndAndNewLeadersListsEveryLeaderThen) {
+  SimResult r = sample_result();
+  r.groups[1].failovers[0].recovered_at = seconds(52);
+  r.groups[1].failovers[0].new_leader = "peer0.org2,peer1.org2";
+  const std::string text = report_text(r);
+  EXPECT_NE(text.find("until every up member of the group hears exactly one leader"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("NEW LEADERS"), std::string::npos) << text;
+  EXPECT_NE(text.find("peer0.org2,peer1.org2"), std::string::npos) << text;
+}
+
+// The one §5 formula: LAT/2 + LED .. 2·LAT + LED, minus / plus the delays and
+// scaled by the clock rates, computed here by hand.
+TEST(FailoverBound, TheGeneralFormulaByHand) {
+  election::ElectionTimings t;
+  t.leader_alive_threshold = seconds(10);
+  t.leader_election_duration = seconds(5);
+  const FailoverBound b = failover_bound(t, milliseconds(5), milliseconds(10));
+  EXPECT_EQ(b.low, milliseconds(10'000 - 5));
+  EXPECT_EQ(b.high, milliseconds(25'000 + 10));
+  const FailoverBound skewed = failover_bound(t, Duration::zero(), Duration::zero(), 2.0, 0.5);
+  EXPECT_EQ(skewed.low, milliseconds(5'000));
+  EXPECT_EQ(skewed.high, milliseconds(50'000));
+  EXPECT_TRUE(within(b, seconds(20)));
+  EXPECT_FALSE(within(b, seconds(26)));
+}
+
+}  // namespace
+}  // namespace fabnet::sim
