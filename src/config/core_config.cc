@@ -369,6 +369,16 @@ CoreConfig extract(const Reader& r) {
   read_duration(r, "peer.gossip.connTimeout", g.conn_timeout);
   read_positive_int(r, "peer.gossip.pullPeerNum", g.pull_peer_num);
   read_positive_int(r, "peer.gossip.propagatePeerNum", g.propagate_peer_num);
+  read_duration(r, "peer.gossip.digestWaitTime", g.digest_wait_time);
+  read_duration(r, "peer.gossip.requestWaitTime", g.request_wait_time);
+  read_duration(r, "peer.gossip.responseWaitTime", g.response_wait_time);
+  read_positive_int(r, "peer.gossip.maxBlockCountToStore", g.max_block_count_to_store);
+  read_bool(r, "peer.gossip.state.enabled", g.state_enabled);
+  read_duration(r, "peer.gossip.state.checkInterval", g.state_check_interval);
+  read_duration(r, "peer.gossip.state.responseTimeout", g.state_response_timeout);
+  read_positive_int(r, "peer.gossip.state.batchSize", g.state_batch_size);
+  read_positive_int(r, "peer.gossip.state.blockBufferSize", g.state_block_buffer_size);
+  read_positive_int(r, "peer.gossip.state.maxRetries", g.state_max_retries);
   read_positive_int(r, "peer.gossip.sendBuffSize", g.send_buff_size);
   read_positive_int(r, "peer.gossip.recvBuffSize", g.recv_buff_size);
   return c;

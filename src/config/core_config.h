@@ -56,6 +56,21 @@ struct GossipSettings {
   std::chrono::nanoseconds conn_timeout{std::chrono::seconds(2)};          // connTimeout
   int pull_peer_num = 3;                                                   // pullPeerNum
   int propagate_peer_num = 3;                                              // propagatePeerNum
+  // Block pull (protocol.md §10.3).
+  std::chrono::nanoseconds digest_wait_time{std::chrono::seconds(1)};           // digestWaitTime
+  std::chrono::nanoseconds request_wait_time{std::chrono::milliseconds(1500)};  // requestWaitTime
+  std::chrono::nanoseconds response_wait_time{std::chrono::seconds(2)};         // responseWaitTime
+  int max_block_count_to_store = 10;  // maxBlockCountToStore
+  // State transfer and the commit buffer: peer.gossip.state.* (protocol.md §10.4).
+  // enabled defaults to true here; Fabric v2.4.9's code and sample file say false
+  // (docs/operations.md says why fabnet differs). A file that sets it is honoured.
+  bool state_enabled = true;                                                // state.enabled
+  std::chrono::nanoseconds state_check_interval{std::chrono::seconds(10)};  // state.checkInterval
+  std::chrono::nanoseconds state_response_timeout{
+      std::chrono::seconds(3)};        // state.responseTimeout
+  int state_batch_size = 10;           // state.batchSize
+  int state_block_buffer_size = 20;    // state.blockBufferSize
+  int state_max_retries = 3;           // state.maxRetries
   int send_buff_size = 20;             // sendBuffSize (Fabric's sample core.yaml sets 200)
   int recv_buff_size = 20;             // recvBuffSize
   std::vector<std::string> bootstrap;  // peer.gossip.bootstrap

@@ -9,11 +9,20 @@
 
 namespace fabnet::daemon {
 
-struct BlockDelivery::Channel {
+struct BlockDelivery::Channel final : node::ChannelLedger {
+  ledger::Ledger& chain() override { return *ledger; }
+  ledger::AppendResult verify(const common::Block& block, std::uint64_t number) override {
+    return verifier->verify(block, number);
+  }
+
   ledger::BlockStore* ledger = nullptr;  // owned by the provider
   std::unique_ptr<ledger::BlockVerifier> verifier;
   std::unique_ptr<deliver::DeliverClient> client;
 };
+
+node::ChannelLedger* BlockDelivery::ledger_for(const std::string& name) {
+  return channel(name);
+}
 
 BlockDelivery::BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
                              deliver::OrdererConnector& connector,
@@ -78,8 +87,10 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
     warn_(fmt::format("[{}] yielding leadership: the ordering service could not be reached", name));
     if (yield_) yield_(name);
   });
-  // Next: hand the block to the node for dissemination in the org (blockGossipEnabled).
-  c->client->set_on_block([](std::uint64_t, const std::string&) {});
+  if (settings_.client.block_gossip_enabled)
+    c->client->set_on_block([this, name](std::uint64_t number, const std::string& bytes) {
+      if (on_block_) on_block_(name, number, bytes);
+    });
   return channels_.emplace(name, std::move(c)).first->second.get();
 }
 

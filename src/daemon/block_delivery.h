@@ -13,6 +13,7 @@
 #include "deliver/deliver_client.h"
 #include "ledger/block_store.h"
 #include "ledger/block_verifier.h"
+#include "node/channel_blocks.h"
 #include "ops/gossip_metrics.h"
 
 namespace fabnet::daemon {
@@ -29,7 +30,7 @@ struct BlockDeliverySettings {
 // The peer's side of the block flow, per channel: the disk ledger, its verifier and
 // the deliver client, which runs while this peer leads the channel's org (protocol.md
 // §10.1). Lives on the daemon's loop.
-class BlockDelivery {
+class BlockDelivery final : public node::LedgerProvider {
  public:
   using Yield = std::function<void(const std::string& channel)>;
   using Log = std::function<void(std::string_view message)>;
@@ -38,7 +39,17 @@ class BlockDelivery {
                 deliver::OrdererConnector& connector, const gossip::CryptoService& crypto,
                 ledger::BlockVerifier::IdentityCheck orderer_identity_check, Yield yield, Log info,
                 Log warn);
-  ~BlockDelivery();
+  ~BlockDelivery() override;
+
+  // Blocks the leader's deliver client appended, for the node to spread in the org
+  // (peer.deliveryclient.blockGossipEnabled).
+  using OnBlock = std::function<void(const std::string& channel, std::uint64_t number,
+                                     const std::string& bytes)>;
+  void set_on_block(OnBlock on_block) { on_block_ = std::move(on_block); }
+
+  // node::LedgerProvider: the channel's disk ledger and its verifier, shared with
+  // the deliver client, so every path appends to the one block store.
+  node::ChannelLedger* ledger_for(const std::string& channel) override;
 
   // The election's callback: start pulling on leadership, stop on step-down.
   void on_leadership(const std::string& channel, bool leader);
@@ -64,6 +75,7 @@ class BlockDelivery {
   ledger::BlockStoreProvider stores_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;
   std::map<std::string, double> synced_;  // counter values already pushed to metrics
+  OnBlock on_block_;
 };
 
 }  // namespace fabnet::daemon

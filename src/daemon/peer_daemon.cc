@@ -211,6 +211,20 @@ void PeerDaemon::Impl::load() {
   settings.request_state_info_interval = core.gossip.request_state_info_interval;
   settings.pull_peer_num = core.gossip.pull_peer_num;
   settings.propagate_peer_num = core.gossip.propagate_peer_num;
+  node::BlockSettings& blocks = settings.blocks;
+  blocks.block_buffer_size = static_cast<std::size_t>(core.gossip.state_block_buffer_size);
+  blocks.pull.pull_interval = core.gossip.pull_interval;
+  blocks.pull.pull_peer_num = static_cast<std::size_t>(core.gossip.pull_peer_num);
+  blocks.pull.digest_wait_time = core.gossip.digest_wait_time;
+  blocks.pull.request_wait_time = core.gossip.request_wait_time;
+  blocks.pull.response_wait_time = core.gossip.response_wait_time;
+  blocks.pull.max_block_count_to_store =
+      static_cast<std::size_t>(core.gossip.max_block_count_to_store);
+  blocks.state.enabled = core.gossip.state_enabled;
+  blocks.state.check_interval = core.gossip.state_check_interval;
+  blocks.state.response_timeout = core.gossip.state_response_timeout;
+  blocks.state.batch_size = static_cast<std::uint64_t>(core.gossip.state_batch_size);
+  blocks.state.max_retries = core.gossip.state_max_retries;
   settings.election = core.gossip.election;
   settings.leader_mode = core.gossip.leader_mode();
   settings.seed = std::random_device{}();
@@ -293,6 +307,15 @@ json PeerDaemon::Impl::status() const {
                               {"is_leader", node->is_leader(channel)},
                               {"leader", leader ? json(gossip::id_hex(*leader)) : json(nullptr)}};
     if (delivery) channels_json[channel].update(delivery->status(channel));
+    if (const node::ChannelBlocks* blocks = node->blocks(channel)) {
+      const node::BlockCounters& k = blocks->counters();
+      channels_json[channel]["blocks_committed"] = {
+          {"from_orderer", k.committed_from_orderer},
+          {"push", k.committed_by_push},
+          {"pull", k.committed_by_pull},
+          {"state_transfer", k.committed_by_state_transfer}};
+      channels_json[channel]["blocks_buffered"] = blocks->buffered();
+    }
   }
   out["channels"] = channels_json;
   return out;
@@ -397,6 +420,13 @@ int PeerDaemon::run(bool install_signal_handlers) {
   }
   d.start_delivery();
   d.node = std::make_unique<node::Node>(d.settings, d.scheduler, *d.comm, *d.crypto, &d);
+  if (d.delivery) {
+    d.node->set_ledger_provider(d.delivery.get());
+    d.delivery->set_on_block(
+        [&d](const std::string& channel, std::uint64_t number, const std::string& bytes) {
+          if (d.node) d.node->on_orderer_block(channel, number, bytes);
+        });
+  }
 
   if (!core.operations_listen_address.empty()) {
     ops::OperationsRoutes routes;

@@ -87,8 +87,8 @@ int run_command(const std::vector<std::string>& argv, const fs::path& log) {
 
 PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
                          std::map<std::string, std::vector<int>> channel_members,
-                         NetworkTimings timings)
-    : timings_(std::move(timings)) {
+                         NetworkTimings timings, bool with_orderer)
+    : timings_(std::move(timings)), with_orderer_(with_orderer) {
   std::random_device rd;
   root_ = fs::temp_directory_path() /
           ("fabnet-process-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -104,6 +104,19 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
     network << "  - name: " << channel << "\n    orgs: [";
     for (std::size_t i = 0; i < orgs.size(); ++i) network << (i ? ", " : "") << msp_id_of(orgs[i]);
     network << "]\n";
+  }
+  if (with_orderer_) {
+    orderer_port_ = free_tcp_port();
+    orderer_ops_port_ = free_tcp_port();
+    network << "orderer:\n  name: Orderer\n  msp_id: OrdererMSP\n  domain: example.com\n"
+            << "  endpoints: [" << orderer_endpoint() << "]\n  BatchTimeout: 200ms\n";
+    fs::create_directories(root_ / "orderer");
+    std::ofstream(root_ / "orderer" / "orderer.yaml")
+        << "General:\n  ListenAddress: 127.0.0.1\n  ListenPort: " << orderer_port_
+        << "\n  LocalMSPDir: ../crypto/ordererOrganizations/example.com/orderers/"
+           "orderer.example.com/msp\n  LocalMSPID: OrdererMSP\n"
+           "FileLedger:\n  Location: ledger\nOperations:\n  ListenAddress: 127.0.0.1:"
+        << orderer_ops_port_ << "\n";
   }
   std::ofstream(root_ / "network.yaml") << network.str();
   // One spare identity per org (the last peer) for test clients and impostors.
@@ -136,6 +149,7 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
 }
 
 PeerNetwork::~PeerNetwork() {
+  kill_orderer();
   for (auto& [id, p] : peers_) {
     if (p.pid > 0) {
       ::kill(p.pid, SIGCONT);
@@ -163,6 +177,7 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "  listenAddress: " << p.endpoint() << "\n"
       << "  localMspId: " << msp_id << "\n"
       << "  mspConfigPath: " << msp_dir(p.spec.org, p.spec.name).string() << "\n"
+      << "  fileSystemPath: " << (p.dir / "data").string() << "\n"
       << "  gossip:\n"
       << "    bootstrap: " << bootstrap << "\n"
       << "    useLeaderElection: true\n"
@@ -274,6 +289,65 @@ std::optional<nlohmann::json> PeerNetwork::status(const std::string& id) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+long long PeerNetwork::height(const std::string& id, const std::string& channel) {
+  const auto s = status(id);
+  if (!s || !s->contains("channels") || !(*s)["channels"].contains(channel)) return -1;
+  const auto& h = (*s)["channels"][channel]["height"];
+  return h.is_number() ? h.get<long long>() : -1;
+}
+
+fs::path PeerNetwork::peer_ledger(const std::string& id) const {
+  return peers_.at(id).dir / "data" / "ledgersData" / "chains";
+}
+
+void PeerNetwork::start_orderer() {
+  if (!with_orderer_) throw std::logic_error("this network has no orderer");
+  const fs::path dir = root_ / "orderer";
+  orderer_pid_ = ::fork();
+  if (orderer_pid_ == 0) {
+    const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    const std::string config = (dir / "orderer.yaml").string();
+    const std::string channels = channels_file();
+    ::execl(FABNET_BINARY, FABNET_BINARY, "orderer", "start", "--config", config.c_str(),
+            "--channels", channels.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  if (!wait_until([&] { return orderer_height("") >= 0; }, milliseconds(20000)))
+    throw std::runtime_error("the orderer did not start, see " + (dir / "log").string());
+}
+
+void PeerNetwork::kill_orderer() {
+  if (orderer_pid_ <= 0) return;
+  ::kill(orderer_pid_, SIGKILL);
+  ::waitpid(orderer_pid_, nullptr, 0);
+  orderer_pid_ = 0;
+}
+
+long long PeerNetwork::orderer_height(const std::string& channel) {
+  httplib::Client client("127.0.0.1", orderer_ops_port_);
+  client.set_connection_timeout(0, 300'000);
+  client.set_read_timeout(1, 0);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  if (channel.empty()) return 0;  // serving
+  const std::string prefix = "ledger_blockchain_height{channel=\"" + channel + "\"} ";
+  const auto at = response->body.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::atoll(response->body.c_str() + at + prefix.size());
+}
+
+int PeerNetwork::broadcast(const std::string& channel, int count, int rate) {
+  const fs::path user = root_ / "crypto" / "peerOrganizations" / domain_of("org1") / "users" /
+                        ("User1@" + domain_of("org1")) / "msp";
+  return run_command(
+      {FABNET_BINARY, "tx", "broadcast", "--orderer", orderer_endpoint(), "--channel", channel,
+       "--count", std::to_string(count), "--rate", std::to_string(rate), "--size", "1024", "--msp",
+       user.string(), "--msp-id", msp_id_of("org1")},
+      root_ / "broadcast.log");
 }
 
 std::string PeerNetwork::metrics(const std::string& id) {

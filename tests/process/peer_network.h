@@ -52,8 +52,11 @@ class PeerNetwork {
  public:
   // orgs: name -> number of peers; channels: name -> which peers (by index within
   // each org) join it. Every org is a member of every channel.
+  // With `with_orderer`, the network also has a fabnet ordering service (org
+  // OrdererMSP, BatchTimeout 200 ms) that every channel uses; start it with start_orderer().
   PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
-              std::map<std::string, std::vector<int>> channel_members, NetworkTimings timings = {});
+              std::map<std::string, std::vector<int>> channel_members, NetworkTimings timings = {},
+              bool with_orderer = false);
   ~PeerNetwork();  // kills every process, removes the folder
   PeerNetwork(const PeerNetwork&) = delete;
   PeerNetwork& operator=(const PeerNetwork&) = delete;
@@ -70,6 +73,21 @@ class PeerNetwork {
   bool running(const std::string& id);
 
   std::optional<nlohmann::json> status(const std::string& id);
+  // The ledger height /status reports for `channel`, or -1 if it does not answer.
+  long long height(const std::string& id, const std::string& channel);
+
+  // The ordering service (with_orderer only).
+  void start_orderer();  // waits until it serves
+  void kill_orderer();   // SIGKILL and reap
+  std::string orderer_endpoint() const { return "127.0.0.1:" + std::to_string(orderer_port_); }
+  // ledger_blockchain_height of `channel` on the orderer's /metrics, or -1.
+  long long orderer_height(const std::string& channel);
+  // `fabnet tx broadcast` of `count` 1 KB envelopes at `rate`/s as Org1's User1;
+  // returns its exit status.
+  int broadcast(const std::string& channel, int count, int rate);
+  std::filesystem::path orderer_ledger() const { return root_ / "orderer" / "ledger"; }
+  // Where peer `id` keeps its block stores (peer.fileSystemPath/ledgersData/chains).
+  std::filesystem::path peer_ledger(const std::string& id) const;
   std::string metrics(const std::string& id);
   // Value of one sample line of /metrics, or -1 if absent.
   double metric(const std::string& id, const std::string& sample_prefix);
@@ -101,6 +119,10 @@ class PeerNetwork {
 
   std::filesystem::path root_;
   NetworkTimings timings_;
+  bool with_orderer_ = false;
+  int orderer_port_ = 0;
+  int orderer_ops_port_ = 0;
+  pid_t orderer_pid_ = 0;
   std::map<std::string, PeerProcess> peers_;  // by id
   std::vector<std::string> order_;
   // SIGSTOPped peers: their kernel still accepts HTTP connections that never get
