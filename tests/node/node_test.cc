@@ -8,6 +8,9 @@
 #include <functional>
 #include <map>
 
+#include "ledger/block_builder.h"
+#include "ledger/block_hash.h"
+#include "ledger/memory_ledger.h"
 #include "msp/identities.pb.h"
 #include "node/leadership_store.h"
 #include "node/tags.h"
@@ -50,6 +53,37 @@ class TestCrypto final : public CryptoService {
   std::string hash(std::string_view data) const override { return crypto::detail::sha256(data); }
 };
 
+// A peer's blocks in memory. "Verification" stands in for protocol.md §3.5: the
+// data hash must match and metadata[SIGNATURES] must hold the orderer's mark.
+class TestLedgers final : public LedgerProvider, public ChannelLedger {
+ public:
+  static constexpr char kOrdererMark[] = "signed-by-the-orderer";
+  ChannelLedger* ledger_for(const std::string& channel) override {
+    return channel == "mychannel" ? this : nullptr;
+  }
+  ledger::Ledger& chain() override { return chain_; }
+  ledger::AppendResult verify(const common::Block& block, std::uint64_t number) override {
+    if (block.header().number() != number) return {false, ledger::RefusalReason::kWrongNumber, ""};
+    if (block.header().data_hash() != ledger::data_hash(block.data()))
+      return {false, ledger::RefusalReason::kWrongDataHash, ""};
+    if (block.metadata().metadata_size() == 0 || block.metadata().metadata(0) != kOrdererMark)
+      return {false, ledger::RefusalReason::kNoOrdererSignature, ""};
+    return {};
+  }
+
+ private:
+  ledger::MemoryLedger chain_;
+};
+
+// Block `number` of a test chain whose previous block header is `previous`.
+std::string test_block(std::uint64_t number, const std::string& previous_header_hash,
+                       bool signed_by_orderer = true) {
+  common::Block block =
+      ledger::make_block(number, previous_header_hash, {"envelope-" + std::to_string(number)});
+  if (signed_by_orderer) block.mutable_metadata()->set_metadata(0, TestLedgers::kOrdererMark);
+  return block.SerializeAsString();
+}
+
 struct TestNetwork;
 
 class TestTransport final : public Transport {
@@ -74,6 +108,10 @@ struct TestNetwork {
   std::map<std::string, Peer> peers;
   std::map<std::string, std::string> by_endpoint;
   bool fabric_default_timings = false;
+  bool with_ledgers = false;  // every peer keeps mychannel's blocks in a TestLedgers
+  std::map<std::string, std::unique_ptr<TestLedgers>> ledgers;
+  // Messages for which this returns true are lost in transit.
+  std::function<bool(const std::string& from, const std::string& to, const SignedGossip&)> lose;
   std::vector<ChannelDefinition> channels{{"mychannel", {"Org1MSP", "Org2MSP"}},
                                           {"other", {"Org1MSP", "Org2MSP"}}};
 
@@ -105,11 +143,17 @@ struct TestNetwork {
     p.name = name;
     p.org = org;
     p.transport = std::make_unique<TestTransport>(*this, name);
+    if (with_ledgers) s.blocks.pull.pull_interval = milliseconds(400);
     p.node = std::make_unique<Node>(s, scheduler, *p.transport, crypto);
+    if (with_ledgers) {
+      ledgers[name] = std::make_unique<TestLedgers>();
+      p.node->set_ledger_provider(ledgers[name].get());
+    }
     by_endpoint[s.self.endpoint] = name;
     return *p.node;
   }
   void deliver(const std::string& from, const std::string& to, MessagePtr message) {
+    if (lose && lose(from, to, *message)) return;
     const Node& sender = *peers.at(from).node;
     ConnectionInfo info{sender.id(), sender.settings().self.identity,
                         sender.settings().self.endpoint};
@@ -452,6 +496,111 @@ TEST(Tags, FollowFabricsLegalityTable) {
   m.mutable_conn();
   m.set_tag(GossipMessage::UNDEFINED);
   EXPECT_TRUE(is_tag_legal(m));  // exempt
+}
+
+// ---- blocks among the peers of an org (protocol.md §10.2–§10.4) ----------------
+
+class NodeBlocksTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    net.with_ledgers = true;
+    build_two_orgs();
+  }
+  // The leader's deliver client got blocks [from, to) from the orderer: appended, handed on.
+  void orderer_delivers(const std::string& leader, std::uint64_t from, std::uint64_t to) {
+    ledger::Ledger& chain = net.ledgers.at(leader)->chain();
+    for (std::uint64_t n = from; n < to; ++n) {
+      const std::string bytes = test_block(n, chain.last_header_hash());
+      common::Block block;
+      block.ParseFromString(bytes);
+      ASSERT_TRUE(chain.append(block, bytes).ok);
+      net.node(leader).on_orderer_block("mychannel", n, bytes);
+      net.scheduler.run_for(milliseconds(50));
+    }
+  }
+  std::uint64_t height(const std::string& peer) { return net.ledgers.at(peer)->chain().height(); }
+};
+
+TEST_F(NodeBlocksTest, TheLeadersBlocksReachEveryPeerOfItsOrgAndNoOther) {
+  ASSERT_TRUE(net.node("peer0.org1").is_leader("mychannel"));
+  orderer_delivers("peer0.org1", 0, 10);
+  net.scheduler.run_for(seconds(2));
+  for (const char* peer : {"peer1.org1", "peer2.org1"}) {
+    EXPECT_EQ(height(peer), 10u) << peer;
+    EXPECT_EQ(net.ledgers.at(peer)->chain().last_header_hash(),
+              net.ledgers.at("peer0.org1")->chain().last_header_hash());
+  }
+  for (const char* peer : {"peer0.org2", "peer1.org2", "peer2.org2"})
+    EXPECT_EQ(height(peer), 0u) << peer << ": org2's leader pulls its own blocks";
+  EXPECT_GT(net.node("peer1.org1").blocks("mychannel")->counters().committed_by_push, 0u);
+}
+
+TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_data_msg();
+  };
+  orderer_delivers("peer0.org1", 0, 5);
+  net.scheduler.run_for(seconds(15));  // pull rounds and a state-transfer check
+  EXPECT_EQ(height("peer2.org1"), 5u);
+  const BlockCounters& k = net.node("peer2.org1").blocks("mychannel")->counters();
+  EXPECT_EQ(k.committed_by_push, 0u);
+  EXPECT_EQ(k.committed_by_pull + k.committed_by_state_transfer, 5u);
+}
+
+TEST_F(NodeBlocksTest, AHeightAdvertisedInStateInfoDrivesStateTransfer) {
+  // Ten blocks are more than pull keeps (maxBlockCountToStore); a peer that was away
+  // for all of them comes back by state transfer.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && (m.message.has_data_msg() || m.message.has_data_update());
+  };
+  orderer_delivers("peer0.org1", 0, 25);
+  net.scheduler.run_for(seconds(25));
+  EXPECT_EQ(height("peer2.org1"), 25u);
+  EXPECT_EQ(net.node("peer2.org1").blocks("mychannel")->counters().committed_by_state_transfer,
+            25u);
+}
+
+TEST_F(NodeBlocksTest, ABlockFailingVerificationIsDroppedNeitherStoredNorForwarded) {
+  GossipMessage m;
+  m.set_channel("mychannel");
+  m.set_tag(GossipMessage::CHAN_AND_ORG);
+  m.mutable_data_msg()->mutable_payload()->set_seq_num(0);
+  m.mutable_data_msg()->mutable_payload()->set_data(test_block(0, "", /*signed=*/false));
+  std::uint64_t forwarded = 0;
+  net.lose = [&](const std::string& from, const std::string&, const SignedGossip& msg) {
+    if (from == "peer1.org1" && msg.message.has_data_msg()) ++forwarded;
+    return false;
+  };
+  inject("peer0.org1", "peer1.org1", m, /*sign=*/false);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(dropped("peer1.org1", "block_refused"), 1u);
+  EXPECT_EQ(height("peer1.org1"), 0u);
+  EXPECT_EQ(forwarded, 0u);
+}
+
+TEST_F(NodeBlocksTest, ABlockFromAPeerOfAnOrgOutsideTheChannelIsDropped) {
+  GossipMessage m;
+  m.set_channel("mychannel");
+  m.set_tag(GossipMessage::CHAN_AND_ORG);
+  m.mutable_data_msg()->mutable_payload()->set_seq_num(0);
+  m.mutable_data_msg()->mutable_payload()->set_data(test_block(0, ""));
+  // mychannel's members are Org1MSP and Org2MSP; Org3MSP is not one of them.
+  net.add("intruder.org3", "Org3MSP", "peer0.org1", {});
+  inject("intruder.org3", "peer1.org1", m, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "sender_not_in_channel"), 1u);
+  EXPECT_EQ(height("peer1.org1"), 0u);
+}
+
+TEST_F(NodeBlocksTest, StateInfoAdvertisesTheLedgerHeightOnceItChanges) {
+  std::uint64_t advertised = 0;
+  net.lose = [&](const std::string& from, const std::string&, const SignedGossip& m) {
+    if (from == "peer0.org1" && m.message.has_state_info())
+      advertised = m.message.state_info().properties().ledger_height();
+    return false;
+  };
+  orderer_delivers("peer0.org1", 0, 3);
+  net.scheduler.run_for(seconds(2));  // the next publishStateInfoInterval (400 ms here)
+  EXPECT_EQ(advertised, 3u);
 }
 
 }  // namespace
