@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -45,10 +46,9 @@ class OrdererCommand final : public Command {
         "(Broadcast, Deliver) over gRPC, a block store per channel, /healthz and /metrics");
     start_
         ->add_option("--config", config_path_,
-                     "Fabric orderer.yaml (General.*, FileLedger.*, "
-                     "Operations.*)")
-        ->type_name("FILE")
-        ->required();
+                     "Fabric orderer.yaml (General.*, FileLedger.*, Operations.*); default:\n"
+                     "orderer.yaml in $FABRIC_CFG_PATH, else in the working directory")
+        ->type_name("FILE");
     start_
         ->add_option("--channels", channels_path_,
                      "Channel definitions with the orderer section (channels.yaml from\n"
@@ -107,6 +107,8 @@ class OrdererCommand final : public Command {
     std::unique_ptr<orderer::OrdererDaemon> daemon;
     try {
       orderer::OrdererDaemonOptions options;
+      if (config_path_.empty())
+        config_path_ = config::find_config_file("orderer.yaml", std::getenv("FABRIC_CFG_PATH"));
       options.config =
           config::load_orderer_config_file(config_path_, config::orderer_environment());
       options.channels_file = channels_path_;

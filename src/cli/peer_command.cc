@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 #include "cli/app.h"
 #include "cli/usage_error.h"
 #include "config/core_config.h"
@@ -27,9 +29,11 @@ class PeerCommand final : public Command {
         app_->add_subcommand("start",
                              "Start a peer: gossip over gRPC, leader election per joined channel, "
                              "operations endpoint (/healthz, /metrics, /status)");
-    start_->add_option("--config", config_path_, "Fabric core.yaml (peer.*, operations.*)")
-        ->type_name("FILE")
-        ->required();
+    start_
+        ->add_option("--config", config_path_,
+                     "Fabric core.yaml (peer.*, operations.*); default: core.yaml in\n"
+                     "$FABRIC_CFG_PATH, else in the working directory (as Fabric's peer)")
+        ->type_name("FILE");
     start_
         ->add_option("--channels", channels_path_,
                      "Channel definitions: names, member orgs and their CA certificates\n"
@@ -89,6 +93,8 @@ class PeerCommand final : public Command {
     std::unique_ptr<daemon::PeerDaemon> peer;
     try {
       daemon::PeerDaemonOptions options;
+      if (config_path_.empty())
+        config_path_ = config::find_config_file("core.yaml", std::getenv("FABRIC_CFG_PATH"));
       options.core = config::load_core_config_file(config_path_, config::process_environment());
       options.core_file = config_path_;
       options.channels_file = channels_path_;

@@ -463,4 +463,23 @@ CoreConfig default_core_config() {
   return c;
 }
 
+std::filesystem::path find_config_file(std::string_view file_name, const char* fabric_cfg_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fabric_cfg_path != nullptr && *fabric_cfg_path != '\0') {
+    const fs::path candidate = fs::path(fabric_cfg_path) / file_name;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+    throw ConfigError("FABRIC_CFG_PATH", "", fabric_cfg_path,
+                      fmt::format("has no {} (looked for {})", file_name, candidate.string()),
+                      fmt::format("the folder holding {}, or --config FILE", file_name));
+  }
+  const fs::path candidate = fs::current_path(ec) / file_name;
+  if (fs::is_regular_file(candidate, ec)) return candidate;
+  throw ConfigError(std::string(file_name), "", "",
+                    fmt::format("not found: no --config, FABRIC_CFG_PATH unset, and no {} in the "
+                                "working directory",
+                                file_name),
+                    fmt::format("--config FILE or FABRIC_CFG_PATH=<folder holding {}>", file_name));
+}
+
 }  // namespace fabnet::config

@@ -126,4 +126,9 @@ CoreConfig load_core_config_string(std::string_view yaml_text, const Environment
 // Fabric's code defaults, as if core.yaml were empty and no CORE_* variable set.
 CoreConfig default_core_config();
 
+// Where Fabric's peer and orderer find their file when no path is given:
+// `file_name` in the folder $FABRIC_CFG_PATH names (`fabric_cfg_path`, null when
+// unset), else in the working directory. Throws ConfigError naming the places tried.
+std::filesystem::path find_config_file(std::string_view file_name, const char* fabric_cfg_path);
+
 }  // namespace fabnet::config

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <sstream>
 #include <string>
@@ -42,9 +44,16 @@ void expect_usage_error(const CliRun& r, const std::vector<std::string>& fragmen
     EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
 }
 
-TEST(CliUsage, PeerStartWithoutConfigExitsTwoNamingTheFlag) {
+TEST(CliUsage, PeerStartWithoutChannelsExitsTwoNamingTheFlag) {
+  expect_usage_error(fabnet({"peer", "start", "--config", "core.yaml"}),
+                     {"fabnet peer start", "--channels is required"});
+}
+
+TEST(CliUsage, PeerStartWithoutConfigLooksWhereFabricsPeerLooks) {
+  // No --config: core.yaml from $FABRIC_CFG_PATH, else the working directory (none here).
+  ::unsetenv("FABRIC_CFG_PATH");
   expect_usage_error(fabnet({"peer", "start", "--channels", "c.yaml"}),
-                     {"fabnet peer start", "--config is required"});
+                     {"fabnet peer start", "core.yaml", "FABRIC_CFG_PATH", "--config"});
 }
 
 TEST(CliUsage, UnknownFlagExitsTwoNamingIt) {

@@ -747,3 +747,31 @@ TEST(CoreConfigDeliveryClient, MalformedAddressOverrides) {
 
 }  // namespace
 }  // namespace fabnet::config
+
+namespace fabnet::config {
+namespace {
+
+TEST(FindConfigFile, FabricCfgPathFirstThenTheWorkingDirectory) {
+  TempDir dir;
+  dir.write("core.yaml", "peer:\n  id: x\n");
+  EXPECT_EQ(find_config_file("core.yaml", dir.path().c_str()), dir.path() / "core.yaml");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  EXPECT_EQ(find_config_file("core.yaml", nullptr), dir.path() / "core.yaml");
+  EXPECT_EQ(find_config_file("core.yaml", ""), dir.path() / "core.yaml");
+  std::filesystem::current_path(cwd);
+}
+
+TEST(FindConfigFile, NamesWhereItLooked) {
+  TempDir dir;
+  expect_error([&] { find_config_file("orderer.yaml", dir.path().c_str()); },
+               {"FABRIC_CFG_PATH", dir.path().string(), "orderer.yaml", "--config"});
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  expect_error([&] { find_config_file("core.yaml", nullptr); },
+               {"core.yaml", "FABRIC_CFG_PATH unset", "working directory"});
+  std::filesystem::current_path(cwd);
+}
+
+}  // namespace
+}  // namespace fabnet::config
