@@ -652,7 +652,20 @@ TEST(CoreConfigDeliveryClient, CodeDefaultsAreFabrics) {
   EXPECT_EQ(load("").delivery_client.conn_timeout, 3s);
 }
 
+TEST(CoreConfigDeliveryClient, ProjectFixture) {
+  const CoreConfig c = load_core_config_file(kFixture, {});
+  EXPECT_EQ(c.delivery_client.reconnect_total_time_threshold, 3600s);
+  EXPECT_EQ(c.delivery_client.reconnect_backoff_threshold, 3600s);
+  EXPECT_EQ(c.delivery_client.conn_timeout, 3s);
+  EXPECT_TRUE(c.delivery_client.address_overrides.empty());  // `addressOverrides:` left empty
+  EXPECT_TRUE(c.delivery_client.block_gossip_enabled);
+  EXPECT_EQ(c.file_system_path, "/var/hyperledger/production");
+  EXPECT_FALSE(c.gossip.state_enabled) << "the fixture sets state.enabled: false, as Fabric's";
+}
+
 TEST(CoreConfigDeliveryClient, FabricSamples) {
+  SKIP_WITHOUT(kV24);
+  SKIP_WITHOUT(kV31);
   for (const std::string& path : {kV24, kV31}) {
     const CoreConfig c = load_core_config_file(path, {});
     EXPECT_EQ(c.delivery_client.reconnect_total_time_threshold, 3600s);
