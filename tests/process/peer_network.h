@@ -132,4 +132,7 @@ class PeerNetwork {
 
 int free_tcp_port();
 
+// Starts argv[0] (a path) with stdout and stderr appended to `log`; returns its pid.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log);
+
 }  // namespace fabnet::testing
