@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
+#include <chrono>
+#include <unordered_map>
 
 #include <algorithm>
 #include <asio/executor_work_guard.hpp>
@@ -18,6 +20,7 @@
 #include "comm/connection_table.h"
 #include "comm/handshake.h"
 #include "comm/handshake_limiter.h"
+#include "gossip/drop_reason.h"
 #include "gossip/message.grpc.pb.h"
 #include "logging/logger.h"
 
@@ -307,12 +310,12 @@ class GrpcCommImpl final : public GrpcComm {
                            const std::shared_ptr<CancellableCall>& call) {
     // Both sides send their ConnEstablish at once, without waiting (protocol.md §4.2).
     if (!stream.Write(own_conn_)) {
-      count_rejection("stream_closed", "stream closed before the handshake");
+      count_rejection("stream_closed", "stream closed before the handshake", context.peer());
       return {grpc::StatusCode::CANCELLED, "stream closed"};
     }
     const HandshakeVerdict verdict = read_handshake(stream, call);
     if (!verdict.accepted()) {
-      count_rejection(verdict.reject_key, verdict.reject_text);
+      count_rejection(verdict.reject_key, verdict.reject_text, context.peer());
       return {grpc::StatusCode::UNAUTHENTICATED, verdict.reject_text};
     }
     count_acceptance();
@@ -430,12 +433,13 @@ class GrpcCommImpl final : public GrpcComm {
     }
     const HandshakeVerdict verdict = read_handshake(stream, dial->call);
     if (!verdict.accepted()) {
-      count_rejection(verdict.reject_key, verdict.reject_text);
+      count_rejection(verdict.reject_key, verdict.reject_text, dial->endpoint);
       return dial_failed(*dial, "handshake");
     }
     if (dial->expected && verdict.pki_id != *dial->expected) {
       count_rejection("wrong_pki_id",
-                      fmt::format("{} answered with another PKI-ID", dial->endpoint));
+                      fmt::format("{} answered with another PKI-ID", dial->endpoint),
+                      dial->endpoint);
       return dial_failed(*dial, "wrong_pki_id");
     }
     count_acceptance();
@@ -684,11 +688,43 @@ class GrpcCommImpl final : public GrpcComm {
     if (count > 0) counters_.dropped[reason] += count;
   }
 
-  void count_rejection(const std::string& key, const std::string& text) {
-    std::lock_guard lock(mu_);
-    ++counters_.handshakes_rejected[key];
-    counters_.last_rejection = text;
+  // Counts a refused handshake; one a correct peer never causes (forged,
+  // unknown CA, wrong PKI-ID) is also logged at warning, once a minute per remote
+  // host and reason (the rest are counted and summed into the next report).
+  void count_rejection(const std::string& key, const std::string& text, const std::string& remote) {
+    std::uint64_t held_back = 0;
+    bool report = false;
+    {
+      std::lock_guard lock(mu_);
+      ++counters_.handshakes_rejected[key];
+      counters_.last_rejection = text;
+      const auto reason = gossip::drop_reason_from_name("handshake_" + key);
+      if (reason && gossip::is_rejection(*reason)) {
+        // gRPC names the remote "ipv4:10.0.0.7:51234": one report per host, not per port.
+        const std::string host = remote.substr(0, remote.rfind(':'));
+        if (rejection_reports_.size() >= kMaxRejectionReports) rejection_reports_.clear();
+        RejectionReport& slot = rejection_reports_[host + " " + key];
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= slot.next) {
+          report = true;
+          held_back = slot.held_back;
+          slot = {now + kRejectionReportInterval, 0};
+        } else {
+          ++slot.held_back;
+        }
+      }
+    }
+    if (report)
+      log_->warn("rejected a handshake from {}: {} ({}){}", remote, key, text,
+                 held_back ? fmt::format("; {} more since the last report", held_back) : "");
   }
+  struct RejectionReport {
+    std::chrono::steady_clock::time_point next{};
+    std::uint64_t held_back = 0;
+  };
+  static constexpr std::chrono::seconds kRejectionReportInterval{60};
+  static constexpr std::size_t kMaxRejectionReports = 4096;
+  std::unordered_map<std::string, RejectionReport> rejection_reports_;  // guarded by mu_
 
   void count_acceptance() {
     std::lock_guard lock(mu_);

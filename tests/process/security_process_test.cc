@@ -214,6 +214,14 @@ TEST_F(SecurityProcesses, ImpostorWithAnotherOrgsCertificateIsRefusedAtTheHandsh
       },
       milliseconds(15000)))
       << net_.metrics(target) << net_.log_tail(impostor.id());
+  // ... and said so in the target's log, at warning (once a minute per host and reason).
+  EXPECT_TRUE(PeerNetwork::wait_until(
+      [&] {
+        return net_.log_tail(target, 200).find("WARN [gossip.comm] rejected a handshake from") !=
+               std::string::npos;
+      },
+      milliseconds(5000)))
+      << net_.log_tail(target, 40);
   // It never enters an org1 view, and org1 keeps its leader.
   for (const auto& id : net_.members("ch1", "org1")) {
     auto s = net_.status(id);
