@@ -2,17 +2,17 @@
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
-#include <chrono>
-#include <unordered_map>
 
 #include <algorithm>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
