@@ -57,6 +57,10 @@ class ElectionProcesses : public ::testing::Test {
         for (const auto& id : net_.members(channel, org)) {
           auto s = net_.status(id);
           out += id + " " + (s ? s->dump() : std::string("<no status>")) + "\n";
+          // A peer that does not answer: its log says why (a bind failure, a sanitizer report).
+          if (!s)
+            out += "  running: " + std::string(net_.running(id) ? "yes" : "no") + "\n" +
+                   net_.log_tail(id, 30) + "\n";
         }
     return out;
   }
