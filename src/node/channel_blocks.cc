@@ -104,18 +104,10 @@ void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& by
   host_.on_block_committed(channel_.name(), number, BlockSource::kDeliver);
 }
 
-std::optional<common::Block> ChannelBlocks::verified(std::uint64_t number, const std::string& bytes,
-                                                     std::string& reason) {
-  common::Block block;
-  if (!block.ParseFromString(bytes)) {
-    reason = "not a common.Block";
-    return std::nullopt;
-  }
-  const ledger::AppendResult result = ledger_.verify(block, number);
-  if (!result.ok) {
-    reason = result.detail;
-    return std::nullopt;
-  }
+std::shared_ptr<const common::Block> ChannelBlocks::verified(std::uint64_t number,
+                                                             const std::string& bytes) {
+  auto block = std::make_shared<common::Block>();
+  if (!block->ParseFromString(bytes) || !ledger_.verify(*block, number).ok) return nullptr;
   return block;
 }
 
@@ -126,14 +118,14 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   if (number < height()) return host_.drop(from, *message, DropReason::kBlockTooOld);
   if (puller_.holds(number) || buffer_.holds(number))
     return host_.drop(from, *message, DropReason::kBlockDuplicate);
-  std::string reason;
-  if (!verified(number, data.payload().data(), reason))
-    return host_.drop(from, *message, DropReason::kBlockRefused);
+  auto block = verified(number, data.payload().data());
+  if (!block) return host_.drop(from, *message, DropReason::kBlockRefused);
   // Stored and forwarded before the buffer decides, as Fabric's gossip layer does:
   // a peer far behind still helps the others.
   puller_.add(number, message);
   push(message, &from.pki_id);
-  const BufferVerdict verdict = buffer(number, data.payload().data(), BlockSource::kPush);
+  const BufferVerdict verdict =
+      buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
   if (verdict != BufferVerdict::kAccepted) host_.drop(from, *message, drop_of(verdict));
 }
 
@@ -150,18 +142,18 @@ void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
 }
 
 BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& bytes,
+                                    std::shared_ptr<const common::Block> block,
                                     BlockSource source) {
   const BufferVerdict verdict = buffer_.push(
-      height(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes), source});
+      height(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes), source,
+                                     std::move(block)});
   commit_ready();
   return verdict;
 }
 
 void ChannelBlocks::commit_ready() {
   while (auto next = buffer_.pop_next(height())) {
-    common::Block block;
-    block.ParseFromString(*next->bytes);  // verified when buffered
-    const ledger::AppendResult result = ledger_.chain().append(block, *next->bytes);
+    const ledger::AppendResult result = ledger_.chain().append(*next->block, *next->bytes);
     if (!result.ok) {
       ++counters_.commit_failures;  // a verified block that does not chain: a forked orderer
       continue;
@@ -235,16 +227,18 @@ void ChannelBlocks::send_pull_message(const PeerId& to, GossipMessage message) {
 
 bool ChannelBlocks::take_pulled_blocks(const PeerId&, const std::vector<MessagePtr>& blocks) {
   // Every element verifies or the update is dropped whole (§10.3).
-  std::string reason;
+  std::vector<std::shared_ptr<const common::Block>> parsed;
+  parsed.reserve(blocks.size());
   for (const MessagePtr& message : blocks) {
     const ::gossip::Payload& payload = message->message.data_msg().payload();
-    if (!verified(payload.seq_num(), payload.data(), reason)) return false;
+    parsed.push_back(verified(payload.seq_num(), payload.data()));
+    if (!parsed.back()) return false;
   }
-  for (const MessagePtr& message : blocks) {
-    const ::gossip::Payload& payload = message->message.data_msg().payload();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const ::gossip::Payload& payload = blocks[i]->message.data_msg().payload();
     if (payload.seq_num() < height() || puller_.holds(payload.seq_num())) continue;
-    puller_.add(payload.seq_num(), message);  // offered onwards, not re-pushed
-    buffer(payload.seq_num(), payload.data(), BlockSource::kPull);
+    puller_.add(payload.seq_num(), blocks[i]);  // offered onwards, not re-pushed
+    buffer(payload.seq_num(), payload.data(), std::move(parsed[i]), BlockSource::kPull);
   }
   return true;
 }
@@ -274,12 +268,12 @@ void ChannelBlocks::send_state_message(const PeerId& to, GossipMessage message) 
 std::size_t ChannelBlocks::take_state_blocks(const PeerId&,
                                              const std::vector<const ::gossip::Payload*>& blocks) {
   std::size_t taken = 0;
-  std::string reason;
   for (const ::gossip::Payload* payload : blocks) {
     if (payload->seq_num() < height() || buffer_.holds(payload->seq_num())) continue;
-    if (!verified(payload->seq_num(), payload->data(), reason)) continue;
-    if (buffer(payload->seq_num(), payload->data(), BlockSource::kStateTransfer) ==
-        BufferVerdict::kAccepted)
+    auto block = verified(payload->seq_num(), payload->data());
+    if (!block) continue;
+    if (buffer(payload->seq_num(), payload->data(), std::move(block),
+               BlockSource::kStateTransfer) == BufferVerdict::kAccepted)
       ++taken;
   }
   return taken;

@@ -104,13 +104,13 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
  private:
   // The data message carrying `number`, as gossiped (unsigned, CHAN_AND_ORG).
   MessagePtr data_message(std::uint64_t number, const std::string& bytes);
-  // Verifies `bytes` as block `number`; nullopt (and `reason`) if refused.
-  std::optional<common::Block> verified(std::uint64_t number, const std::string& bytes,
-                                        std::string& reason);
+  // `bytes` parsed, if it verifies as block `number`; nullptr if refused.
+  std::shared_ptr<const common::Block> verified(std::uint64_t number, const std::string& bytes);
   // Sends to up to propagatePeerNum random peers of my org in the channel.
   void push(const MessagePtr& message, const PeerId* except);
   // Buffers a verified block; true unless the buffer refused it.
   state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
+                              std::shared_ptr<const common::Block> block,
                               state::BlockSource source);
   void commit_ready();
   void send(const PeerId& to, ::gossip::GossipMessage message, ::gossip::GossipMessage::Tag tag);

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "common/common.pb.h"
+
 namespace fabnet::state {
 
 // Where a block came from, for counters and the live view.
@@ -25,6 +27,8 @@ struct BufferedBlock {
   std::uint64_t number = 0;
   std::shared_ptr<const std::string> bytes;  // the marshaled common.Block as received
   BlockSource source = BlockSource::kPush;
+  // The same block parsed, when the holder verified it on the way in (parsed once).
+  std::shared_ptr<const common::Block> block;
 };
 
 // Blocks that arrived ahead of the ledger wait here until it reaches them, so they

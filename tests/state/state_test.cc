@@ -39,7 +39,7 @@ gossip::MessagePtr data_message(std::uint64_t number, const std::string& channel
 
 BufferedBlock buffered(std::uint64_t number) {
   return BufferedBlock{number, std::make_shared<const std::string>(block_bytes_of(number)),
-                       BlockSource::kPush};
+                       BlockSource::kPush, nullptr};
 }
 
 TEST(PayloadBuffer, CommitsInSequenceWhateverTheArrivalOrder) {
@@ -117,9 +117,9 @@ struct Peer final : PullHost, StateHost {
   }
 
   void offer(std::uint64_t number, BlockSource source) {
-    buffer.push(
-        chain.size(),
-        BufferedBlock{number, std::make_shared<const std::string>(block_bytes_of(number)), source});
+    buffer.push(chain.size(),
+                BufferedBlock{number, std::make_shared<const std::string>(block_bytes_of(number)),
+                              source, nullptr});
     while (auto block = buffer.pop_next(chain.size())) chain.push_back(*block->bytes);
   }
   void hold(std::uint64_t count) {
