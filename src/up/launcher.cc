@@ -218,7 +218,7 @@ bool Session::start_nodes() {
   state_.nodes[orderer.name] = start_node(layout_, orderer);
   save();
   const auto orderer_deadline = Clock::now() + 20s;
-  while (orderer_height(layout_, layout_.channels.front()) < 0) {
+  while (!orderer_serves(layout_)) {
     reap_children();
     if (state_of(state_.nodes[orderer.name]) == ProcessState::kGone) {
       fail_with_node(orderer, "exited during start-up");
@@ -474,6 +474,7 @@ int Session::run() {
   if (!options_.demo) {
     watch();
     stop();
+    print_summary();
     return kExitOk;
   }
   run_demo_script();
@@ -569,6 +570,14 @@ int run_status(const fs::path& dir, std::ostream& out, std::ostream& err) {
     tracker.observe(s);
     for (const Line& line : render({layout.dir.string(), state.load_rate}, s, tracker, {}, 0))
       fmt::print(out, "{}\n", plain_text(line));
+    std::uint64_t kib = 0;
+    int alive = 0;
+    for (const Named& p : everything(state)) {
+      const std::uint64_t k = rss_kib(p.process);
+      kib += k;
+      alive += k > 0;
+    }
+    fmt::print(out, "\n{} processes running, {:.1f} MiB resident in all\n", alive, kib / 1024.0);
     return kExitOk;
   } catch (const UpConfigError& e) {
     fmt::print(err, "fabnet status: {}\n", e.what());

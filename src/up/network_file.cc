@@ -292,6 +292,10 @@ NetworkFile parse_network_file(std::string_view yaml_text, std::string_view sour
       net.load.size = static_cast<int>(p.integer(l["size"], "load.size", 0, 1024 * 1024));
   }
   if (const YAML::Node t = root["tls"]) net.tls = p.boolean(t, "tls");
+  // Until the peers and the orderer serve TLS (issue 11 §1) there is nothing to switch on.
+  if (net.tls)
+    p.fail("tls",
+           "true is not supported by this build yet (the nodes serve no TLS); set tls: false");
   if (const YAML::Node ports = root["ports"]) {
     p.only_keys(ports, "ports", {"base"});
     if (ports["base"])

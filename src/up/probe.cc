@@ -31,6 +31,10 @@ long long orderer_height(const Layout& layout, const std::string& channel) {
   return body ? metric_height(*body, channel) : -1;
 }
 
+bool orderer_serves(const Layout& layout) {
+  return get(layout.nodes.front().ops_port, "/metrics").has_value();
+}
+
 Snapshot probe(const NetworkFile& net, const Layout& layout, const UpState& state, double t) {
   Snapshot s;
   s.t = t;

@@ -16,5 +16,7 @@ Snapshot probe(const NetworkFile& net, const Layout& layout, const UpState& stat
 
 // The orderer's ledger height of `channel` from its /metrics, or -1.
 long long orderer_height(const Layout& layout, const std::string& channel);
+// Whether the orderer's operations endpoint answers /metrics.
+bool orderer_serves(const Layout& layout);
 
 }  // namespace fabnet::up

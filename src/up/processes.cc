@@ -169,6 +169,15 @@ std::string log_tail(const fs::path& file, int lines) {
   return out;
 }
 
+std::uint64_t rss_kib(const ProcessId& process) {
+  if (state_of(process) == ProcessState::kGone) return 0;
+  std::ifstream in("/proc/" + std::to_string(process.pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+
 std::string self_binary() {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);

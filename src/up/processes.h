@@ -62,6 +62,9 @@ bool port_in_use(int port);
 // The last `lines` lines of a file.
 std::string log_tail(const std::filesystem::path& file, int lines);
 
+// Resident set size of a process in KiB (VmRSS of /proc/<pid>/status), 0 if gone.
+std::uint64_t rss_kib(const ProcessId& process);
+
 // The path of the running executable (/proc/self/exe).
 std::string self_binary();
 

@@ -226,6 +226,7 @@ std::vector<Line> render(const ViewHeader& header, const Snapshot& s, const Trac
       lines.push_back(std::move(line));
     }
   }
+  if (max_events == 0) return lines;  // a summary without events (status, --detach)
   lines.push_back({});
   lines.push_back({{"Events", Style::kBold}});
   const std::size_t from = recent.size() > max_events ? recent.size() - max_events : 0;

@@ -137,7 +137,8 @@ struct ViewHeader {
 };
 
 // The whole screen: a header, per channel the orderer's height and blocks/s and
-// per org the leader and each peer's height and lag, then the last events.
+// per org the leader and each peer's height and lag, then the last `max_events`
+// events (none, and no heading, when it is 0).
 std::vector<Line> render(const ViewHeader& header, const Snapshot& s, const Tracker& tracker,
                          const std::deque<Event>& recent, std::size_t max_events = 8);
 // "[  12.3s] text"

@@ -90,6 +90,7 @@ INSTANTIATE_TEST_SUITE_P(
             "election.leaderAliveThreshold", "not positive"},
         BadCase{"orgs: [{name: Org1}]\nchannels: [{name: c}]\nload: {rate: fast}\n", "load.rate",
                 "not a number"},
+        BadCase{"orgs: [{name: Org1}]\nchannels: [{name: c}]\ntls: true\n", "tls", "not supported"},
         BadCase{"orgs: [{name: Org1}]\nchannels: [{name: c}]\ntls: maybe\n", "tls",
                 "not a boolean"},
         BadCase{"orgs: [{name: Org1}]\nchannels: [{name: c}]\nports: {base: 80}\n", "ports.base",
