@@ -13,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -40,6 +42,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+// Sanitizer builds run every process several times slower (FABNET_SLOW_FACTOR).
+int slow() {
+  const char* factor = std::getenv("FABNET_SLOW_FACTOR");
+  return factor ? std::max(1, std::atoi(factor)) : 1;
+}
 
 struct CliRun {
   int status = -1;  // exit status; -1 killed at the deadline
@@ -175,7 +183,7 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
   const CliRun up = fabnet(scratch.dir(),
                            {"up", (scratch.dir() / "network.yaml").string(), "--dir",
                             scratch.net().string(), "--detach"},
-                           90s);
+                           90s * slow());
   ASSERT_EQ(up.status, 0) << up.out << up.err;
   EXPECT_NE(up.out.find("mychannel"), std::string::npos) << up.out;
 
@@ -187,7 +195,7 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
     EXPECT_TRUE(group_leader(snap(), "mychannel", org).agreed) << org;
 
   // The load flows: the orderer's chain grows and the peers follow.
-  ASSERT_TRUE(wait_until([&] { return orderer_height(layout, "mychannel") > 5; }, 20s))
+  ASSERT_TRUE(wait_until([&] { return orderer_height(layout, "mychannel") > 5; }, 20s * slow()))
       << slurp(layout.load_log("mychannel"));
 
   const std::string leader = group_leader(snap(), "mychannel", "Org1").agreed_leader();
@@ -200,7 +208,7 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
         successor = group_leader(snap(), "mychannel", "Org1").agreed_leader();
         return !successor.empty() && successor != leader;
       },
-      20s))
+      20s * slow()))
       << "no failover from " << leader;
 
   // Quiet the load, bring the killed peer back, and wait until everyone is level.
@@ -225,7 +233,7 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
         }
         return target > 5 && level;
       },
-      40s))
+      40s * slow()))
       << "orderer " << target << "; " << heights;
 
   const CliRun status = fabnet(scratch.dir(), {"status", "--dir", scratch.net().string()});
