@@ -168,6 +168,7 @@ class Session {
     const Event e{now(), Event::Kind::kInfo, text};
     recent_.push_back(e);
     if (!terminal_.live()) fmt::print(out_, "{}\n", format_event(e));
+    out_ << std::flush;
   }
   bool interrupted() const { return g_interrupts > 0; }
   bool start_nodes();
@@ -205,6 +206,7 @@ void Session::tick() {
   }
   if (terminal_.live())
     terminal_.draw(render({layout_.dir.string(), state_.load_rate}, last_, tracker_, recent_));
+  out_ << std::flush;  // one line per event as it happens, also into a pipe or a file
 }
 
 void Session::fail_with_node(const Node& node, const std::string& what) {
@@ -300,7 +302,7 @@ void Session::run_demo_script() {
   std::string killed, paused;
   const double base = now();
   const double kill_at = base + lat / 2, pause_at = kill_at + lat / 2,
-               resume_at = pause_at + lat + led;
+               resume_at = pause_at + 2 * lat + led + 2;  // outlasts the failover bound
   const double restart_at = std::max(resume_at, kill_at + 2 * lat + led) + lat / 2;
   const double end_at = restart_at + 2 * lat + 5;
   std::vector<Step> steps = {
@@ -318,7 +320,7 @@ void Session::run_demo_script() {
            return note("script: no other leader to pause; skipped");
          signal_group(state_.nodes[paused], SIGSTOP);
          note(fmt::format("script: pause {} (leader of {}/{}) for {:.0f}s, past LAT {:.0f}s",
-                          paused, channel, org2, lat + led, lat));
+                          paused, channel, org2, resume_at - pause_at, lat));
        }},
       {resume_at,
        [&] {
@@ -344,6 +346,10 @@ void Session::run_demo_script() {
 
 void Session::wait_level(std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
+  // The orderer cuts what is still pending after BatchTimeout: level counts once it
+  // has held that long.
+  const auto hold = net_.orderer.batch_timeout + 1s;
+  std::optional<Clock::time_point> level_since;
   while (!interrupted() && Clock::now() < deadline) {
     tick();
     bool level = true;
@@ -352,7 +358,13 @@ void Session::wait_level(std::chrono::seconds limit) {
         if (c.height != last_.orderer_height[channel]) level = false;
     for (const PeerSample& p : last_.peers)
       if (p.health != PeerSample::Health::kUp) level = false;
-    if (level) return;
+    if (!level) {
+      level_since.reset();
+    } else if (!level_since) {
+      level_since = Clock::now();
+    } else if (Clock::now() - *level_since >= hold) {
+      return;
+    }
     std::this_thread::sleep_for(kTick);
   }
 }

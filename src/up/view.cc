@@ -79,7 +79,10 @@ std::vector<Event> Tracker::observe(const Snapshot& s) {
       const auto key = std::make_pair(channel, org);
       GroupState& g = groups_[key];
       const GroupLeader now = group_leader(s, channel, org);
-      const std::string leader = now.agreed_leader();
+      // A sole leader that already held the group keeps it while a member (say one
+      // just restarted) has not named it yet; a new leader needs everyone's agreement.
+      const bool kept = now.leaders.size() == 1 && now.leaders.front() == g.leader;
+      const std::string leader = kept ? g.leader : now.agreed_leader();
       if (now.leaders.size() >= 2 && g.leaders_seen < 2)
         add(Event::Kind::kTwoLeaders,
             fmt::format("{}/{}: {} leaders: {}", channel, org, now.leaders.size(),

@@ -104,6 +104,16 @@ TEST(UpView, TheTrackerReportsAFailoverFromTheMomentTheLeaderWasLost) {
   EXPECT_NE(texts(back).find("peer0.org1 is back"), std::string::npos) << texts(back);
 }
 
+TEST(UpView, ALeaderIsKeptWhileARestartedMemberHasNotNamedItYet) {
+  Tracker tracker;
+  Net n;
+  tracker.observe(n.at(1).leader(0).s);
+  n.s.peers[2].on["c"].believed_leader = "";  // just restarted: no leader known yet
+  EXPECT_TRUE(tracker.observe(n.at(2).s).empty());
+  EXPECT_EQ(tracker.leaders().at({"c", "Org1"}).size(), 1u);
+  EXPECT_TRUE(tracker.all_settled());
+}
+
 TEST(UpView, TheTrackerTimesACatchUpAndKeepsTheWorstLag) {
   Tracker tracker(2);
   Net n;
