@@ -66,6 +66,7 @@ ChannelBlocks::ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host,
       puller_(channel.name(), env.settings.blocks.pull, env.scheduler, *this),
       state_(channel.name(), env.settings.blocks.state, env.scheduler, *this),
       push_timer_(env.scheduler),
+      gap_timer_(env.scheduler),
       push_epoch_(env.scheduler.now()) {
   channel_.set_ledger_height(height());
 }
@@ -81,6 +82,7 @@ void ChannelBlocks::stop() {
   puller_.stop();
   state_.stop();
   push_timer_.cancel();
+  gap_timer_.cancel();
   pending_pushes_.clear();  // nothing is sent once stopped
 }
 
@@ -130,7 +132,26 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   push(message, &from.pki_id);
   const BufferVerdict verdict =
       buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
-  if (verdict != BufferVerdict::kAccepted) host_.drop(from, *message, drop_of(verdict));
+  if (verdict != BufferVerdict::kAccepted) return host_.drop(from, *message, drop_of(verdict));
+  const runtime::Duration delay = env_.settings.blocks.gap_fetch_delay;
+  if (buffer_.size() != 0 && delay > runtime::Duration::zero()) {
+    if (buffer_.highest() && *buffer_.highest() == number) newest_pusher_ = from.pki_id;
+    if (!gap_timer_.armed()) gap_timer_.arm(delay, [this] { fetch_gap(); });
+  }
+}
+
+void ChannelBlocks::fetch_gap() {
+  const auto highest = buffer_.highest();
+  if (!highest || *highest <= height()) return;  // filled meanwhile
+  const PeerId* leader = channel_.believed_leader();
+  PeerId from;
+  if (leader && *leader != env_.discovery.self().pki_id)
+    from = *leader;
+  else if (newest_pusher_)
+    from = *newest_pusher_;
+  else
+    return;
+  state_.fetch_gap(from, height(), *highest - 1);
 }
 
 void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {

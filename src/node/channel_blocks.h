@@ -54,6 +54,12 @@ struct BlockSettings {
   // sends each block at once.
   std::size_t max_propagation_burst_size = 10;
   runtime::Duration max_propagation_burst_latency = std::chrono::milliseconds(10);
+  // fabnet's, not Fabric's: a block missing below buffered ones for this long is
+  // asked for at once by a state request to the leader (or the peer that pushed the
+  // newest buffered block), instead of waiting for the next pull round or state
+  // check (seconds). One lost push otherwise holds up every later block (they are
+  // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
+  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(50);
   state::PullSettings pull;
   state::StateTransferSettings state;
 };
@@ -144,6 +150,10 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   };
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
+  runtime::Timer gap_timer_;
+  std::optional<PeerId> newest_pusher_;  // who pushed the newest block buffered ahead
+  // Fetches the gap below the buffered blocks if it is still there.
+  void fetch_gap();
   // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's
   // free-running emitter, but arms a timer only while a batch waits.
   runtime::TimePoint push_epoch_{};

@@ -605,6 +605,23 @@ TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
   EXPECT_EQ(dropped("peer1.org1", "block_too_old"), 1u);
 }
 
+TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) {
+  // Every push of block 2 to peer2.org1 is lost; blocks 3.. arrive and wait.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_data_msg() &&
+           m.message.data_msg().payload().seq_num() == 2;
+  };
+  for (int i = 0; i < 6; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  net.scheduler.run_for(milliseconds(150));  // gap_fetch_delay 50 ms, then one round trip
+  EXPECT_EQ(height("peer2.org1"), 6u);
+  const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
+  EXPECT_GE(blocks.state_counters().gap_requests, 1u);
+  EXPECT_GE(blocks.counters().committed_by_state_transfer, 1u);
+}
+
 class NodeUnbatchedBlocksTest : public NodeBlocksTest {
  protected:
   void SetUp() override {
