@@ -118,9 +118,12 @@ TEST(BlocksFaultsProcess, EveryPeerEndsWithTheOrderersChainAfterKillsPausesAndRe
       << paused << ":\n"
       << net.log_tail(paused, 30) << wiped << ":\n"
       << net.log_tail(wiped, 30);
-  // The paused peer and the wiped one came back (at least partly) by state transfer.
+  // The paused peer came back (at least partly) by state transfer.
   EXPECT_GT(committed_by(net, paused, "state_transfer"), std::max(0LL, paused_from)) << paused;
-  EXPECT_GT(committed_by(net, wiped, "state_transfer"), 0) << wiped;
+  // The wiped peer may win its org's election on return and then read from the orderer.
+  EXPECT_GT(committed_by(net, wiped, "state_transfer") + committed_by(net, wiped, "from_orderer"),
+            0)
+      << wiped;
   // /metrics carries Fabric's state metrics.
   const std::string height_sample =
       std::string("gossip_state_height{channel=\"") + kChannel + "\"}";
