@@ -373,6 +373,8 @@ CoreConfig extract(const Reader& r) {
   read_duration(r, "peer.gossip.requestWaitTime", g.request_wait_time);
   read_duration(r, "peer.gossip.responseWaitTime", g.response_wait_time);
   read_positive_int(r, "peer.gossip.maxBlockCountToStore", g.max_block_count_to_store);
+  read_positive_int(r, "peer.gossip.maxPropagationBurstSize", g.max_propagation_burst_size);
+  read_duration(r, "peer.gossip.maxPropagationBurstLatency", g.max_propagation_burst_latency);
   read_bool(r, "peer.gossip.state.enabled", g.state_enabled);
   read_duration(r, "peer.gossip.state.checkInterval", g.state_check_interval);
   read_duration(r, "peer.gossip.state.responseTimeout", g.state_response_timeout);

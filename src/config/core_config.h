@@ -61,6 +61,10 @@ struct GossipSettings {
   std::chrono::nanoseconds request_wait_time{std::chrono::milliseconds(1500)};  // requestWaitTime
   std::chrono::nanoseconds response_wait_time{std::chrono::seconds(2)};         // responseWaitTime
   int max_block_count_to_store = 10;  // maxBlockCountToStore
+  // Push batching (protocol.md §5.3).
+  int max_propagation_burst_size = 10;  // maxPropagationBurstSize
+  std::chrono::nanoseconds max_propagation_burst_latency{
+      std::chrono::milliseconds(10)};  // maxPropagationBurstLatency
   // State transfer and the commit buffer: peer.gossip.state.* (protocol.md §10.4).
   // enabled defaults to true here; Fabric v2.4.9's code and sample file say false
   // (docs/operations.md says why fabnet differs). A file that sets it is honoured.

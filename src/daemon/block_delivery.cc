@@ -149,4 +149,23 @@ nlohmann::json BlockDelivery::status(const std::string& name) {
           {"deliver_failures_in_a_row", client.consecutive_failures()}};
 }
 
+void refresh_block_metrics(const std::string& channel, const node::ChannelBlocks& blocks,
+                           ops::BlockMetrics& metrics, std::map<std::string, double>& synced) {
+  auto sync = [&](ops::CounterFamily& family, const ops::LabelValues& labels, double value) {
+    double& seen = synced[family.name() + "/" + fmt::format("{}", fmt::join(labels, "/"))];
+    if (value > seen) family.with(labels).inc(value - seen);
+    seen = value;
+  };
+  metrics.state_height.with({channel}).set(static_cast<double>(blocks.height()));
+  metrics.payload_buffer_size.with({channel}).set(static_cast<double>(blocks.buffered()));
+  const node::BlockCounters& k = blocks.counters();
+  sync(metrics.blocks_committed, {channel, "orderer"}, double(k.committed_from_orderer));
+  sync(metrics.blocks_committed, {channel, "push"}, double(k.committed_by_push));
+  sync(metrics.blocks_committed, {channel, "pull"}, double(k.committed_by_pull));
+  sync(metrics.blocks_committed, {channel, "state_transfer"},
+       double(k.committed_by_state_transfer));
+  sync(metrics.blocks_pushed, {channel}, double(k.forwarded));
+  sync(metrics.commit_failures, {channel}, double(k.commit_failures));
+}
+
 }  // namespace fabnet::daemon

@@ -78,4 +78,9 @@ class BlockDelivery final : public node::LedgerProvider {
   OnBlock on_block_;
 };
 
+// Pushes `blocks`' height, buffer and counters for `channel` into `metrics`
+// (counters as increments over `synced`, the values already pushed).
+void refresh_block_metrics(const std::string& channel, const node::ChannelBlocks& blocks,
+                           ops::BlockMetrics& metrics, std::map<std::string, double>& synced);
+
 }  // namespace fabnet::daemon

@@ -114,6 +114,11 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void on_member_change(const node::Node&, const gossip::PeerId& peer, bool alive) override {
     gossip_log->info("member {} is {}", gossip::short_id_hex(peer), alive ? "alive" : "dead");
   }
+  void on_block_committed(const node::Node&, const std::string& channel, std::uint64_t number,
+                          state::BlockSource source) override {
+    state_log->debug("[{}] committed block [{}] ({})", channel, number,
+                     state::block_source_name(source));
+  }
   // Already rate-limited by the node: once per (peer, reason) per interval.
   void on_rejection(const node::Node&, const node::Rejection& rejection) override {
     rejection_log->warn("{}", node::describe(rejection));
@@ -124,6 +129,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   std::shared_ptr<spdlog::logger> gossip_log = logging::get_logger("gossip.discovery");
   std::shared_ptr<spdlog::logger> election_log = logging::get_logger("gossip.election");
   std::shared_ptr<spdlog::logger> rejection_log = logging::get_logger("gossip.gossip");
+  std::shared_ptr<spdlog::logger> state_log = logging::get_logger("gossip.state");
 
   std::optional<crypto::LocalMsp> msp;
   std::unique_ptr<crypto::X509CryptoService> x509;
@@ -146,6 +152,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   std::unique_ptr<deliver::GrpcOrdererConnector> orderer_connector;
   std::unique_ptr<BlockDelivery> delivery;
   std::unique_ptr<ops::DeliverMetrics> deliver_metrics;
+  std::unique_ptr<ops::BlockMetrics> block_metrics;
   std::unique_ptr<runtime::Timer> metrics_timer;
   std::map<std::string, double> synced;  // counter values already pushed to metrics
   std::atomic<bool> stopping{false};
@@ -213,6 +220,9 @@ void PeerDaemon::Impl::load() {
   settings.propagate_peer_num = core.gossip.propagate_peer_num;
   node::BlockSettings& blocks = settings.blocks;
   blocks.block_buffer_size = static_cast<std::size_t>(core.gossip.state_block_buffer_size);
+  blocks.max_propagation_burst_size =
+      static_cast<std::size_t>(core.gossip.max_propagation_burst_size);
+  blocks.max_propagation_burst_latency = core.gossip.max_propagation_burst_latency;
   blocks.pull.pull_interval = core.gossip.pull_interval;
   blocks.pull.pull_peer_num = static_cast<std::size_t>(core.gossip.pull_peer_num);
   blocks.pull.digest_wait_time = core.gossip.digest_wait_time;
@@ -276,6 +286,10 @@ void PeerDaemon::Impl::refresh_metrics() {
     sync(metrics->messages_dropped, "h/", "handshake_" + reason, double(n));
   metrics->connections.with({}).set(static_cast<double>(stats.connections_open));
   if (delivery) delivery->refresh_metrics(node->joined_channels(), *deliver_metrics);
+  if (block_metrics)
+    for (const std::string& channel : node->joined_channels())
+      if (const node::ChannelBlocks* blocks = node->blocks(channel))
+        daemon::refresh_block_metrics(channel, *blocks, *block_metrics, synced);
 }
 
 json PeerDaemon::Impl::status() const {
@@ -350,6 +364,7 @@ void PeerDaemon::Impl::stop_on_loop() {
 void PeerDaemon::Impl::start_delivery() {
   const config::CoreConfig& core = options.core;
   deliver_metrics = std::make_unique<ops::DeliverMetrics>(registry);
+  block_metrics = std::make_unique<ops::BlockMetrics>(registry);
   if (!channels.orderer) {
     deliver_log->warn("{} names no orderer: leaders pull no blocks", channels.source);
     return;

@@ -64,7 +64,10 @@ ChannelBlocks::ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host,
       ledger_(ledger),
       buffer_(env.settings.blocks.block_buffer_size),
       puller_(channel.name(), env.settings.blocks.pull, env.scheduler, *this),
-      state_(channel.name(), env.settings.blocks.state, env.scheduler, *this) {
+      state_(channel.name(), env.settings.blocks.state, env.scheduler, *this),
+      push_timer_(env.scheduler),
+      gap_timer_(env.scheduler),
+      push_epoch_(env.scheduler.now()) {
   channel_.set_ledger_height(height());
 }
 
@@ -78,6 +81,9 @@ void ChannelBlocks::start() {
 void ChannelBlocks::stop() {
   puller_.stop();
   state_.stop();
+  push_timer_.cancel();
+  gap_timer_.cancel();
+  pending_pushes_.clear();  // nothing is sent once stopped
 }
 
 std::uint64_t ChannelBlocks::height() const {
@@ -126,19 +132,58 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   push(message, &from.pki_id);
   const BufferVerdict verdict =
       buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
-  if (verdict != BufferVerdict::kAccepted) host_.drop(from, *message, drop_of(verdict));
+  if (verdict != BufferVerdict::kAccepted) return host_.drop(from, *message, drop_of(verdict));
+  const runtime::Duration delay = env_.settings.blocks.gap_fetch_delay;
+  if (buffer_.size() != 0 && delay > runtime::Duration::zero()) {
+    if (buffer_.highest() && *buffer_.highest() == number) newest_pusher_ = from.pki_id;
+    if (!gap_timer_.armed()) gap_timer_.arm(delay, [this] { fetch_gap(); });
+  }
+}
+
+void ChannelBlocks::fetch_gap() {
+  const auto highest = buffer_.highest();
+  if (!highest || *highest <= height()) return;  // filled meanwhile
+  const PeerId* leader = channel_.believed_leader();
+  PeerId from;
+  if (leader && *leader != env_.discovery.self().pki_id)
+    from = *leader;
+  else if (newest_pusher_)
+    from = *newest_pusher_;
+  else
+    return;
+  state_.fetch_gap(from, height(), *highest - 1);
 }
 
 void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
-  std::vector<PeerId> peers = channel_.org_view();
-  if (except) std::erase(peers, *except);
-  const int count = env_.settings.propagate_peer_num;
-  for (const PeerId& peer :
-       pick_random(std::move(peers), static_cast<std::size_t>(count), env_.random)) {
-    const discovery::Member* member = env_.discovery.member(peer);
-    if (member) host_.send(peer, member->preferred_endpoint(), message);
+  pending_pushes_.push_back(
+      {message, except ? std::optional<PeerId>(*except) : std::optional<PeerId>()});
+  const BlockSettings& settings = env_.settings.blocks;
+  const runtime::Duration latency = settings.max_propagation_burst_latency;
+  if (pending_pushes_.size() >= settings.max_propagation_burst_size ||
+      latency <= runtime::Duration::zero())
+    return flush_pushes();
+  if (push_timer_.armed()) return;
+  // The next tick of the batch clock: a block waits at most one latency period.
+  const runtime::Duration since = env_.scheduler.now() - push_epoch_;
+  push_timer_.arm(latency - since % latency, [this] { flush_pushes(); });
+}
+
+void ChannelBlocks::flush_pushes() {
+  push_timer_.cancel();
+  if (pending_pushes_.empty()) return;
+  std::vector<PendingPush> batch;
+  batch.swap(pending_pushes_);
+  const auto count = static_cast<std::size_t>(env_.settings.propagate_peer_num);
+  const std::vector<PeerId> picked = pick_random(channel_.org_view(), count, env_.random);
+  ++counters_.push_batches;
+  for (const PendingPush& pending : batch) {
+    for (const PeerId& peer : picked) {
+      if (pending.except && peer == *pending.except) continue;  // never back to its sender
+      const discovery::Member* member = env_.discovery.member(peer);
+      if (member) host_.send(peer, member->preferred_endpoint(), pending.message);
+    }
+    ++counters_.forwarded;
   }
-  ++counters_.forwarded;
 }
 
 BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& bytes,

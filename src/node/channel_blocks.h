@@ -6,12 +6,16 @@
 // height this peer advertises in its StateInfo (§7.1). Pure: time from the
 // scheduler, messages through the channel's host, blocks through ChannelLedger.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/common.pb.h"
 #include "ledger/ledger.h"
 #include "node/transport.h"
+#include "runtime/scheduler.h"
 #include "state/block_puller.h"
 #include "state/payload_buffer.h"
 #include "state/state_transfer.h"
@@ -44,6 +48,18 @@ class LedgerProvider {
 // maxBlockCountToStore} and peer.gossip.state.* (Fabric's defaults).
 struct BlockSettings {
   std::size_t block_buffer_size = 20;
+  // peer.gossip.maxPropagationBurstSize and maxPropagationBurstLatency (§5.3): blocks
+  // to push or forward wait in a batch, sent when this many wait or at the next tick
+  // of a latency-period clock, whichever comes first. A size of 1 or a zero latency
+  // sends each block at once.
+  std::size_t max_propagation_burst_size = 10;
+  runtime::Duration max_propagation_burst_latency = std::chrono::milliseconds(10);
+  // fabnet's, not Fabric's: a block missing below buffered ones for this long is
+  // asked for at once by a state request to the leader (or the peer that pushed the
+  // newest buffered block), instead of waiting for the next pull round or state
+  // check (seconds). One lost push otherwise holds up every later block (they are
+  // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
+  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(50);
   state::PullSettings pull;
   state::StateTransferSettings state;
 };
@@ -54,6 +70,7 @@ struct BlockCounters {
   std::uint64_t committed_by_pull = 0;
   std::uint64_t committed_by_state_transfer = 0;
   std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
+  std::uint64_t push_batches = 0;     // batches flushed (each a fresh pick of peers)
   std::uint64_t commit_failures = 0;  // verified, then refused by the ledger's chain check
 };
 
@@ -82,6 +99,8 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   const state::PullCounters& pull_counters() const { return puller_.counters(); }
   const state::StateCounters& state_counters() const { return state_.counters(); }
   std::size_t buffered() const { return buffer_.size(); }
+  // Blocks waiting in the push batch (at most maxPropagationBurstSize - 1 between events).
+  std::size_t push_pending() const { return pending_pushes_.size(); }
 
   // state::PullHost
   std::vector<PeerId> pull_targets(std::size_t count) override;
@@ -106,8 +125,11 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   MessagePtr data_message(std::uint64_t number, const std::string& bytes);
   // `bytes` parsed, if it verifies as block `number`; nullptr if refused.
   std::shared_ptr<const common::Block> verified(std::uint64_t number, const std::string& bytes);
-  // Sends to up to propagatePeerNum random peers of my org in the channel.
+  // Queues `message` for the push batch; `except` (its sender) never gets it back.
   void push(const MessagePtr& message, const PeerId* except);
+  // Sends the waiting batch to up to propagatePeerNum random peers of my org in the
+  // channel, picked once per batch as Fabric's emitter does (§5.3).
+  void flush_pushes();
   // Buffers a verified block; true unless the buffer refused it.
   state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
                               std::shared_ptr<const common::Block> block,
@@ -122,6 +144,19 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   state::PayloadBuffer buffer_;
   state::BlockPuller puller_;
   state::StateTransfer state_;
+  struct PendingPush {
+    MessagePtr message;
+    std::optional<PeerId> except;
+  };
+  std::vector<PendingPush> pending_pushes_;
+  runtime::Timer push_timer_;
+  runtime::Timer gap_timer_;
+  std::optional<PeerId> newest_pusher_;  // who pushed the newest block buffered ahead
+  // Fetches the gap below the buffered blocks if it is still there.
+  void fetch_gap();
+  // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's
+  // free-running emitter, but arms a timer only while a batch waits.
+  runtime::TimePoint push_epoch_{};
   BlockCounters counters_;
 };
 

@@ -37,4 +37,18 @@ DeliverMetrics::DeliverMetrics(MetricsRegistry& registry)
                                 "Reconnect budget spent by a dynamic leader, which then yielded",
                                 {"channel"})) {}
 
+BlockMetrics::BlockMetrics(MetricsRegistry& registry)
+    : state_height(registry.gauge("gossip_state_height", "Current ledger height", {"channel"})),
+      payload_buffer_size(
+          registry.gauge("gossip_payload_buffer_size", "Size of the payload buffer", {"channel"})),
+      blocks_committed(registry.counter(
+          "gossip_state_blocks_committed",
+          "Blocks committed, by the path that brought them (orderer, push, pull, state_transfer)",
+          {"channel", "source"})),
+      blocks_pushed(registry.counter("gossip_state_blocks_pushed",
+                                     "Blocks pushed or forwarded to peers of my org", {"channel"})),
+      commit_failures(registry.counter("gossip_state_commit_failures",
+                                       "Verified blocks the ledger refused (they did not chain)",
+                                       {"channel"})) {}
+
 }  // namespace fabnet::ops

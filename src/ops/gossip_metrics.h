@@ -42,4 +42,19 @@ struct DeliverMetrics {
   CounterFamily& give_ups;         // deliver_client_give_ups{channel}: budget spent, yielded
 };
 
+// Blocks among the peers of an org (gossip push, pull, state transfer), per channel.
+// The first two are Fabric's gossip/metrics StateMetrics (same names, help and label);
+// Fabric counts no blocks by path, so the counters are fabnet's (docs/operations.md).
+struct BlockMetrics {
+  explicit BlockMetrics(MetricsRegistry& registry);
+
+  GaugeFamily& state_height;         // gossip_state_height{channel}
+  GaugeFamily& payload_buffer_size;  // gossip_payload_buffer_size{channel}
+  // gossip_state_blocks_committed{channel,source}; source: orderer, push, pull,
+  // state_transfer (the path that delivered the block first).
+  CounterFamily& blocks_committed;
+  CounterFamily& blocks_pushed;    // gossip_state_blocks_pushed{channel}: pushed or forwarded
+  CounterFamily& commit_failures;  // gossip_state_commit_failures{channel}: verified, not chained
+};
+
 }  // namespace fabnet::ops

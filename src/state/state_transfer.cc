@@ -32,6 +32,22 @@ void StateTransfer::check_now() {
   check();
 }
 
+bool StateTransfer::fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end) {
+  if (!running_ || outstanding_ || end < start) return false;
+  end = std::min(end, start + settings_.batch_size - 1);
+  Outstanding request{peer, host_.new_nonce(), start, end, 0};
+  ::gossip::GossipMessage message;
+  message.set_nonce(request.nonce);
+  message.mutable_state_request()->set_start_seq_num(start);
+  message.mutable_state_request()->set_end_seq_num(end);
+  host_.send_state_message(request.peer, std::move(message));
+  ++counters_.requests_sent;
+  ++counters_.gap_requests;
+  outstanding_ = std::move(request);
+  response_timer_.arm(settings_.response_timeout, [this] { on_timeout(); });
+  return true;
+}
+
 void StateTransfer::check() {
   if (!running_) return;
   if (!outstanding_) request_next(0);

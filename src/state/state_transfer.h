@@ -49,7 +49,8 @@ class StateHost {
 struct StateCounters {
   std::uint64_t requests_sent = 0;
   std::uint64_t retries = 0;
-  std::uint64_t gave_up = 0;  // a range whose retries ran out
+  std::uint64_t gave_up = 0;       // a range whose retries ran out
+  std::uint64_t gap_requests = 0;  // of requests_sent, by fetch_gap
   std::uint64_t responses_sent = 0;
   std::uint64_t blocks_received = 0;
   // Drops by reason.
@@ -81,6 +82,10 @@ class StateTransfer {
   void stop();
   // Checks at once instead of at the next interval (after a restart or a gap).
   void check_now();
+  // Asks `peer` at once for [start, end] (cut to batch_size) when no request is
+  // outstanding: a gap below blocks already buffered, which the next check would
+  // reach only after check_interval. Retries go the usual way. False if not sent.
+  bool fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end);
 
   StateDrop on_request(const PeerId& from, std::uint64_t nonce,
                        const ::gossip::RemoteStateRequest& request);

@@ -124,6 +124,8 @@ void expect_fabric_sample(const CoreConfig& c, const std::string& path) {
   EXPECT_EQ(g.conn_timeout, 2s);
   EXPECT_EQ(g.pull_peer_num, 3);
   EXPECT_EQ(g.propagate_peer_num, 3);
+  EXPECT_EQ(g.max_propagation_burst_size, 10);
+  EXPECT_EQ(g.max_propagation_burst_latency, 10ms);
   EXPECT_EQ(g.send_buff_size, 200);
   EXPECT_EQ(g.recv_buff_size, 20);
 }
@@ -135,6 +137,19 @@ TEST(CoreConfigErrors, CountsMustBePositiveWholeNumbers) {
   }
   const Environment env{{"CORE_PEER_GOSSIP_PULLPEERNUM", "7"}};
   EXPECT_EQ(load_core_config_string("", env, "t").gossip.pull_peer_num, 7);
+}
+
+TEST(CoreConfig, PushBatchingKeysTakeFilesAndEnvironment) {
+  const CoreConfig defaults = load_core_config_string("", {}, "t");
+  EXPECT_EQ(defaults.gossip.max_propagation_burst_size, 10);
+  EXPECT_EQ(defaults.gossip.max_propagation_burst_latency, 10ms);
+  const Environment env{{"CORE_PEER_GOSSIP_MAXPROPAGATIONBURSTLATENCY", "2ms"}};
+  const CoreConfig c =
+      load_core_config_string("peer:\n  gossip:\n    maxPropagationBurstSize: 4\n", env, "t");
+  EXPECT_EQ(c.gossip.max_propagation_burst_size, 4);
+  EXPECT_EQ(c.gossip.max_propagation_burst_latency, 2ms);
+  expect_error([&] { load("peer:\n  gossip:\n    maxPropagationBurstSize: 0\n"); },
+               {"peer.gossip.maxPropagationBurstSize", "0", "a positive whole number"});
 }
 
 // ---- Fabric's sample files -------------------------------------------------

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 
+#include "gossip/envelope.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "ledger/memory_ledger.h"
@@ -114,6 +115,8 @@ struct TestNetwork {
   std::function<bool(const std::string& from, const std::string& to, const SignedGossip&)> lose;
   std::vector<ChannelDefinition> channels{{"mychannel", {"Org1MSP", "Org2MSP"}},
                                           {"other", {"Org1MSP", "Org2MSP"}}};
+  // Adjusts each node's settings before it is built.
+  std::function<void(NodeSettings&)> tune;
 
   Node& add(const std::string& name, const std::string& org, const std::string& bootstrap,
             std::vector<std::string> join = {"mychannel"}) {
@@ -144,6 +147,7 @@ struct TestNetwork {
     p.org = org;
     p.transport = std::make_unique<TestTransport>(*this, name);
     if (with_ledgers) s.blocks.pull.pull_interval = milliseconds(400);
+    if (tune) tune(s);
     p.node = std::make_unique<Node>(s, scheduler, *p.transport, crypto);
     if (with_ledgers) {
       ledgers[name] = std::make_unique<TestLedgers>();
@@ -519,6 +523,32 @@ class NodeBlocksTest : public NodeTest {
     }
   }
   std::uint64_t height(const std::string& peer) { return net.ledgers.at(peer)->chain().height(); }
+  // Appends the next block to `leader`'s chain and hands it to its node, without
+  // running the scheduler.
+  void orderer_hands_over(const std::string& leader) {
+    ledger::Ledger& chain = net.ledgers.at(leader)->chain();
+    const std::uint64_t n = chain.height();
+    const std::string bytes = test_block(n, chain.last_header_hash());
+    common::Block block;
+    block.ParseFromString(bytes);
+    ASSERT_TRUE(chain.append(block, bytes).ok);
+    net.node(leader).on_orderer_block("mychannel", n, bytes);
+  }
+  // Counts the block pushes (data messages) sent, by "from>to".
+  std::map<std::string, int>& count_pushes() {
+    net.lose = [this](const std::string& from, const std::string& to, const SignedGossip& m) {
+      if (m.message.has_data_msg()) ++pushes[from + ">" + to];
+      return false;
+    };
+    return pushes;
+  }
+  int pushes_from(const std::string& peer) const {
+    int total = 0;
+    for (const auto& [route, n] : pushes)
+      if (route.starts_with(peer + ">")) total += n;
+    return total;
+  }
+  std::map<std::string, int> pushes;
 };
 
 TEST_F(NodeBlocksTest, TheLeadersBlocksReachEveryPeerOfItsOrgAndNoOther) {
@@ -533,6 +563,80 @@ TEST_F(NodeBlocksTest, TheLeadersBlocksReachEveryPeerOfItsOrgAndNoOther) {
   for (const char* peer : {"peer0.org2", "peer1.org2", "peer2.org2"})
     EXPECT_EQ(height(peer), 0u) << peer << ": org2's leader pulls its own blocks";
   EXPECT_GT(net.node("peer1.org1").blocks("mychannel")->counters().committed_by_push, 0u);
+}
+
+// Push batching (protocol.md §5.3): maxPropagationBurstLatency 10 ms, maxPropagationBurstSize 10.
+TEST_F(NodeBlocksTest, ALonePushWaitsForTheNextTickOfTheBatchClockAtMost) {
+  count_pushes();
+  orderer_hands_over("peer0.org1");
+  EXPECT_EQ(pushes_from("peer0.org1"), 0) << "sent before the batch was due";
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->push_pending(), 1u);
+  net.scheduler.run_for(milliseconds(10));  // one latency period at most
+  // My org has two other peers on the channel: the pick of propagatePeerNum (3) is both.
+  EXPECT_EQ(pushes_from("peer0.org1"), 2);
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->push_pending(), 0u);
+}
+
+TEST_F(NodeBlocksTest, AFullBatchIsSentAtOnceToOnePickOfPeers) {
+  count_pushes();
+  for (int i = 0; i < 9; ++i) orderer_hands_over("peer0.org1");
+  EXPECT_EQ(pushes_from("peer0.org1"), 0);
+  orderer_hands_over("peer0.org1");  // the tenth fills the batch
+  EXPECT_EQ(pushes_from("peer0.org1"), 20) << "ten blocks to each of the two peers";
+  const BlockCounters& k = net.node("peer0.org1").blocks("mychannel")->counters();
+  EXPECT_EQ(k.push_batches, 1u);
+  EXPECT_EQ(k.forwarded, 10u);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(height("peer1.org1"), 10u);
+  EXPECT_EQ(height("peer2.org1"), 10u);
+}
+
+TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
+  count_pushes();
+  orderer_hands_over("peer0.org1");
+  net.scheduler.run_for(milliseconds(100));
+  EXPECT_EQ(height("peer1.org1"), 1u);
+  EXPECT_EQ(height("peer2.org1"), 1u);
+  EXPECT_EQ(pushes["peer1.org1>peer0.org1"], 0);
+  EXPECT_EQ(pushes["peer2.org1>peer0.org1"], 0);
+  // Each follower forwards once to the only peer left; the copy it then gets is a duplicate.
+  EXPECT_EQ(pushes["peer1.org1>peer2.org1"], 1);
+  EXPECT_EQ(pushes["peer2.org1>peer1.org1"], 1);
+  EXPECT_EQ(dropped("peer1.org1", "block_too_old"), 1u);
+}
+
+TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) {
+  // Every push of block 2 to peer2.org1 is lost; blocks 3.. arrive and wait.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_data_msg() &&
+           m.message.data_msg().payload().seq_num() == 2;
+  };
+  for (int i = 0; i < 6; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  net.scheduler.run_for(milliseconds(150));  // gap_fetch_delay 50 ms, then one round trip
+  EXPECT_EQ(height("peer2.org1"), 6u);
+  const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
+  EXPECT_GE(blocks.state_counters().gap_requests, 1u);
+  EXPECT_GE(blocks.counters().committed_by_state_transfer, 1u);
+}
+
+class NodeUnbatchedBlocksTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    net.tune = [](NodeSettings& s) { s.blocks.max_propagation_burst_size = 1; };
+    NodeBlocksTest::SetUp();
+  }
+};
+
+TEST_F(NodeUnbatchedBlocksTest, ABurstSizeOfOneSendsEachBlockAtOnce) {
+  count_pushes();
+  orderer_hands_over("peer0.org1");
+  EXPECT_EQ(pushes_from("peer0.org1"), 2);
+  orderer_hands_over("peer0.org1");
+  EXPECT_EQ(pushes_from("peer0.org1"), 4);
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().push_batches, 2u);
 }
 
 TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
@@ -589,6 +693,108 @@ TEST_F(NodeBlocksTest, ABlockFromAPeerOfAnOrgOutsideTheChannelIsDropped) {
   inject("intruder.org3", "peer1.org1", m, /*sign=*/false);
   EXPECT_EQ(dropped("peer1.org1", "sender_not_in_channel"), 1u);
   EXPECT_EQ(height("peer1.org1"), 0u);
+}
+
+// Bad block input (issue 10 §5) at an observed peer of org1 that keeps mychannel's
+// blocks: dropped with a reason, counted, reported once per (peer, reason) and
+// interval, never committed. Pull and state-transfer input: tests/state.
+class NodeBlockRejectionTest : public NodeRejectionTest {
+ protected:
+  void SetUp() override {
+    net.with_ledgers = true;
+    build_two_orgs();
+    NodeSettings s = net.node("peer1.org1").settings();
+    s.rejection_report_interval = seconds(60);
+    node_ = std::make_unique<Node>(s, net.scheduler, transport_, net.crypto, &observer);
+    node_->set_ledger_provider(&ledgers_);
+    node_->start();
+  }
+  std::shared_ptr<SignedGossip> block_message(std::uint64_t seq_num, std::string data,
+                                              const std::string& channel = "mychannel") {
+    auto sealed = std::make_shared<SignedGossip>();
+    sealed->message.set_channel(channel);
+    sealed->message.set_tag(GossipMessage::CHAN_AND_ORG);
+    sealed->message.mutable_data_msg()->mutable_payload()->set_seq_num(seq_num);
+    sealed->message.mutable_data_msg()->mutable_payload()->set_data(std::move(data));
+    sealed->payload = sealed->message.SerializeAsString();
+    return sealed;
+  }
+  std::uint64_t dropped_here(const std::string& reason) {
+    const auto& d = node_->counters().dropped;
+    const auto it = d.find(reason);
+    return it == d.end() ? 0 : it->second;
+  }
+  TestLedgers ledgers_;
+};
+
+TEST_F(NodeBlockRejectionTest, BadBlocksAreDroppedCountedReportedOnceAndNeverCommitted) {
+  Node& n = *node_;
+  // Without the orderer's signature, a seq_num that is not the block's number, bytes that
+  // are no block at all: all refused by verification, 100 times over.
+  for (int i = 0; i < 100; ++i) {
+    n.on_message(from_peer0(), block_message(0, test_block(0, "", /*signed_by_orderer=*/false)));
+    n.on_message(from_peer0(), block_message(0, test_block(1, "")));
+    n.on_message(from_peer0(), block_message(0, "not a block"));
+  }
+  EXPECT_EQ(dropped_here("block_refused"), 300u);
+  ASSERT_EQ(observer.rejections.size(), 1u) << "one report per (peer, reason) per interval";
+  EXPECT_EQ(observer.rejections.front().reason, gossip::DropReason::kBlockRefused);
+  // A channel this peer has not joined, or joined without a ledger: dropped, counted.
+  n.on_message(from_peer0(), block_message(0, test_block(0, ""), "nochannel"));
+  n.on_message(from_peer0(), block_message(0, test_block(0, ""), "other"));
+  EXPECT_EQ(dropped_here("channel_not_joined"), 2u);
+  // A block far beyond the commit buffer (blockBufferSize 20) is not kept.
+  n.on_message(from_peer0(), block_message(500, test_block(500, "")));
+  EXPECT_EQ(dropped_here("block_too_far_ahead"), 1u);
+  EXPECT_EQ(n.blocks("mychannel")->buffered(), 0u);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(ledgers_.chain().height(), 0u);
+  EXPECT_EQ(n.blocks("mychannel")->counters().committed_by_push, 0u);
+  // The genuine block 0 still goes in: the bad input changed nothing.
+  n.on_message(from_peer0(), block_message(0, test_block(0, "")));
+  EXPECT_EQ(ledgers_.chain().height(), 1u);
+}
+
+TEST_F(NodeBlocksTest, BadPullAndStateInputIsDroppedAndCounted) {
+  GossipMessage block;
+  block.set_channel("mychannel");
+  block.set_tag(GossipMessage::CHAN_AND_ORG);
+  block.mutable_data_msg()->mutable_payload()->set_seq_num(0);
+  block.mutable_data_msg()->mutable_payload()->set_data(test_block(0, ""));
+  auto sealed_block = std::make_shared<SignedGossip>();
+  sealed_block->payload = block.SerializeAsString();
+  sealed_block->message = block;
+
+  GossipMessage update;
+  update.set_channel("mychannel");
+  update.set_tag(GossipMessage::CHAN_AND_ORG);
+  update.mutable_data_update()->set_nonce(77);  // nobody asked
+  update.mutable_data_update()->set_msg_type(::gossip::BLOCK_MSG);
+  *update.mutable_data_update()->add_data() = gossip::to_envelope(*sealed_block);
+  inject("peer0.org1", "peer1.org1", update, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "pull_unknown_nonce"), 1u);
+
+  GossipMessage request;
+  request.set_channel("mychannel");
+  request.set_tag(GossipMessage::CHAN_OR_ORG);
+  request.set_nonce(5);
+  request.mutable_state_request()->set_start_seq_num(9);
+  request.mutable_state_request()->set_end_seq_num(3);  // reversed
+  inject("peer0.org1", "peer1.org1", request, /*sign=*/false);
+  request.mutable_state_request()->set_start_seq_num(0);
+  request.mutable_state_request()->set_end_seq_num(1'000'000);  // beyond state.batchSize
+  inject("peer0.org1", "peer1.org1", request, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "state_bad_range"), 2u);
+
+  GossipMessage response;
+  response.set_channel("mychannel");
+  response.set_tag(GossipMessage::CHAN_OR_ORG);
+  response.set_nonce(6);  // no request of peer1's
+  *response.mutable_state_response()->add_payloads() = block.data_msg().payload();
+  inject("peer0.org1", "peer1.org1", response, /*sign=*/false);
+  EXPECT_EQ(dropped("peer1.org1", "state_unrequested"), 1u);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(height("peer1.org1"), 0u) << "nothing of it was committed";
 }
 
 TEST_F(NodeBlocksTest, StateInfoAdvertisesTheLedgerHeightOnceItChanges) {

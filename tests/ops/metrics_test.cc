@@ -201,5 +201,25 @@ TEST(GossipMetrics, DeclaresFabricsNamesAndLabels) {
   EXPECT_EQ(&again.leader, &metrics.leader);
 }
 
+TEST(BlockMetrics, DeclaresFabricsStateMetricsAndTheBlockCounters) {
+  MetricsRegistry registry;
+  BlockMetrics metrics(registry);
+  metrics.state_height.with({"mychannel"}).set(42);
+  metrics.payload_buffer_size.with({"mychannel"}).set(3);
+  metrics.blocks_committed.with({"mychannel", "state_transfer"}).inc(7);
+  metrics.blocks_pushed.with({"mychannel"}).inc();
+  const std::string text = registry.render_prometheus();
+  for (const char* line : {
+           "# HELP gossip_state_height Current ledger height\n",
+           "gossip_state_height{channel=\"mychannel\"} 42\n",
+           "# HELP gossip_payload_buffer_size Size of the payload buffer\n",
+           "gossip_payload_buffer_size{channel=\"mychannel\"} 3\n",
+           "gossip_state_blocks_committed{channel=\"mychannel\",source=\"state_transfer\"} 7\n",
+           "gossip_state_blocks_pushed{channel=\"mychannel\"} 1\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in\n" << text;
+  }
+}
+
 }  // namespace
 }  // namespace fabnet::ops

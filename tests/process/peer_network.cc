@@ -195,7 +195,7 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "      membershipSampleInterval: " << timings_.sample << "\n"
       << "      leaderAliveThreshold: " << timings_.alive_threshold << "\n"
       << "      leaderElectionDuration: " << timings_.election_duration << "\n"
-      << "operations:\n"
+      << timings_.extra_gossip << "operations:\n"
       << "  listenAddress: 127.0.0.1:" << p.ops_port << "\n";
 }
 
@@ -240,7 +240,7 @@ void PeerNetwork::start(const std::string& id) {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     // Election events at debug: a failing timing test can then show each round.
-    ::setenv("FABRIC_LOGGING_SPEC", "gossip.election,gossip.comm=debug:info", 1);
+    ::setenv("FABRIC_LOGGING_SPEC", peer_logging_spec.c_str(), 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -46,6 +46,8 @@ struct NetworkTimings {
   std::string startup_grace = "500ms", sample = "100ms", alive_threshold = "500ms",
               election_duration = "500ms";
   std::string alive_interval = "500ms", alive_expiration = "2500ms", reconnect = "2500ms";
+  // More peer.gossip keys, as YAML lines indented four spaces (e.g. "    pullInterval: 1s\n").
+  std::string extra_gossip;
 };
 
 class PeerNetwork {
@@ -110,6 +112,8 @@ class PeerNetwork {
   std::vector<std::string> members(const std::string& channel, const std::string& org) const;
   PeerProcess& peer(const std::string& id) { return peers_.at(id); }
   const std::filesystem::path& root() const { return root_; }
+  // FABRIC_LOGGING_SPEC of peers started from now on.
+  std::string peer_logging_spec = "gossip.election,gossip.comm=debug:info";
   std::string log_tail(const std::string& id, int lines = 20) const;
   std::string channels_file() const { return (root_ / "crypto" / "channels.yaml").string(); }
   std::filesystem::path msp_dir(const std::string& org, const std::string& name) const;

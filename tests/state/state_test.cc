@@ -336,6 +336,27 @@ TEST(BlockPuller, OversizeDigestIsDroppedWhole) {
   EXPECT_EQ(behind.puller.counters().requests_sent, 0u);
 }
 
+TEST(BlockPuller, OversizeUpdateIsDroppedWhole) {
+  Net net;
+  PullSettings pull;
+  pull.max_list_entries = 4;
+  Peer& behind = net.add("a", pull, state_off());
+  Peer& ahead = net.add("b", {}, state_off());
+  ahead.hold(3);
+  // Three blocks were offered and asked for; six come back.
+  ahead.tamper = [](::gossip::GossipMessage& m) {
+    if (m.has_data_update())
+      for (std::uint64_t n = 3; n < 6; ++n)
+        *m.mutable_data_update()->add_data() = gossip::to_envelope(*data_message(n));
+    return true;
+  };
+  behind.puller.start();
+  net.clock.run_for(5100ms);
+  EXPECT_EQ(behind.puller.counters().requests_sent, 1u);
+  EXPECT_EQ(behind.puller.counters().oversize_list, 1u);
+  EXPECT_EQ(behind.chain.size(), 0u) << "not even the three it asked for";
+}
+
 TEST(BlockPuller, AnUpdateAfterTheResponseWaitIsDropped) {
   Net net;
   Peer& behind = net.add("a", {}, state_off());

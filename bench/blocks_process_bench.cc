@@ -1,0 +1,173 @@
+// Blocks across peer processes on loopback (issue 10 §4): a fabnet orderer and one
+// org of 10 `fabnet peer` processes on one channel, blocks of 10 × 1 KB envelopes
+// (MaxMessageCount 10, BatchTimeout 200 ms). For each offered block rate, the
+// propagation time of every block from "written at the orderer" to "committed at
+// the last of the 10 peers" (p50, p99, max), and whether every peer kept up.
+//
+//   fabnet_blocks_process_bench [--peers N] [--seconds S] [--rates 10,100,1000]
+//                               [--burst-latency 10ms] [--burst-size 10]
+//
+// Times come from the processes' own log lines (the orderer's "wrote block [n]"
+// and each peer's "committed block [n]", both at debug, millisecond stamps from
+// the one system clock), so the bench adds no traffic of its own.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "peer_network.h"
+
+namespace {
+
+using fabnet::testing::NetworkTimings;
+using fabnet::testing::PeerNetwork;
+using namespace std::chrono_literals;
+constexpr char kChannel[] = "mychannel";
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+// Milliseconds since the epoch of a "YYYY-MM-DD HH:MM:SS.mmm" log stamp, or -1.
+double stamp_ms(const std::string& line) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(line.c_str(), "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<double>(timegm(&tm)) * 1000.0 + ms;
+}
+
+// Block number -> time of the first log line containing `marker` followed by "[n]".
+std::map<std::uint64_t, double> times_in(const std::filesystem::path& log,
+                                         const std::string& marker) {
+  std::map<std::uint64_t, double> out;
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto at = line.find(marker);
+    if (at == std::string::npos) continue;
+    const auto open = line.find('[', at + marker.size());
+    if (open == std::string::npos) continue;
+    const std::uint64_t number = std::strtoull(line.c_str() + open + 1, nullptr, 10);
+    const double t = stamp_ms(line);
+    if (t >= 0) out.emplace(number, t);
+  }
+  return out;
+}
+
+std::vector<int> parse_rates(const std::string& text) {
+  std::vector<int> rates;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) rates.push_back(std::stoi(item));
+  return rates;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int peers = 10, seconds = 5;
+  std::string rates_text = "10,100,1000", burst_latency = "10ms", burst_size = "10";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--peers")
+      peers = std::stoi(value);
+    else if (flag == "--seconds")
+      seconds = std::stoi(value);
+    else if (flag == "--rates")
+      rates_text = value;
+    else if (flag == "--burst-latency")
+      burst_latency = value;
+    else if (flag == "--burst-size")
+      burst_size = value;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  const std::vector<int> rates = parse_rates(rates_text);
+
+  NetworkTimings timings;  // Fabric's test timings for the election and membership
+  timings.extra_gossip = "    maxPropagationBurstLatency: " + burst_latency +
+                         "\n    maxPropagationBurstSize: " + burst_size + "\n";
+  std::vector<int> members;
+  for (int i = 0; i < peers; ++i) members.push_back(i);
+  PeerNetwork net({"org1"}, peers, {{kChannel, members}}, timings, /*with_orderer=*/true);
+  net.peer_logging_spec = "gossip.state=debug:info";
+  ::setenv("FABRIC_LOGGING_SPEC", "orderer=debug:info", 1);  // the orderer inherits it
+  net.start_orderer();
+  net.start_all();
+  const std::vector<std::string> ids = net.members(kChannel, "org1");
+  if (!PeerNetwork::wait_until(
+          [&] { return net.settled(kChannel, "org1") && net.views_complete(kChannel, "org1"); },
+          60s)) {
+    std::fprintf(stderr, "the org did not settle\n");
+    return 1;
+  }
+  auto all_at = [&](long long height) {
+    for (const std::string& id : ids)
+      if (net.height(id, kChannel) != height) return false;
+    return true;
+  };
+  std::printf(
+      "blocks process bench: 1 org x %d peers, 1 channel, blocks of 10 x 1 KB, "
+      "maxPropagationBurstLatency %s, maxPropagationBurstSize %s\n",
+      peers, burst_latency.c_str(), burst_size.c_str());
+  std::printf(
+      "| offered blocks/s | achieved blocks/s | blocks | p50 ms | p99 ms | max ms | "
+      "last peer at the orderer's height after the load |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const int rate : rates) {
+    const long long from = net.orderer_height(kChannel);
+    const auto start = std::chrono::steady_clock::now();
+    const int status = net.broadcast(kChannel, rate * 10 * seconds, rate * 10);
+    const double load_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Let the last partial block be cut (BatchTimeout) before reading the target.
+    std::this_thread::sleep_for(300ms);
+    const long long to = net.orderer_height(kChannel);
+    const auto done = std::chrono::steady_clock::now();
+    const bool caught_up = PeerNetwork::wait_until([&] { return all_at(to); }, 60s);
+    const double catch_up_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done).count();
+
+    const auto written = times_in(net.root() / "orderer" / "log", "wrote block");
+    std::map<std::uint64_t, double> last;  // block -> time at the last peer
+    std::map<std::uint64_t, int> peers_with;
+    for (const std::string& id : ids)
+      for (const auto& [n, t] : times_in(net.peer(id).dir / "log", "committed block")) {
+        if (static_cast<long long>(n) < from || static_cast<long long>(n) >= to) continue;
+        last[n] = std::max(last[n], t);
+        ++peers_with[n];
+      }
+    std::vector<double> propagation;
+    for (const auto& [n, t] : last) {
+      const auto w = written.find(n);
+      if (w != written.end() && peers_with[n] == peers) propagation.push_back(t - w->second);
+    }
+    std::printf(
+        "| %d | %.0f | %lld | %.0f | %.0f | %.0f | %s |%s\n", rate,
+        static_cast<double>(to - from) / load_s, to - from, percentile(propagation, 0.5),
+        percentile(propagation, 0.99),
+        propagation.empty() ? 0.0 : *std::max_element(propagation.begin(), propagation.end()),
+        caught_up ? (std::to_string(static_cast<long long>(catch_up_ms)) + " ms").c_str()
+                  : "not within 60 s",
+        status == 0 ? "" : " (broadcast client failed)");
+    std::fflush(stdout);
+  }
+  return 0;
+}
