@@ -119,6 +119,29 @@ struct PeerDaemon::Impl final : node::NodeObserver {
     state_log->debug("[{}] committed block [{}] ({})", channel, number,
                      state::block_source_name(source));
   }
+  void on_anchor_peer(const node::Node&, const std::string& channel, const node::AnchorPeer& anchor,
+                      discovery::AnchorContact result) override {
+    switch (result) {
+      case discovery::AnchorContact::kContacting:
+        gossip_log->info("[{}] contacting anchor peer {} of {}", channel, anchor.endpoint,
+                         anchor.org);
+        break;
+      case discovery::AnchorContact::kAlreadyContacting:
+        gossip_log->debug("[{}] anchor peer {} of {}: already being contacted", channel,
+                          anchor.endpoint, anchor.org);
+        break;
+      case discovery::AnchorContact::kSelf:
+        gossip_log->info("[{}] anchor peer {} of {} is this peer", channel, anchor.endpoint,
+                         anchor.org);
+        break;
+      case discovery::AnchorContact::kNoExternalEndpoint:
+        gossip_log->info(
+            "[{}] anchor peer {} of {} skipped: it is of another org and this peer has no "
+            "peer.gossip.externalEndpoint, so other orgs may not learn of it",
+            channel, anchor.endpoint, anchor.org);
+        break;
+    }
+  }
   // Already rate-limited by the node: once per (peer, reason) per interval.
   void on_rejection(const node::Node&, const node::Rejection& rejection) override {
     rejection_log->warn("{}", node::describe(rejection));
@@ -240,7 +263,11 @@ void PeerDaemon::Impl::load() {
   settings.seed = std::random_device{}();
   for (const auto& channel : channels.channels) {
     node::ChannelDefinition def{channel.name, {}};
-    for (const auto& org : channel.orgs) def.orgs.push_back(org.msp_id);
+    for (const auto& org : channel.orgs) {
+      def.orgs.push_back(org.msp_id);
+      for (const std::string& endpoint : org.anchor_peers)
+        def.anchor_peers.push_back({org.msp_id, endpoint});
+    }
     settings.channels.push_back(std::move(def));
   }
   if (options.join.empty()) {
@@ -316,8 +343,17 @@ json PeerDaemon::Impl::status() const {
       const std::string endpoint = m ? m->preferred_endpoint() : std::string();
       view.push_back({{"pki_id", gossip::id_hex(peer)}, {"endpoint", endpoint}});
     }
+    // Every org's peers on the channel (StateInfo known); only `view` elects.
+    json peers = json::array();
+    for (const gossip::PeerId& peer : node->channel_peers(channel)) {
+      const discovery::Member* m = node->discovery().member(peer);
+      peers.push_back({{"pki_id", gossip::id_hex(peer)},
+                       {"org", m ? m->org : std::string()},
+                       {"endpoint", m ? m->preferred_endpoint() : std::string()}});
+    }
     const gossip::PeerId* leader = node->believed_leader(channel);
     channels_json[channel] = {{"view", view},
+                              {"peers", peers},
                               {"is_leader", node->is_leader(channel)},
                               {"leader", leader ? json(gossip::id_hex(*leader)) : json(nullptr)}};
     if (delivery) channels_json[channel].update(delivery->status(channel));

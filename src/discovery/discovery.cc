@@ -103,6 +103,8 @@ void Discovery::start() {
   every(reconnect_timer_, settings_.reconnect_interval, &Discovery::reconnect_to_dead);
   every(sync_timer_, settings_.pull_interval, &Discovery::sync_membership);
   contact_bootstrap_peers();
+  for (const auto& [endpoint, org] : std::exchange(anchors_before_start_, {}))
+    connect_to_anchor(endpoint, org);
 }
 
 void Discovery::stop() {
@@ -112,7 +114,8 @@ void Discovery::stop() {
   expiration_timer_.cancel();
   reconnect_timer_.cancel();
   sync_timer_.cancel();
-  bootstrap_by_nonce_.clear();
+  contact_by_nonce_.clear();
+  anchors_before_start_.clear();
 }
 
 // Fabric's loops sleep first, then act (protocol.md §6.2).
@@ -145,7 +148,7 @@ void Discovery::check_expirations() {
 
 // Fabric forgets a member when its newest alive message leaves the alive-message
 // store, alive_expiration_timeout x msg_expiration_factor after it was accepted.
-// Bootstrap peers are kept, to be probed forever (protocol.md §6.2).
+// Bootstrap and anchor peers are kept, to be probed forever (protocol.md §6.2).
 void Discovery::purge_forgotten_dead() {
   const TimePoint now = scheduler_.now();
   const Duration forget_after =
@@ -153,7 +156,7 @@ void Discovery::purge_forgotten_dead() {
   std::vector<PeerId> purged;
   for (auto it = dead_by_time_.begin(); it != dead_by_time_.end();) {
     Entry& entry = **it++;
-    if (now - entry.member.last_seen <= forget_after || is_bootstrap(entry.member)) continue;
+    if (now - entry.member.last_seen <= forget_after || is_never_purged(entry.member)) continue;
     dead_by_time_.erase(entry.in_order);
     set_last_alive(entry, nullptr);
     purged.push_back(entry.member.pki_id);
@@ -205,51 +208,101 @@ void Discovery::contact_bootstrap_peers() {
     if (endpoint.empty() || endpoint == self_.endpoint || endpoint == self_.external_endpoint)
       continue;
     if (!contacted.insert(endpoint).second) continue;
-    std::uint64_t nonce = 0;
-    while (nonce == 0 || bootstrap_by_nonce_.contains(nonce)) nonce = random_();
-    bootstrap_by_nonce_.emplace(
-        nonce, std::make_unique<BootstrapContact>(
-                   scheduler_, endpoint, build_membership_request(nonce, /*with_secret=*/true)));
-    send_bootstrap_request(nonce);
+    start_contact(endpoint, /*required_org=*/self_.org, /*same_org_expected=*/true);
   }
+}
+
+AnchorContact Discovery::connect_to_anchor(const std::string& endpoint, const std::string& org) {
+  if (endpoint == self_.endpoint || endpoint == self_.external_endpoint)
+    return AnchorContact::kSelf;
+  const bool my_org = org == self_.org;
+  // A peer invisible to other orgs has nothing to tell their anchor peers.
+  if (!my_org && self_.external_endpoint.empty()) return AnchorContact::kNoExternalEndpoint;
+  anchor_endpoints_.insert(endpoint);
+  if (stopped_) return AnchorContact::kContacting;  // nothing is sent any more
+  if (!started_) {
+    anchors_before_start_.emplace_back(endpoint, org);
+    return AnchorContact::kContacting;
+  }
+  for (const auto& [nonce, contact] : contact_by_nonce_)
+    if (contact->endpoint == endpoint) return AnchorContact::kAlreadyContacting;
+  // An anchor of my org must prove to be of my org; one of another org may be of
+  // any org, as in Fabric (only its identity decides what it is told).
+  start_contact(endpoint, my_org ? self_.org : std::string(), /*same_org_expected=*/my_org);
+  return AnchorContact::kContacting;
+}
+
+void Discovery::start_contact(const std::string& endpoint, const std::string& required_org,
+                              bool same_org_expected) {
+  std::uint64_t nonce = 0;
+  while (nonce == 0 || contact_by_nonce_.contains(nonce)) nonce = random_();
+  auto contact = std::make_unique<Contact>(scheduler_, endpoint);
+  contact->required_org = required_org;
+  // Without a deep probe nobody will tell us who answers: the request is built
+  // now, for the org the configuration expects there.
+  if (!host_.supports_probe())
+    contact->request = build_membership_request(nonce, /*with_secret=*/same_org_expected);
+  contact_by_nonce_.emplace(nonce, std::move(contact));
+  send_contact_request(nonce);
 }
 
 // Resent unchanged every reconnect_interval until a response carries its nonce,
 // at most max_connection_attempts times (protocol.md §6.3).
-void Discovery::send_bootstrap_request(std::uint64_t nonce) {
-  auto it = bootstrap_by_nonce_.find(nonce);
-  if (it == bootstrap_by_nonce_.end()) return;
-  BootstrapContact& contact = *it->second;
+void Discovery::send_contact_request(std::uint64_t nonce) {
+  auto it = contact_by_nonce_.find(nonce);
+  if (it == contact_by_nonce_.end()) return;
+  Contact& contact = *it->second;
   if (contact.attempts >= settings_.max_connection_attempts) {
-    bootstrap_by_nonce_.erase(it);
+    contact_by_nonce_.erase(it);
     return;
   }
   ++contact.attempts;
-  contact.retry.arm(settings_.reconnect_interval, [this, nonce] { send_bootstrap_request(nonce); });
+  contact.retry.arm(settings_.reconnect_interval, [this, nonce] { send_contact_request(nonce); });
   if (!host_.supports_probe()) {
     host_.send_to_endpoint(contact.endpoint, contact.request);
     ++counters_.membership_requests_sent;
     return;
   }
-  // Fabric deep-probes a bootstrap endpoint first and reveals nothing to a peer
-  // of another org (protocol.md §4.5, §6.3).
+  if (contact.identified) {
+    // Fabric's sendUntilAcked: to the PKI-ID, reusing a live connection. Sending
+    // to the endpoint would dial a second stream, and Fabric's connection store
+    // closes both the old and the new one (protocol.md §4.3).
+    host_.send(*contact.identified, contact.endpoint, contact.request);
+    ++counters_.membership_requests_sent;
+    return;
+  }
+  // Fabric deep-probes the endpoint first and reveals nothing to a peer of the
+  // wrong org (protocol.md §4.5, §6.3).
   std::weak_ptr<bool> guard = lifetime_;
   host_.probe_endpoint(contact.endpoint,
                        [this, guard, nonce](std::optional<ConnectionInfo> remote) {
-                         if (guard.expired() || !running() || !remote)
-                           return;  // unanswered: the retry timer resends
-                         const auto it = bootstrap_by_nonce_.find(nonce);
-                         if (it == bootstrap_by_nonce_.end()) return;
-                         const std::string* org = identities_.put(remote->pki_id, remote->identity)
-                                                      ? identities_.org(remote->pki_id)
-                                                      : nullptr;
-                         if (!org || *org != self_.org) {
-                           ++counters_.invalid_dropped;
-                           return;
-                         }
-                         host_.send_to_endpoint(it->second->endpoint, it->second->request);
-                         ++counters_.membership_requests_sent;
+                         // Unanswered: the retry timer probes again.
+                         if (guard.expired() || !running() || !remote) return;
+                         on_contact_probed(nonce, *remote);
                        });
+}
+
+void Discovery::on_contact_probed(std::uint64_t nonce, const ConnectionInfo& remote) {
+  const auto it = contact_by_nonce_.find(nonce);
+  if (it == contact_by_nonce_.end()) return;
+  Contact& contact = *it->second;
+  const std::string* org =
+      identities_.put(remote.pki_id, remote.identity) ? identities_.org(remote.pki_id) : nullptr;
+  if (!org || (!contact.required_org.empty() && *org != contact.required_org)) {
+    ++counters_.invalid_dropped;
+    return;
+  }
+  if (remote.pki_id == self_.pki_id) {  // our own endpoint under another name
+    contact_by_nonce_.erase(it);
+    return;
+  }
+  contact.identified = remote.pki_id;
+  // Fabric's Connect: the internal endpoint goes along only to a peer of my org.
+  contact.request = build_membership_request(nonce, /*with_secret=*/*org == self_.org);
+  // The attempts left are for the request itself (Fabric's sendUntilAcked).
+  contact.attempts = 1;
+  host_.send(remote.pki_id, contact.endpoint, contact.request);
+  ++counters_.membership_requests_sent;
 }
 
 // ---------------------------------------------------------------------------
@@ -351,13 +404,17 @@ void Discovery::handle_membership_response(const ConnectionInfo& from, const Mes
           : static_cast<std::size_t>(outer.mem_res().alive_size() + outer.mem_res().dead_size());
   if (entries > settings_.max_membership_entries)
     return reject(from, *message, DropReason::kOversizeList);
-  if (outer.nonce() != 0 && bootstrap_by_nonce_.contains(outer.nonce())) {
-    // Bootstrap peers must be of my org; Fabric refuses the connection otherwise
-    // (protocol.md §6.3). Keep retrying: the endpoint may yet be answered by the right peer.
+  if (const auto contact =
+          outer.nonce() != 0 ? contact_by_nonce_.find(outer.nonce()) : contact_by_nonce_.end();
+      contact != contact_by_nonce_.end()) {
+    // Bootstrap peers and my org's anchor peers must be of my org; Fabric refuses
+    // the connection otherwise (protocol.md §6.3). Keep retrying: the endpoint may
+    // yet be answered by the right peer.
+    const std::string& required_org = contact->second->required_org;
     const std::string* responder_org = identities_.org(from.pki_id);
-    if (!responder_org || *responder_org != self_.org)
+    if (!required_org.empty() && (!responder_org || *responder_org != required_org))
       return reject(from, *message, DropReason::kBootstrapOtherOrg);
-    bootstrap_by_nonce_.erase(outer.nonce());
+    contact_by_nonce_.erase(contact);
   }
 
   if (const auto& held = message->held_mem_res) {
@@ -499,7 +556,10 @@ void Discovery::learn(const ConnectionInfo& from, const ::gossip::AliveMessage& 
     if (secret.ParseFromString(message->secret_payload) && !secret.internalendpoint().empty())
       member.internal_endpoint = secret.internalendpoint();
   }
-  if (member.internal_endpoint.empty() && from.pki_id == about && !from.endpoint.empty())
+  // Only my org's peers are dialled at an internal endpoint (protocol.md §6.1);
+  // another org's, at the external one (Fabric's PreferredEndpoint).
+  if (member.internal_endpoint.empty() && from.pki_id == about && !from.endpoint.empty() &&
+      member.org == self_.org)
     member.internal_endpoint = from.endpoint;
   member.last_time = peer_time_of(alive);
   member.last_seen = scheduler_.now();
@@ -648,9 +708,11 @@ void Discovery::mark_dead(Entry& entry) {
   entry.member.dead_since = scheduler_.now();
 }
 
-bool Discovery::is_bootstrap(const Member& member) const {
-  return bootstrap_endpoints_.contains(member.endpoint) ||
-         bootstrap_endpoints_.contains(member.internal_endpoint);
+bool Discovery::is_never_purged(const Member& member) const {
+  for (const auto* endpoints : {&bootstrap_endpoints_, &anchor_endpoints_})
+    if (endpoints->contains(member.endpoint) || endpoints->contains(member.internal_endpoint))
+      return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------

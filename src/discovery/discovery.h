@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "gossip/crypto.h"
@@ -54,6 +55,14 @@ struct SelfInfo {
   std::string endpoint;           // internal endpoint (where peers of my org reach me)
   std::string external_endpoint;  // "" = invisible to other orgs
   std::uint64_t inc_num = 0;      // wall-clock ns at process start
+};
+
+// What became of a request to contact an anchor peer (Discovery::connect_to_anchor).
+enum class AnchorContact {
+  kContacting,          // probed and asked for membership until it answers
+  kAlreadyContacting,   // a contact to that endpoint is under way
+  kSelf,                // the endpoint is mine
+  kNoExternalEndpoint,  // another org's anchor, and I am invisible to other orgs
 };
 
 struct Member {
@@ -124,10 +133,19 @@ class Discovery {
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
 
-  // Arms the periodic timers and contacts the bootstrap peers. Once only: a
-  // restarted peer is a new instance with a higher inc_num.
+  // Arms the periodic timers and contacts the bootstrap peers (and the anchor
+  // peers asked for before). Once only: a restarted peer is a new instance with a
+  // higher inc_num.
   void start();
   void stop();  // idempotent; nothing is sent afterwards
+
+  // Fabric's learnAnchorPeers (protocol.md §4.5, §6.3): the anchor peer at
+  // `endpoint`, of org `org` as the channel config says, is contacted as a
+  // bootstrap peer is (deep probe, then a membership request resent until
+  // answered) and never purged. One of my org must prove to be of my org; one of
+  // another org is contacted only if I have an external endpoint, and is sent no
+  // internal endpoint. Before start(), the contact waits for it.
+  AnchorContact connect_to_anchor(const std::string& endpoint, const std::string& org);
 
   // Messages with content alive_msg, mem_req or mem_res (tag already checked).
   // Ignored unless running (after start(), before stop()).
@@ -164,7 +182,12 @@ class Discovery {
   void reconnect_to_dead();
   void sync_membership();
   void contact_bootstrap_peers();
-  void send_bootstrap_request(std::uint64_t nonce);
+  // A contact (bootstrap or anchor peer) to `endpoint`; `required_org` as in Contact.
+  void start_contact(const std::string& endpoint, const std::string& required_org,
+                     bool same_org_expected);
+  void send_contact_request(std::uint64_t nonce);
+  // The deep probe of a contact's endpoint answered (protocol.md §4.5).
+  void on_contact_probed(std::uint64_t nonce, const ConnectionInfo& remote);
 
   void handle_alive(const ConnectionInfo& from, const MessagePtr& message);
   void handle_membership_request(const ConnectionInfo& from, const MessagePtr& message);
@@ -205,7 +228,8 @@ class Discovery {
   void purge_forgotten_dead();
   // True if `time` is no newer than what a purged member last said.
   bool buried(const PeerId& peer, const PeerTime& time);
-  bool is_bootstrap(const Member& member) const;
+  // Bootstrap and anchor peers are kept, to be probed forever (protocol.md §6.2).
+  bool is_never_purged(const Member& member) const;
 
   SelfInfo self_;
   DiscoverySettings settings_;
@@ -234,6 +258,9 @@ class Discovery {
   // membership responses are recognised without parsing.
   std::unordered_map<std::size_t, Entry*> entry_by_payload_hash_;
   std::unordered_set<std::string> bootstrap_endpoints_;
+  std::unordered_set<std::string> anchor_endpoints_;
+  // Anchor peers asked for before start(): (endpoint, org).
+  std::vector<std::pair<std::string, std::string>> anchors_before_start_;
 
   // A purged member's last PeerTime, kept for one more alive-store TTL: Fabric's
   // store still compares expired messages until 2 x TTL (protocol.md §8), so
@@ -245,15 +272,25 @@ class Discovery {
   std::unordered_map<PeerId, Tombstone> tombstones_;
   std::deque<std::pair<TimePoint, PeerId>> tombstones_by_time_;
 
-  struct BootstrapContact {
-    BootstrapContact(runtime::Scheduler& scheduler, std::string to, MessagePtr message)
-        : endpoint(std::move(to)), request(std::move(message)), retry(scheduler) {}
+  // A peer known only by its endpoint, contacted until it answers (Fabric's
+  // Connect): a bootstrap peer or an anchor peer.
+  struct Contact {
+    Contact(runtime::Scheduler& scheduler, std::string to)
+        : endpoint(std::move(to)), retry(scheduler) {}
     std::string endpoint;
-    MessagePtr request;  // resent unchanged, nonce included
+    // The org whoever answers must be of ("" = any): my org for bootstrap peers
+    // and my org's anchor peers.
+    std::string required_org;
+    // Built once and resent unchanged, nonce included; with a deep probe, once
+    // the probe told who answers (its org decides whether the secret goes along).
+    MessagePtr request;
+    // Who the deep probe found there: the request then goes to this PKI-ID, over
+    // any live connection to it (protocol.md §4.3), not to the endpoint again.
+    std::optional<PeerId> identified;
     int attempts = 0;
     runtime::Timer retry;
   };
-  std::unordered_map<std::uint64_t, std::unique_ptr<BootstrapContact>> bootstrap_by_nonce_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Contact>> contact_by_nonce_;
 
   runtime::Timer alive_timer_;
   runtime::Timer expiration_timer_;

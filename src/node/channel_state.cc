@@ -88,6 +88,15 @@ std::vector<PeerId> ChannelState::org_view() const {
   return view;
 }
 
+std::vector<PeerId> ChannelState::peers() const {
+  std::vector<PeerId> peers;
+  for (const auto& [peer, entry] : store_)
+    if (!entry.left_channel && env_.discovery.is_alive(peer)) peers.push_back(peer);
+  std::sort(peers.begin(), peers.end(),
+            [](const PeerId& a, const PeerId& b) { return gossip::id_less(a, b); });
+  return peers;
+}
+
 void ChannelState::gossip(const LeadershipMessage& message) {
   MessagePtr sealed = host_.seal(wire::to_gossip_message(message, name_), /*sign=*/true);
   for (const PeerId& peer : same_org_) {

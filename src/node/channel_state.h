@@ -76,6 +76,9 @@ class ChannelState final : public election::ElectionAdapter {
   // Same-org peers of the channel that are alive and have not left (§7.4, §9.3).
   bool in_org_view(const PeerId& peer) const;
   std::vector<PeerId> org_view() const;  // sorted
+  // Alive peers of any of the channel's orgs with a current StateInfo here that
+  // have not left (PeersOfChannel, §7.4); sorted. Never the election's view.
+  std::vector<PeerId> peers() const;
 
   // ElectionAdapter
   void gossip(const election::LeadershipMessage& message) override;

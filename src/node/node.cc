@@ -331,6 +331,12 @@ void Node::join_channel(const std::string& channel) {
     if (ChannelLedger* ledger = impl.ledgers->ledger_for(channel)) ref.attach_ledger(*ledger);
   impl_->channels.emplace(channel, std::move(state));
   if (impl_->running) ref.start();
+  // Fabric's JoinChan: the anchor peers of every org of the channel, mine too.
+  for (const AnchorPeer& anchor : def->second.anchor_peers) {
+    const discovery::AnchorContact result =
+        impl.discovery_->connect_to_anchor(anchor.endpoint, anchor.org);
+    if (impl.observer) impl.observer->on_anchor_peer(*this, channel, anchor, result);
+  }
 }
 
 void Node::on_message(const ConnectionInfo& from, const MessagePtr& message) {
@@ -388,6 +394,11 @@ std::vector<std::string> Node::joined_channels() const {
 std::vector<PeerId> Node::channel_org_view(const std::string& channel) const {
   const ChannelState* c = impl_->channel_named(channel);
   return c ? c->org_view() : std::vector<PeerId>{};
+}
+
+std::vector<PeerId> Node::channel_peers(const std::string& channel) const {
+  const ChannelState* c = impl_->channel_named(channel);
+  return c ? c->peers() : std::vector<PeerId>{};
 }
 
 const election::LeaderElection* Node::election(const std::string& channel) const {

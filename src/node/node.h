@@ -19,10 +19,20 @@
 
 namespace fabnet::node {
 
-// A channel as its config block defines it, for what gossip needs: the member orgs.
+// An anchor peer of a channel: where the channel config says an org can be
+// reached from outside it.
+struct AnchorPeer {
+  std::string org;       // MSP ID
+  std::string endpoint;  // host:port
+};
+
+// A channel as its config block defines it, for what gossip needs: the member
+// orgs and their anchor peers.
 struct ChannelDefinition {
   std::string name;
   std::vector<std::string> orgs;  // MSP IDs
+  // Contacted on joining (Fabric's learnAnchorPeers): how orgs learn of each other.
+  std::vector<AnchorPeer> anchor_peers = {};
 };
 
 struct NodeSettings {
@@ -75,6 +85,9 @@ class NodeObserver {
   // Every inbound message dropped, with a short reason ("stale", "wrong_org", ...).
   virtual void on_drop(const Node&, const SignedGossip&, std::string_view /*reason*/) {}
   virtual void on_member_change(const Node&, const PeerId&, bool /*alive*/) {}
+  // Joining `channel` asked discovery to contact one of its anchor peers.
+  virtual void on_anchor_peer(const Node&, const std::string& /*channel*/, const AnchorPeer&,
+                              discovery::AnchorContact) {}
   // A rejection, at most once per (peer, reason) per rejection_report_interval
   // (drivers log it at warning; Fabric logs authentication failures so).
   virtual void on_rejection(const Node&, const Rejection&) {}
@@ -136,6 +149,10 @@ class Node {
   std::vector<std::string> joined_channels() const;
   // Alive peers of my org that announced `channel` (self excluded), sorted.
   std::vector<PeerId> channel_org_view(const std::string& channel) const;
+  // Alive peers of any org of `channel` that announced it and have not left
+  // (Fabric's PeersOfChannel, protocol.md §7.4; self excluded), sorted. Only my
+  // org's take part in my election.
+  std::vector<PeerId> channel_peers(const std::string& channel) const;
   const election::LeaderElection* election(const std::string& channel) const;
   const discovery::Discovery& discovery() const;
   const NodeCounters& counters() const;

@@ -673,6 +673,201 @@ TEST_F(DiscoveryTest, AliveMessagesAreRoutedByOriginOrgPolicy) {
   EXPECT_FALSE(a1.is_alive("b2"));
 }
 
+// --- deep-probed contacts ------------------------------------------------------
+
+// protocol.md §4.3, §4.5: once the probe says who answers, the request goes to
+// that PKI-ID (over any live connection), and so do its resends; nothing is sent
+// to the bare endpoint, which over gRPC would dial a second stream.
+TEST_F(DiscoveryTest, DeepProbedBootstrapRequestGoesToTheProbedPkiId) {
+  network_.deep_probe = true;
+  add_org("p", 2);  // p1 bootstraps from p0
+  network_.start("p0");
+  network_.discovery("p0").stop();  // its transport still answers probes; nothing else
+  network_.start("p1");
+  scheduler_.run_until(TimePoint(kDefaults.reconnect_interval * 2 + seconds(1)));
+  std::vector<SentMessage> requests;
+  for (const SentMessage& s : network_.log) {
+    EXPECT_FALSE(s.to.empty()) << "sent to the bare endpoint " << s.endpoint;
+    if (s.from == "p1" && s.message->message.has_mem_req()) requests.push_back(s);
+  }
+  ASSERT_EQ(requests.size(), 3u);  // 0 s, 25 s, 50 s
+  for (const SentMessage& s : requests) {
+    EXPECT_EQ(s.to, "p0");
+    EXPECT_EQ(s.endpoint, endpoint_of("p0"));
+    EXPECT_EQ(s.message, requests[0].message);  // resent unchanged, nonce included
+    EXPECT_NE(s.message->message.nonce(), 0u);
+  }
+  network_.restart("p0", 5000);  // the same PKI-ID, now answering
+  scheduler_.run_until(TimePoint(kDefaults.reconnect_interval * 3 + seconds(1)));
+  EXPECT_TRUE(network_.discovery("p1").is_alive("p0"));
+}
+
+// --- anchor peers (protocol.md §4.5, §6.3) --------------------------------------
+
+// Two orgs of three: p (Org1MSP) and q (Org2MSP), each bootstrapping from its x0,
+// its anchor peer. x0 and x1 have external endpoints, x2 has none. Every peer is
+// told both anchor peers, as joining a channel does. With and without deep probe.
+class AnchorPeerTest : public DiscoveryTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    network_.deep_probe = GetParam();
+    for (const std::string prefix : {"p", "q"}) {
+      for (int i = 0; i < 3; ++i) {
+        PeerOptions options;
+        options.name = prefix + std::to_string(i);
+        options.org = org_of(options.name);
+        options.external = i < 2;
+        options.seed = 10 + i + (prefix == "q" ? 3 : 0);
+        options.settings.bootstrap = {endpoint_of(prefix + "0")};
+        network_.add(options);
+      }
+    }
+  }
+  static std::string org_of(const PeerId& name) { return name[0] == 'p' ? "Org1MSP" : "Org2MSP"; }
+  void join_channel(const PeerId& name) {
+    network_.discovery(name).connect_to_anchor(endpoint_of("p0"), "Org1MSP");
+    network_.discovery(name).connect_to_anchor(endpoint_of("q0"), "Org2MSP");
+  }
+  std::set<PeerId> alive_of(const PeerId& name) {
+    const auto ids = network_.discovery(name).alive_members();
+    return {ids.begin(), ids.end()};
+  }
+};
+
+TEST_P(AnchorPeerTest, EachOrgLearnsTheOtherOrgsPeersWithExternalEndpoints) {
+  for (TestPeer* peer : network_.peers()) {
+    network_.start(peer->self.pki_id);
+    join_channel(peer->self.pki_id);
+  }
+  scheduler_.run_until(TimePoint(seconds(60)));
+  const std::set<PeerId> org1{"p0", "p1", "p2"}, org2{"q0", "q1", "q2"};
+  for (TestPeer* peer : network_.peers()) {
+    const PeerId& name = peer->self.pki_id;
+    const bool hidden = name.back() == '2';
+    std::set<PeerId> expected = name[0] == 'p' ? org1 : org2;
+    if (!hidden) expected.insert({"p0", "p1", "q0", "q1"});
+    expected.erase(name);
+    EXPECT_EQ(alive_of(name), expected) << name;
+  }
+  // A hidden peer is not even known across orgs, alive or dead.
+  EXPECT_EQ(network_.discovery("p0").member("q2"), nullptr);
+  EXPECT_EQ(network_.discovery("q1").member("p2"), nullptr);
+  // Internal endpoints (SecretEnvelopes) never crossed orgs (protocol.md §6.1, §6.3).
+  std::size_t across = 0;
+  for (const SentMessage& s : network_.log) {
+    if (s.to.empty() || org_of(s.from) == org_of(s.to)) continue;
+    ++across;
+    SCOPED_TRACE(s.from + " -> " + s.to);
+    const ::gossip::GossipMessage& m = s.message->message;
+    if (m.has_alive_msg()) {
+      EXPECT_FALSE(s.message->has_secret());
+    }
+    if (m.has_mem_req()) {
+      EXPECT_FALSE(m.mem_req().self_information().has_secret_envelope());
+    }
+    if (m.has_mem_res()) {
+      ::gossip::GossipMessage wire;
+      ASSERT_TRUE(wire.ParseFromString(s.message->payload));
+      for (const auto& e : wire.mem_res().alive()) EXPECT_FALSE(e.has_secret_envelope());
+      for (const auto& e : wire.mem_res().dead()) EXPECT_FALSE(e.has_secret_envelope());
+    }
+  }
+  EXPECT_GT(across, 0u);
+}
+
+TEST_P(AnchorPeerTest, AnchorsAskedForBeforeStartAreContactedAtStart) {
+  // No bootstrap peers here: the anchor peers alone join the orgs.
+  PeerOptions options;
+  options.name = "r0";
+  options.org = "Org2MSP";
+  network_.add(options);
+  EXPECT_EQ(network_.discovery("r0").connect_to_anchor(endpoint_of("p0"), "Org1MSP"),
+            discovery::AnchorContact::kContacting);
+  scheduler_.run_until(TimePoint(seconds(1)));
+  EXPECT_EQ(sends_from("r0"), 0u);
+  network_.start("p0");
+  network_.start("r0");
+  scheduler_.run_until(TimePoint(seconds(2)));
+  EXPECT_TRUE(network_.discovery("r0").is_alive("p0"));
+  EXPECT_TRUE(network_.discovery("p0").is_alive("r0"));
+}
+
+TEST_P(AnchorPeerTest, ContactsAreSkippedForSelfForeignAnchorsWhenHiddenAndDuplicates) {
+  for (const PeerId name : {"p0", "p2"}) network_.start(name);
+  Discovery& p0 = network_.discovery("p0");
+  Discovery& p2 = network_.discovery("p2");
+  EXPECT_EQ(p0.connect_to_anchor(endpoint_of("p0"), "Org1MSP"), discovery::AnchorContact::kSelf);
+  EXPECT_EQ(p2.connect_to_anchor(endpoint_of("q0"), "Org2MSP"),
+            discovery::AnchorContact::kNoExternalEndpoint);
+  // p2 is already contacting p0, its bootstrap peer.
+  EXPECT_EQ(p2.connect_to_anchor(endpoint_of("p0"), "Org1MSP"),
+            discovery::AnchorContact::kAlreadyContacting);
+  EXPECT_EQ(p0.connect_to_anchor(endpoint_of("q0"), "Org2MSP"),
+            discovery::AnchorContact::kContacting);
+  EXPECT_EQ(p0.connect_to_anchor(endpoint_of("q0"), "Org2MSP"),
+            discovery::AnchorContact::kAlreadyContacting);
+  scheduler_.run_until(TimePoint(seconds(60)));
+  for (const SentMessage& s : network_.log)
+    EXPECT_FALSE(s.from == "p2" && (s.to.rfind("q", 0) == 0 || s.endpoint == endpoint_of("q0")));
+}
+
+// Like bootstrap peers, anchor peers are probed forever, never forgotten (§6.2).
+TEST_P(AnchorPeerTest, ADeadAnchorPeerIsNeverPurgedAndComesBack) {
+  for (const PeerId name : {"p0", "p1", "q0"}) {
+    network_.start(name);
+    join_channel(name);
+  }
+  run_until_full_view({"p0", "p1", "q0"}, seconds(30));
+  network_.stop("q0");
+  ASSERT_TRUE(scheduler_.run_until_condition([&] { return all_see_dead("q0"); },
+                                             scheduler_.now() + 2 * kExpiration));
+  const Duration forget_after = kExpiration * kDefaults.msg_expiration_factor;
+  scheduler_.run_for(forget_after + 2 * kDefaults.reconnect_interval);
+  for (const PeerId name : {"p0", "p1"}) {
+    ASSERT_NE(network_.discovery(name).member("q0"), nullptr) << name;
+    EXPECT_TRUE(network_.peer(name).events_about("q0", MemberEventKind::kPurged).empty());
+  }
+  network_.restart("q0", 5000);
+  run_until_full_view({"p0", "p1", "q0"}, kDefaults.reconnect_interval + kAliveInterval);
+}
+
+INSTANTIATE_TEST_SUITE_P(DeepProbe, AnchorPeerTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Probe" : "NoProbe"; });
+
+// An anchor peer of my org must prove to be of my org (Fabric's learnAnchorPeers):
+// the deep probe shows another org's peer there, so nothing is sent to it.
+TEST_F(DiscoveryTest, AnchorOfMyOrgAnsweredByAnotherOrgIsRefused) {
+  network_.deep_probe = true;
+  add_org("q", 1, "Org2MSP");
+  PeerOptions options;
+  options.name = "p0";
+  network_.add(options);
+  network_.start("q0");
+  network_.start("p0");
+  network_.discovery("p0").connect_to_anchor(endpoint_of("q0"), "Org1MSP");
+  scheduler_.run_until(TimePoint(seconds(60)));
+  EXPECT_EQ(sends_from("p0"), 0u);
+  EXPECT_EQ(network_.discovery("p0").counters().invalid_dropped, 3u);  // one probe per attempt
+  EXPECT_EQ(network_.discovery("q0").alive_count(), 0u);
+}
+
+// Without a probe, its answer is refused as a bootstrap peer's would be.
+TEST_F(DiscoveryTest, AnchorOfMyOrgAnsweredByAnotherOrgIsRefusedWithoutProbe) {
+  add_org("q", 1, "Org2MSP");
+  PeerOptions options;
+  options.name = "p0";
+  network_.add(options);
+  network_.start("q0");
+  network_.start("p0");
+  network_.discovery("p0").connect_to_anchor(endpoint_of("q0"), "Org1MSP");
+  scheduler_.run_until(TimePoint(seconds(60)));
+  std::size_t requests = 0;
+  for (const SentMessage& s : network_.log)
+    if (s.from == "p0" && s.to.empty()) ++requests;
+  EXPECT_EQ(requests, 3u);  // still asking: the right peer may yet answer there
+  EXPECT_GT(network_.discovery("p0").counters().invalid_dropped, 0u);
+}
+
 // --- stop and determinism ------------------------------------------------------
 
 TEST_F(DiscoveryTest, StopSilencesThePeer) {

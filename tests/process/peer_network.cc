@@ -185,6 +185,7 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "  fileSystemPath: " << (p.dir / "data").string() << "\n"
       << "  gossip:\n"
       << "    bootstrap: " << bootstrap << "\n"
+      << (p.external_endpoint ? "    externalEndpoint: " + p.endpoint() + "\n" : "")
       << "    useLeaderElection: true\n"
       << "    orgLeader: false\n"
       << "    aliveTimeInterval: " << timings_.alive_interval << "\n"
@@ -223,6 +224,40 @@ PeerProcess& PeerNetwork::add_impostor(const std::string& name, const std::strin
   const std::string id = p.id();
   peers_.emplace(id, std::move(p));
   return peers_.at(id);
+}
+
+void PeerNetwork::set_anchor_peers(const std::map<std::string, std::vector<int>>& anchors_by_org,
+                                   const std::set<std::string>& external) {
+  std::map<std::string, std::string> anchors_by_msp_id;  // MSP ID -> "[host:port, ...]"
+  std::set<std::string> with_external = external;
+  for (const auto& [org, indexes] : anchors_by_org) {
+    std::string list;
+    for (int i : indexes) {
+      const std::string id = "peer" + std::to_string(i) + "." + org;
+      list += (list.empty() ? "" : ", ") + peers_.at(id).endpoint();
+      with_external.insert(id);
+    }
+    anchors_by_msp_id[msp_id_of(org)] = "[" + list + "]";
+  }
+  // channels.yaml as `crypto generate` wrote it: each member org is a mapping
+  // starting with msp_id; its anchor_peers go right below, at the same indent.
+  std::ifstream in(channels_file());
+  std::ostringstream out;
+  for (std::string line; std::getline(in, line);) {
+    out << line << "\n";
+    const auto key = line.find("msp_id: ");
+    if (key == std::string::npos) continue;
+    const auto it = anchors_by_msp_id.find(line.substr(key + 8));
+    if (it != anchors_by_msp_id.end())
+      out << std::string(key, ' ') << "anchor_peers: " << it->second << "\n";
+  }
+  in.close();
+  std::ofstream(channels_file()) << out.str();
+  for (const std::string& id : with_external) {
+    PeerProcess& p = peers_.at(id);
+    p.external_endpoint = true;
+    write_core_yaml(p, p.spec.msp_id, peers_.at("peer0." + p.spec.org).endpoint());
+  }
 }
 
 void PeerNetwork::start(const std::string& id) {

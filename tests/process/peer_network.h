@@ -36,6 +36,8 @@ struct PeerProcess {
   std::filesystem::path dir;  // holds core.yaml and log
   pid_t pid = 0;
   std::string pki_id_hex;  // known once it answered /status
+  // With peer.gossip.externalEndpoint = its endpoint (set_anchor_peers).
+  bool external_endpoint = false;
 
   std::string id() const { return spec.name + "." + spec.org; }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(gossip_port); }
@@ -67,6 +69,12 @@ class PeerNetwork {
   // claims `claimed_msp_id` (not started by start_all).
   PeerProcess& add_impostor(const std::string& name, const std::string& real_org,
                             const std::string& claimed_msp_id, const std::string& channel);
+
+  // Cross-org membership (before starting the peers): the peers of each org at
+  // these indexes become its anchor peers on every channel (channels.yaml), and
+  // get an external endpoint, as do the peers in `external` (ids, e.g. peer1.org1).
+  void set_anchor_peers(const std::map<std::string, std::vector<int>>& anchors_by_org,
+                        const std::set<std::string>& external = {});
 
   void start(const std::string& id);
   void start_all();
