@@ -395,6 +395,9 @@ class SimCommand final : public Command {
         write(fmt::format("timeline-{}.svg", r.seed), sim::render_timeline_svg(r));
     }
     write("failover-cdf.svg", sim::render_failover_cdf_svg(results, bound));
+    if (!results.front().blocks.empty()) {
+      write("propagation-cdf.svg", sim::render_propagation_cdf_svg(results));
+    }
 
     if (written.size() <= 6) {
       std::string names;
