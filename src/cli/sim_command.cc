@@ -176,7 +176,8 @@ class SimCommand final : public Command {
     parser_
         .add_option("--out", out_dir_,
                     "Write report.json, scenario.yaml, timeline SVG(s) and failover-cdf.svg\n"
-                    "here (created if missing); with --explore, where reproducers go\n"
+                    "(with blocks also propagation-cdf.svg) here (created if missing); with\n"
+                    "--explore, where reproducers go\n"
                     "(default ./fabnet-sim-out)")
         ->type_name("DIR");
     auto* explore =

@@ -258,6 +258,12 @@ void print_run_summary(std::ostream& out, const SimResult& r) {
              r.seed, count, optional_duration(longest), not_recovered,
              format_report_duration(without_leader), format_report_duration(several_leaders),
              r.violations.size(), r.events, r.event_log_hash.substr(0, 16));
+  for (const BlockGroupReport& b : r.blocks) {
+    fmt::print(out, "  blocks {}/{}: {} cut, {} at every peer, propagation p50 {} p99 {} max {}\n",
+               b.channel, b.org, b.blocks_cut, b.blocks_complete,
+               optional_duration(b.propagation_p50), optional_duration(b.propagation_p99),
+               optional_duration(b.propagation_max));
+  }
 }
 
 void print_failover_summary(std::ostream& out, const std::vector<SimResult>& runs,

@@ -307,3 +307,31 @@ TEST(SimBlocksTest, APeerCutOffUntilTheEndFailsTheChainCheck) {
 
 }  // namespace
 }  // namespace fabnet::sim
+
+namespace fabnet::sim {
+namespace {
+
+// --explore draws blocks into about half of its scenarios, with the cuts ending
+// before the tail, so the exact end-of-run chain check runs.
+TEST(SimBlocksExplore, RandomScenariosCarryBlocksAndCheckTheChains) {
+  int with_blocks = 0;
+  std::optional<std::uint64_t> first;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const Scenario s = random_scenario(seed);
+    if (!s.blocks.enabled) continue;
+    ++with_blocks;
+    if (!first) first = seed;
+  }
+  EXPECT_GE(with_blocks, 5);
+  ASSERT_TRUE(first);
+  RunOptions options;
+  options.check_invariants = true;
+  const SimResult r = run_simulation(random_scenario(*first), options);
+  EXPECT_TRUE(r.chain_checked);
+  EXPECT_TRUE(r.chain_check_exact);
+  EXPECT_FALSE(r.blocks.empty());
+  for (const std::string& v : r.violations) ADD_FAILURE() << v;
+}
+
+}  // namespace
+}  // namespace fabnet::sim
