@@ -176,7 +176,8 @@ class SimCommand final : public Command {
     parser_
         .add_option("--out", out_dir_,
                     "Write report.json, scenario.yaml, timeline SVG(s) and failover-cdf.svg\n"
-                    "here (created if missing); with --explore, where reproducers go\n"
+                    "(with blocks also propagation-cdf.svg) here (created if missing); with\n"
+                    "--explore, where reproducers go\n"
                     "(default ./fabnet-sim-out)")
         ->type_name("DIR");
     auto* explore =
@@ -395,6 +396,9 @@ class SimCommand final : public Command {
         write(fmt::format("timeline-{}.svg", r.seed), sim::render_timeline_svg(r));
     }
     write("failover-cdf.svg", sim::render_failover_cdf_svg(results, bound));
+    if (!results.front().blocks.empty()) {
+      write("propagation-cdf.svg", sim::render_propagation_cdf_svg(results));
+    }
 
     if (written.size() <= 6) {
       std::string names;

@@ -15,6 +15,14 @@ ExploreResult explore(int count, std::uint64_t base_seed,
     const std::uint64_t seed = base_seed + static_cast<std::uint64_t>(i);
     Scenario scenario = random_scenario(seed);
     scenario.membership = membership;
+    if (membership == MembershipModel::kIdeal && scenario.blocks.enabled) {
+      // The ideal model runs the elections alone: no blocks (scenario-format.md).
+      scenario.blocks.enabled = false;
+      std::erase_if(scenario.faults, [](const Fault& f) {
+        return f.kind == FaultKind::kOrdererDown || f.kind == FaultKind::kOrdererRefuse ||
+               f.kind == FaultKind::kOrdererUp;
+      });
+    }
     RunOptions options;
     options.check_invariants = true;
     SimResult run = run_simulation(scenario, options);

@@ -26,6 +26,7 @@ class FullPeer final : public SimPeer {
     return node_.believed_leader(channel);
   }
   const node::Node& node() const { return node_; }
+  node::Node& node() { return node_; }
 
  private:
   node::Node node_;

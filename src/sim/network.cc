@@ -240,6 +240,7 @@ void SimNetwork::send(PeerIndex sender, std::optional<PeerIndex> receiver,
   }
   ++sent_count_[static_cast<std::size_t>(index)];
   sent_bytes_[static_cast<std::size_t>(index)] += message->wire_size();
+  if (send_observer_) send_observer_(sender, message);
   if (!receiver) {
     ++totals_.unroutable;
     log_.record(now, sender, "unroutable", kind);

@@ -122,6 +122,11 @@ class SimNetwork {
   // Messages in flight (queued for delivery).
   std::size_t in_flight() const { return deliveries_.size(); }
 
+  // Called for every message a running peer sends to one receiver (after counting
+  // it, before loss or partitions act): the simulator's per-group block traffic.
+  using SendObserver = std::function<void(PeerIndex sender, const gossip::MessagePtr& message)>;
+  void set_send_observer(SendObserver observer) { send_observer_ = std::move(observer); }
+
   // Message counts by content, filled in when asked.
   MessageStats stats() const;
   // Invariant violations seen by the network (a down peer sending).
@@ -185,6 +190,7 @@ class SimNetwork {
   std::vector<std::uint64_t> sent_bytes_;
   MessageStats totals_;
   std::vector<std::string> violations_;
+  SendObserver send_observer_;
 };
 
 }  // namespace fabnet::sim

@@ -192,6 +192,35 @@ Scenario random_scenario(std::uint64_t seed) {
   const Duration end =
       last_fault + settling_time(s) + transient_allowance(s) + std::chrono::seconds(2);
   s.duration = std::chrono::ceil<std::chrono::seconds>(end);
+  // Blocks in half of the scenarios (drawn last, so the draws above, and the
+  // scenarios without blocks, are those of before blocks existed): a steady
+  // rate, maybe an orderer outage among the faults, cuts stopping when the tail
+  // begins so that the end-of-run chain check is exact.
+  if (chance(0.5)) {
+    s.blocks.enabled = true;
+    s.blocks.rate = static_cast<double>(between(1, 10));
+    s.blocks.envelopes = static_cast<int>(between(1, 3));
+    s.blocks.envelope_bytes = 100;
+    s.blocks.from = ms_between(0, 5000);
+    if (chance(0.3)) {
+      Fault down;
+      down.kind = chance(0.5) ? FaultKind::kOrdererDown : FaultKind::kOrdererRefuse;
+      down.at = ms_between(5000, std::max<std::int64_t>(5001, last_fault.count() / 1'000'000));
+      Fault up;
+      up.kind = FaultKind::kOrdererUp;
+      up.at = down.at + ms_between(500, 20000);
+      s.faults.push_back(down);
+      s.faults.push_back(up);
+      std::stable_sort(s.faults.begin(), s.faults.end(),
+                       [](const Fault& a, const Fault& b) { return a.at < b.at; });
+      last_fault = std::max(last_fault, up.at);
+    }
+    const Duration settle = block_settling_time(s);
+    const Duration block_end = last_fault + settle + std::chrono::seconds(2);
+    s.duration = std::chrono::ceil<std::chrono::seconds>(
+        std::max(s.duration, block_end + settling_time(s) + transient_allowance(s)));
+    s.blocks.until = std::max(s.blocks.from, s.duration - settle);
+  }
   validate_scenario(s, s.name);
   return s;
 }

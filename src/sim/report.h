@@ -53,7 +53,8 @@ struct TimelineOptions {
 
 // A standalone SVG: one lane per peer grouped by (channel, org), leader spans
 // as bars, crashed and paused stretches shaded, faults as labelled vertical
-// markers, a time axis and a legend.
+// markers, a time axis and a legend. With blocks, each lane also draws the
+// peer's blocks behind the orderer over time (its ledger height).
 std::string render_timeline_svg(const SimResult& result, const TimelineOptions& options = {});
 
 // A standalone SVG: the empirical CDF of every failover duration over `runs`
@@ -62,5 +63,10 @@ std::string render_timeline_svg(const SimResult& result, const TimelineOptions& 
 // curve then tops out below 1.
 std::string render_failover_cdf_svg(const std::vector<SimResult>& runs,
                                     const std::optional<FailoverBound>& bound = std::nullopt);
+
+// A standalone SVG: the empirical CDF of block propagation (cut at the orderer to
+// committed at the last peer of the org), one curve per (channel, org) over
+// `runs`; blocks some peer never committed count in the denominator only.
+std::string render_propagation_cdf_svg(const std::vector<SimResult>& runs);
 
 }  // namespace fabnet::sim

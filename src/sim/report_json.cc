@@ -40,6 +40,63 @@ void put_duration(json& j, const std::string& name, const std::optional<Duration
   }
 }
 
+// docs/simulator.md, "Blocks".
+json blocks_json(const SimResult& r) {
+  json j;
+  j["orderer_heights"] = r.orderer_heights;
+  j["chain_checked"] = r.chain_checked;
+  j["chain_check_exact"] = r.chain_check_exact;
+  j["groups"] = json::array();
+  for (const BlockGroupReport& b : r.blocks) {
+    json g{{"channel", b.channel},
+           {"org", b.org},
+           {"blocks_cut", b.blocks_cut},
+           {"blocks_complete", b.blocks_complete}};
+    put_duration(g, "propagation_p50", b.propagation_p50);
+    put_duration(g, "propagation_p99", b.propagation_p99);
+    put_duration(g, "propagation_max", b.propagation_max);
+    json propagation = json::array();
+    for (const std::optional<Duration>& d : b.propagation) {
+      propagation.push_back(d ? json(d->count()) : json(nullptr));
+    }
+    g["propagation_ns"] = std::move(propagation);
+    g["gaps"] = json::array();
+    for (const BlockGap& gap : b.gaps) {
+      json x{{"blocks_cut", gap.blocks_cut}, {"max_behind", gap.max_behind}};
+      put_duration(x, "from", gap.from);
+      put_duration(
+          x, "leader_after",
+          gap.leader_at ? std::optional<Duration>(*gap.leader_at - gap.from) : std::nullopt);
+      put_duration(
+          x, "caught_up_after",
+          gap.caught_up_at ? std::optional<Duration>(*gap.caught_up_at - gap.from) : std::nullopt);
+      g["gaps"].push_back(std::move(x));
+    }
+    const double blocks = static_cast<double>(std::max<std::uint64_t>(b.blocks_cut, 1));
+    const double peers = static_cast<double>(std::max<std::size_t>(b.peers.size(), 1));
+    g["traffic"] = json::object();
+    for (const auto& [type, t] : b.traffic) {
+      g["traffic"][type] = {
+          {"messages", t.messages},
+          {"bytes", t.bytes},
+          {"messages_per_block", static_cast<double>(t.messages) / blocks},
+          {"messages_per_block_per_peer", static_cast<double>(t.messages) / blocks / peers},
+          {"bytes_per_block", static_cast<double>(t.bytes) / blocks}};
+    }
+    put_duration(g, "sample_interval", b.sample_interval);
+    g["peers"] = json::array();
+    for (const PeerBlockSeries& p : b.peers) {
+      g["peers"].push_back({{"peer", p.peer},
+                            {"final_height", p.final_height},
+                            {"max_behind", p.max_behind},
+                            {"behind", p.behind},
+                            {"height", p.height}});
+    }
+    j["groups"].push_back(std::move(g));
+  }
+  return j;
+}
+
 json group_json(const GroupReport& g) {
   json j;
   j["channel"] = g.channel;
@@ -121,6 +178,7 @@ json to_json(const SimResult& r) {
   messages["unroutable"] = r.messages.unroutable;
   j["messages"] = std::move(messages);
   j["violations"] = r.violations;
+  if (!r.blocks.empty()) j["blocks"] = blocks_json(r);
   return j;
 }
 

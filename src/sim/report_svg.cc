@@ -124,6 +124,7 @@ std::string_view fault_color(std::string_view kind) {
 constexpr std::string_view kLeaderColor = "#2b6cb0";
 constexpr std::string_view kNoLeaderColor = "#e53e3e";
 constexpr std::string_view kSeveralColor = "#dd8a00";
+constexpr std::string_view kBehindColor = "#1f3f9f";
 constexpr std::string_view kCrashedColor = "#b8b8b8";
 constexpr std::string_view kPausedColor = "#f1dca7";
 
@@ -260,6 +261,15 @@ std::string render_timeline_svg(const SimResult& r, const TimelineOptions& optio
   double y = kPlotTop;
   for (std::size_t gi = 0; gi < shown_groups.size(); ++gi) {
     const GroupReport& g = r.groups[shown_groups[gi]];
+    // The group's ledger heights (docs/simulator.md, "Blocks"), drawn in each
+    // lane as blocks behind the orderer, scaled to the group's worst.
+    const BlockGroupReport* blocks = nullptr;
+    for (const BlockGroupReport& b : r.blocks)
+      if (b.channel == g.channel && b.org == g.org) blocks = &b;
+    std::uint64_t worst_behind = 1;
+    if (blocks)
+      for (const PeerBlockSeries& p : blocks->peers)
+        worst_behind = std::max(worst_behind, p.max_behind);
     std::set<std::string> led;
     for (const LeaderSpan& s : g.spans) led.insert(s.peer);
     const std::vector<std::size_t> shown_peers =
@@ -310,6 +320,34 @@ std::string render_timeline_svg(const SimResult& r, const TimelineOptions& optio
               xml_escape(fmt::format("{} {} from {} to {}", peer, s.crashed ? "crashed" : "paused",
                                      format_report_duration(s.from),
                                      format_report_duration(s.to))));
+      }
+      const PeerBlockSeries* series = nullptr;
+      if (blocks)
+        for (const PeerBlockSeries& p : blocks->peers)
+          if (p.peer == peer) series = &p;
+      if (series && !series->behind.empty()) {
+        std::string path;
+        bool drawing = false;
+        const double bottom = y + kLaneHeight - 2;
+        for (std::size_t k = 0; k < series->behind.size(); ++k) {
+          if (series->behind[k] < 0) {
+            drawing = false;
+            continue;
+          }
+          const double px = x_of(blocks->sample_interval * static_cast<std::int64_t>(k + 1));
+          const double py = bottom - (kLaneHeight - 4) * static_cast<double>(series->behind[k]) /
+                                         static_cast<double>(worst_behind);
+          fmt::format_to(std::back_inserter(path), "{}{:.1f},{:.1f}", drawing ? " L" : " M", px,
+                         py);
+          drawing = true;
+        }
+        svg.add(
+            "<path class=\"behind\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+            "stroke-width=\"1\"><title>{}</title></path>",
+            path, kBehindColor,
+            xml_escape(fmt::format("{}: blocks behind the orderer (lane top = {}); at most {}, "
+                                   "height {} at the end",
+                                   peer, worst_behind, series->max_behind, series->final_height)));
       }
       for (const LeaderSpan& s : g.spans) {
         if (s.peer != peer) continue;
@@ -398,6 +436,7 @@ std::string render_timeline_svg(const SimResult& r, const TimelineOptions& optio
   swatch(kPausedColor, "paused");
   swatch(kNoLeaderColor, "group without a leader");
   swatch(kSeveralColor, "group with several leaders");
+  if (!r.blocks.empty()) swatch(kBehindColor, "blocks behind the orderer (lane height = worst)");
   svg.add(
       "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#d62728\" "
       "stroke-dasharray=\"4 3\"/>",
@@ -577,6 +616,125 @@ std::string render_failover_cdf_svg(const std::vector<SimResult>& runs,
         "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\" fill=\"#555\">LAT/2+LED .. "
         "2·LAT+LED</text>",
         legend_x + 28, legend_y);
+  }
+  return svg.finish(kWidth, kHeight);
+}
+
+// ---- block propagation CDF SVG ----------------------------------------------------
+
+std::string render_propagation_cdf_svg(const std::vector<SimResult>& runs) {
+  constexpr double kWidth = 860;
+  constexpr double kHeight = 500;
+  constexpr double kLeft = 70;
+  constexpr double kRight = 230;
+  constexpr double kTop = 60;
+  constexpr double kBottom = 60;
+  constexpr double kPlotWidth = kWidth - kLeft - kRight;
+  constexpr double kPlotHeight = kHeight - kTop - kBottom;
+  static const std::vector<std::string_view> kColors = {"#222222", "#1f77b4", "#d62728",
+                                                        "#2ca02c", "#9467bd", "#ff7f0e"};
+  // Per (channel, org) over every run; blocks never at every peer count in the
+  // denominator only.
+  std::map<std::string, std::vector<Duration>> done;
+  std::map<std::string, std::size_t> totals;
+  Duration longest{0};
+  for (const SimResult& r : runs)
+    for (const BlockGroupReport& b : r.blocks) {
+      const std::string name = b.channel + "/" + b.org;
+      totals[name] += b.propagation.size();
+      for (const std::optional<Duration>& d : b.propagation) {
+        if (!d) continue;
+        done[name].push_back(*d);
+        longest = std::max(longest, *d);
+      }
+    }
+  for (auto& [name, d] : done) std::sort(d.begin(), d.end());
+
+  Duration x_max = longest + longest / 20;
+  if (x_max <= Duration::zero()) x_max = std::chrono::milliseconds(100);
+  const Duration step = tick_step(x_max, 10);
+  x_max = ((x_max + step - Duration(1)) / step) * step;
+  const auto x_of = [&](Duration d) {
+    return kLeft + kPlotWidth * static_cast<double>(d.count()) / static_cast<double>(x_max.count());
+  };
+  const auto y_of = [&](double fraction) { return kTop + kPlotHeight * (1 - fraction); };
+
+  SvgWriter svg;
+  svg.add("<title>fabnet sim: block propagation CDF</title>");
+  std::size_t total = 0;
+  for (const auto& [name, n] : totals) total += n;
+  svg.add("<text x=\"12\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}</text>",
+          xml_escape(fmt::format("Block propagation CDF: {} blocks x groups over {} run{}", total,
+                                 runs.size(), runs.size() == 1 ? "" : "s")));
+  svg.add("<text x=\"12\" y=\"40\" font-size=\"11\" fill=\"#444\">{}</text>",
+          xml_escape("from cut at the orderer to committed at the last peer of the org; blocks "
+                     "some peer never committed keep a curve below 1"));
+  svg.add(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#fafafa\" "
+      "stroke=\"#333\"/>",
+      kLeft, kTop, kPlotWidth, kPlotHeight);
+  svg.add("<g class=\"axis\" font-size=\"10\" fill=\"#333\">");
+  for (Duration t{0}; t <= x_max; t += step) {
+    const double x = x_of(t);
+    svg.add(
+        "<line x1=\"{0:.2f}\" y1=\"{1:.1f}\" x2=\"{0:.2f}\" y2=\"{2:.1f}\" stroke=\"#000\" "
+        "stroke-opacity=\"0.1\"/>",
+        x, kTop, kTop + kPlotHeight + 5);
+    svg.add("<text x=\"{:.2f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", x,
+            kTop + kPlotHeight + 18, xml_escape(tick_label(t)));
+  }
+  for (int i = 0; i <= 4; ++i) {
+    const double fraction = i / 4.0;
+    svg.add(
+        "<line x1=\"{1:.1f}\" y1=\"{0:.2f}\" x2=\"{2:.1f}\" y2=\"{0:.2f}\" stroke=\"#000\" "
+        "stroke-opacity=\"0.1\"/>",
+        y_of(fraction), kLeft - 5, kLeft + kPlotWidth);
+    svg.add("<text x=\"{:.1f}\" y=\"{:.2f}\" text-anchor=\"end\">{:.2f}</text>", kLeft - 8,
+            y_of(fraction) + 3.5, fraction);
+  }
+  svg.add(
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">propagation "
+      "time (cut to committed at the org's last peer)</text>",
+      kLeft + kPlotWidth / 2, kHeight - 18);
+  svg.add(
+      "<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" "
+      "font-size=\"11\">fraction of blocks at every peer within t</text>",
+      kTop + kPlotHeight / 2);
+  svg.add("</g>");
+  if (total == 0) {
+    svg.add(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"13\" "
+        "fill=\"#666\">no blocks in these runs</text>",
+        kLeft + kPlotWidth / 2, kTop + kPlotHeight / 2);
+    return svg.finish(kWidth, kHeight);
+  }
+  double legend_y = kTop + 10;
+  const double legend_x = kLeft + kPlotWidth + 16;
+  std::size_t color = 0;
+  for (const auto& [name, n] : totals) {
+    const std::vector<Duration>& sorted = done[name];
+    const std::string_view stroke = kColors[color++ % kColors.size()];
+    std::string path = fmt::format("M{:.2f},{:.2f}", x_of(Duration::zero()), y_of(0));
+    // At most ~2000 steps: enough for the eye, small for thousands of blocks.
+    const std::size_t stride = std::max<std::size_t>(1, sorted.size() / 2000);
+    for (std::size_t i = 0; i < sorted.size(); i += stride) {
+      const std::size_t last = std::min(sorted.size() - 1, i + stride - 1);
+      fmt::format_to(
+          std::back_inserter(path), " H{:.2f} V{:.2f}", x_of(sorted[last]),
+          y_of(static_cast<double>(last + 1) / static_cast<double>(std::max<std::size_t>(n, 1))));
+    }
+    fmt::format_to(std::back_inserter(path), " H{:.2f}", x_of(x_max));
+    svg.add(
+        "<path class=\"cdf\" data-group=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+        "stroke-width=\"1.8\"/>",
+        xml_escape(name), path, stroke);
+    svg.add(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"1.8\"/>",
+        legend_x, legend_y - 4, legend_x + 22, legend_y - 4, stroke);
+    svg.add("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\">{}</text>", legend_x + 28, legend_y,
+            xml_escape(fmt::format("{} ({} of {})", name, sorted.size(), n)));
+    legend_y += 18;
   }
   return svg.finish(kWidth, kHeight);
 }

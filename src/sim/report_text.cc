@@ -33,6 +33,74 @@ std::string format_report_duration(Duration d) {
   return config::format_duration(std::chrono::round<milliseconds>(d));
 }
 
+// docs/simulator.md, "Blocks": propagation, blocks behind, failover gaps, traffic.
+void print_blocks(std::ostream& out, const SimResult& r) {
+  out << "\nBlocks per (channel, org) (propagation: cut at the orderer to committed at the "
+         "last peer of the org)\n";
+  TextTable table(
+      {"GROUP", "CUT", "AT ALL PEERS", "P50", "P99", "MAX", "WORST BEHIND", "LOWEST HEIGHT AT END"},
+      {false, true, true, true, true, true, true, true});
+  for (const BlockGroupReport& b : r.blocks) {
+    std::uint64_t worst = 0;
+    std::uint64_t lowest = b.peers.empty() ? 0 : b.peers.front().final_height;
+    for (const PeerBlockSeries& p : b.peers) {
+      worst = std::max(worst, p.max_behind);
+      lowest = std::min(lowest, p.final_height);
+    }
+    table.add({b.channel + "/" + b.org, std::to_string(b.blocks_cut),
+               std::to_string(b.blocks_complete), optional_duration(b.propagation_p50),
+               optional_duration(b.propagation_p99), optional_duration(b.propagation_max),
+               std::to_string(worst), std::to_string(lowest)});
+  }
+  table.print(out);
+
+  out << "\nBlock messages per block (sent by the org's peers; per peer in brackets)\n";
+  TextTable traffic({"GROUP", "TYPE", "MESSAGES", "PER BLOCK", "BYTES", "BYTES PER BLOCK"},
+                    {false, false, true, true, true, true});
+  for (const BlockGroupReport& b : r.blocks) {
+    const double blocks = static_cast<double>(std::max<std::uint64_t>(b.blocks_cut, 1));
+    const double peers = static_cast<double>(std::max<std::size_t>(b.peers.size(), 1));
+    for (const char* type : {"push", "pull", "state_transfer"}) {
+      const auto it = b.traffic.find(type);
+      const BlockTraffic t = it == b.traffic.end() ? BlockTraffic{} : it->second;
+      const double per_block = static_cast<double>(t.messages) / blocks;
+      traffic.add({b.channel + "/" + b.org, type, std::to_string(t.messages),
+                   fmt::format("{:.1f} ({:.2f})", per_block, per_block / peers),
+                   format_bytes(static_cast<double>(t.bytes)),
+                   format_bytes(static_cast<double>(t.bytes) / blocks)});
+    }
+  }
+  traffic.print(out);
+
+  out << "\nFailover gaps (no leader while the orderer cut blocks; caught up: every up peer "
+         "holds every block cut until a leader was back)\n";
+  TextTable gaps({"GROUP", "FROM", "LEADER AFTER", "BLOCKS CUT", "WORST BEHIND", "CAUGHT UP AFTER"},
+                 {false, true, true, true, true, true});
+  std::size_t listed = 0;
+  for (const BlockGroupReport& b : r.blocks) {
+    for (const BlockGap& g : b.gaps) {
+      if (++listed > kMaxFailoversListed) continue;
+      gaps.add({b.channel + "/" + b.org, format_report_duration(g.from),
+                g.leader_at ? format_report_duration(*g.leader_at - g.from) : "never",
+                std::to_string(g.blocks_cut), std::to_string(g.max_behind),
+                g.caught_up_at ? format_report_duration(*g.caught_up_at - g.from) : "never"});
+    }
+  }
+  if (listed == 0) {
+    out << "  none\n";
+  } else {
+    gaps.print(out);
+  }
+  if (r.chain_checked) {
+    fmt::print(out, "Chains at the end: checked ({})\n",
+               r.chain_check_exact ? "every up peer holds exactly the orderer's chain"
+                                   : "every up peer holds the blocks cut before the settling "
+                                     "time, as the orderer cut them");
+  } else {
+    out << "Chains at the end: not checked (no heal-and-settle tail)\n";
+  }
+}
+
 void print_report(std::ostream& out, const SimResult& r,
                   const std::optional<FailoverBound>& bound) {
   fmt::print(out,
@@ -120,6 +188,8 @@ void print_report(std::ostream& out, const SimResult& r,
   if (r.groups.size() > kMaxGroupsListed)
     fmt::print(out, "  ... and {} more groups\n", r.groups.size() - kMaxGroupsListed);
 
+  if (!r.blocks.empty()) print_blocks(out, r);
+
   fmt::print(out, "\nFaults ({})\n", r.faults.size());
   if (r.faults.empty()) out << "  none\n";
   for (std::size_t i = 0; i < r.faults.size() && i < kMaxFaultsListed; ++i)
@@ -188,6 +258,12 @@ void print_run_summary(std::ostream& out, const SimResult& r) {
              r.seed, count, optional_duration(longest), not_recovered,
              format_report_duration(without_leader), format_report_duration(several_leaders),
              r.violations.size(), r.events, r.event_log_hash.substr(0, 16));
+  for (const BlockGroupReport& b : r.blocks) {
+    fmt::print(out, "  blocks {}/{}: {} cut, {} at every peer, propagation p50 {} p99 {} max {}\n",
+               b.channel, b.org, b.blocks_cut, b.blocks_complete,
+               optional_duration(b.propagation_p50), optional_duration(b.propagation_p99),
+               optional_duration(b.propagation_max));
+  }
 }
 
 void print_failover_summary(std::ostream& out, const std::vector<SimResult>& runs,

@@ -45,6 +45,12 @@ std::string_view to_string(FaultKind kind) {
       return "skew";
     case FaultKind::kLink:
       return "link";
+    case FaultKind::kOrdererDown:
+      return "orderer_down";
+    case FaultKind::kOrdererRefuse:
+      return "orderer_refuse";
+    case FaultKind::kOrdererUp:
+      return "orderer_up";
   }
   return "?";
 }

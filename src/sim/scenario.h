@@ -50,6 +50,9 @@ struct GossipExtras {
 struct PeerSettings {
   config::GossipSettings gossip;  // Fabric's code defaults for keys not given
   GossipExtras extras;
+  // peer.deliveryclient.reconnectTotalTimeThreshold and reConnectBackoffThreshold
+  // (the leader's deliver client, when blocks are simulated).
+  config::DeliveryClientSettings delivery;
 };
 
 struct LinkModel {
@@ -67,7 +70,22 @@ struct LinkChange {
   std::optional<double> duplicate;
 };
 
-enum class FaultKind { kCrash, kRestart, kPause, kResume, kPartition, kHeal, kSkew, kLink };
+// The orderer kinds act on the simulated ordering service of `channel` (every
+// channel when empty): down (dials fail, open streams break), refuse (every seek
+// is answered with `status`, open streams get it too), up (both end).
+enum class FaultKind {
+  kCrash,
+  kRestart,
+  kPause,
+  kResume,
+  kPartition,
+  kHeal,
+  kSkew,
+  kLink,
+  kOrdererDown,
+  kOrdererRefuse,
+  kOrdererUp
+};
 std::string_view to_string(FaultKind kind);
 
 // Whoever leads (channel, org) when the fault applies.
@@ -108,6 +126,12 @@ struct Fault {
   // between those two.
   LinkChange link;
   std::vector<PeerSet> pair;
+  // restart: the peer comes back with an empty ledger (its disk was lost).
+  bool empty_ledger = false;
+  // orderer_down / orderer_refuse / orderer_up: the channel ("" = every channel).
+  std::string channel;
+  // orderer_refuse: the status every seek gets (common.Status name).
+  std::string status = "SERVICE_UNAVAILABLE";
   bool is_one_way() const { return !one_way_from.empty(); }
 };
 
@@ -120,6 +144,31 @@ enum class MembershipModel {
 std::string_view to_string(MembershipModel model);
 // The model named `name` ("gossip" or "ideal"); nullopt for any other name.
 std::optional<MembershipModel> membership_model_from(std::string_view name);
+
+// The simulated ordering service (docs/scenario-format.md, "Blocks"): one per
+// channel, cutting blocks at a steady rate from `from` until `until`, each of
+// `envelopes` transactions of `envelope_bytes`, reached by each org's leader
+// over a connection with `orderer_latency`. Disabled: no orderer, no ledgers,
+// the run is the election-and-membership simulation it always was.
+struct BlockSpec {
+  bool enabled = false;
+  double rate = 10;  // blocks per second per channel
+  int envelopes = 10;
+  int envelope_bytes = 1024;
+  Duration from = std::chrono::seconds(0);
+  std::optional<Duration> until;  // cut until the end of the run when absent
+  Duration orderer_latency = std::chrono::milliseconds(5);
+  std::vector<std::string> channels;  // empty: every channel
+  // How often the blocks-behind series samples every peer's height.
+  Duration sample_interval = std::chrono::seconds(1);
+  bool covers(std::string_view channel) const {
+    if (!enabled) return false;
+    if (channels.empty()) return true;
+    for (const std::string& c : channels)
+      if (c == channel) return true;
+    return false;
+  }
+};
 
 struct Scenario {
   std::string name = "scenario";
@@ -142,6 +191,7 @@ struct Scenario {
   bool bootstrap_first = false;
   PeerSettings settings;
   LinkModel link;
+  BlockSpec blocks;
   std::vector<Fault> faults;  // sorted by `at` (stable)
 };
 

@@ -215,6 +215,42 @@ void check_scenario(const Scenario& s, const Reporter& report) {
   check_probability("link.loss", s.link.loss);
   check_probability("link.duplicate", s.link.duplicate);
 
+  if (s.blocks.enabled) {
+    const BlockSpec& b = s.blocks;
+    if (!(b.rate > 0 && b.rate <= 10000)) {
+      report.fail("blocks.rate", fmt::format("{} is out of range", b.rate),
+                  "blocks per second, above 0 and at most 10000");
+    }
+    if (b.envelopes < 1 || b.envelope_bytes < 1) {
+      report.fail("blocks.envelopes", "a block needs at least one envelope of at least one byte");
+    }
+    check_non_negative("blocks.orderer_latency", b.orderer_latency);
+    if (b.from < Duration::zero() || b.from > s.duration) {
+      report.fail("blocks.from", fmt::format("{} is outside the run", format_duration(b.from)),
+                  "a time within the run");
+    }
+    if (b.until && (*b.until < b.from || *b.until > s.duration)) {
+      report.fail("blocks.until",
+                  fmt::format("{} is before `from` or after the end", format_duration(*b.until)),
+                  "a time between blocks.from and the end of the run");
+    }
+    if (b.sample_interval < std::chrono::milliseconds(10)) {
+      report.fail("blocks.sample_interval", "shorter than 10ms", "a duration of at least 10ms");
+    }
+    for (std::size_t i = 0; i < b.channels.size(); ++i) {
+      if (!channel_by_name.contains(b.channels[i])) {
+        report.fail(item("blocks.channels", i),
+                    fmt::format("unknown channel \"{}\"", b.channels[i]),
+                    "a channel of network.channels");
+      }
+    }
+    if (s.membership == MembershipModel::kIdeal) {
+      report.fail("blocks", "blocks with membership: ideal",
+                  "membership: gossip (the ideal model runs only the elections; blocks need the "
+                  "full node's StateInfo heights)");
+    }
+  }
+
   std::set<std::string> partition_names;
   for (const Fault& f : s.faults) {
     if (f.kind == FaultKind::kPartition && !f.name.empty()) partition_names.insert(f.name);
@@ -294,6 +330,22 @@ void check_scenario(const Scenario& s, const Reporter& report) {
     if (f.kind == FaultKind::kHeal && !f.name.empty() && !partition_names.contains(f.name)) {
       report.fail(child(path, "name"), fmt::format("no partition is named \"{}\"", f.name),
                   "the name of a partition fault, or no name to heal every partition");
+    }
+    const bool orderer_kind = f.kind == FaultKind::kOrdererDown ||
+                              f.kind == FaultKind::kOrdererRefuse ||
+                              f.kind == FaultKind::kOrdererUp;
+    if (orderer_kind && !s.blocks.enabled) {
+      report.fail(child(path, "kind"),
+                  fmt::format("an {} fault without a `blocks` section", to_string(f.kind)),
+                  "a `blocks` section: the simulated orderer exists only with blocks");
+    }
+    if (!f.channel.empty() && !channel_by_name.contains(f.channel)) {
+      report.fail(child(path, "channel"), fmt::format("unknown channel \"{}\"", f.channel),
+                  "a channel of network.channels");
+    }
+    if (f.empty_ledger && !s.blocks.enabled) {
+      report.fail(child(path, "empty_ledger"), "empty_ledger without a `blocks` section",
+                  "a `blocks` section: without it peers keep no ledger");
     }
     if (f.kind == FaultKind::kSkew && !(f.rate > 0 && f.rate <= 10)) {
       report.fail(child(path, "rate"), fmt::format("clock rate {} is out of range", f.rate),

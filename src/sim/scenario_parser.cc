@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/common.pb.h"
 #include "config/core_config.h"
 #include "config/duration.h"
 #include "sim/scenario.h"
@@ -169,6 +170,8 @@ class Parser {
     }
     return set;
   }
+  static constexpr std::string_view kExpectStatus =
+      "a refusal status of common.Status, such as SERVICE_UNAVAILABLE, FORBIDDEN, NOT_FOUND";
   static constexpr std::string_view kExpectPeerRef =
       "a peer name, {leader_of: {channel, org}}, or a list of them";
 
@@ -176,6 +179,7 @@ class Parser {
   void parse_settings(const YAML::Node& n, Scenario& s);
   void parse_link(const YAML::Node& n, const std::string& path, LinkChange& out);
   Fault parse_fault(const YAML::Node& n, const std::string& path);
+  void parse_blocks(const YAML::Node& n, BlockSpec& out);
 
   std::string source_;
   LineMap& lines_;
@@ -204,7 +208,8 @@ Scenario Parser::parse(std::string_view text) {
         source_, root.IsSequence() ? "a list" : "a single value"));
   }
   check_keys(root, "",
-             {"name", "seed", "duration", "membership", "network", "settings", "link", "faults"});
+             {"name", "seed", "duration", "membership", "network", "settings", "link", "blocks",
+              "faults"});
   Scenario s;
   if (root["name"]) s.name = scalar(root["name"], "name", "a string");
   if (root["membership"]) {
@@ -240,6 +245,9 @@ Scenario Parser::parse(std::string_view text) {
     s.link.jitter = link.jitter.value_or(s.link.jitter);
     s.link.loss = link.loss.value_or(s.link.loss);
     s.link.duplicate = link.duplicate.value_or(s.link.duplicate);
+  }
+  if (const YAML::Node blocks = root["blocks"]; blocks && !blocks.IsNull()) {
+    parse_blocks(blocks, s.blocks);
   }
   if (const YAML::Node faults = root["faults"]; faults && !faults.IsNull()) {
     note(faults, "faults");
@@ -356,7 +364,16 @@ const std::vector<std::string_view> kGossipKeys = {"useLeaderElection",
                                                    "requestStateInfoInterval",
                                                    "publishCertPeriod",
                                                    "msgExpirationFactor",
-                                                   "maxConnectionAttempts"};
+                                                   "maxConnectionAttempts",
+                                                   "digestWaitTime",
+                                                   "requestWaitTime",
+                                                   "responseWaitTime",
+                                                   "maxBlockCountToStore",
+                                                   "state"};
+const std::vector<std::string_view> kStateKeys = {"enabled",   "checkInterval",   "responseTimeout",
+                                                  "batchSize", "blockBufferSize", "maxRetries"};
+const std::vector<std::string_view> kDeliveryKeys = {"reconnectTotalTimeThreshold",
+                                                     "reConnectBackoffThreshold"};
 const std::vector<std::string_view> kElectionKeys = {
     "startupGracePeriod", "membershipSampleInterval", "leaderAliveThreshold",
     "leaderElectionDuration"};
@@ -385,6 +402,7 @@ void Parser::parse_settings(const YAML::Node& n, Scenario& s) {
   const std::string path = "settings";
   if (!n || n.IsNull()) {
     s.settings.gossip = config::default_core_config().gossip;
+    s.settings.delivery = config::default_core_config().delivery_client;
     return;
   }
   note(n, path);
@@ -409,14 +427,20 @@ void Parser::parse_settings(const YAML::Node& n, Scenario& s) {
   const YAML::Node peer = find_ci(n, "peer");
   YAML::Node gossip;
   if (peer && !peer.IsNull()) {
-    check_ci(peer, "settings.peer", {"gossip"});
+    check_ci(peer, "settings.peer", {"gossip", "deliveryclient"});
     gossip = find_ci(peer, "gossip");
+    if (const YAML::Node d = find_ci(peer, "deliveryclient"); d && !d.IsNull()) {
+      check_ci(d, "settings.peer.deliveryclient", kDeliveryKeys);
+    }
   }
   const std::string gossip_path = "settings.peer.gossip";
   if (gossip && !gossip.IsNull()) {
     check_ci(gossip, gossip_path, kGossipKeys);
     if (const YAML::Node election = find_ci(gossip, "election"); election && !election.IsNull()) {
       check_ci(election, child(gossip_path, "election"), kElectionKeys);
+    }
+    if (const YAML::Node state = find_ci(gossip, "state"); state && !state.IsNull()) {
+      check_ci(state, child(gossip_path, "state"), kStateKeys);
     }
     // Checked here so the message can point at the right lines of this file.
     const YAML::Node use = find_ci(gossip, "useLeaderElection");
@@ -439,7 +463,10 @@ void Parser::parse_settings(const YAML::Node& n, Scenario& s) {
   YAML::Emitter out;
   out << core;
   try {
-    s.settings.gossip = config::load_core_config_string(out.c_str(), {}, source_).gossip;
+    const config::CoreConfig core_config =
+        config::load_core_config_string(out.c_str(), {}, source_);
+    s.settings.gossip = core_config.gossip;
+    s.settings.delivery = core_config.delivery_client;
   } catch (const config::ConfigError& e) {
     std::string what = e.what();
     if (what.starts_with(e.source() + ": ")) what = what.substr(e.source().size() + 2);
@@ -481,8 +508,10 @@ void Parser::parse_link(const YAML::Node& n, const std::string& path, LinkChange
   probability("duplicate", out.duplicate);
 }
 
-const std::vector<std::string_view> kFaultKinds = {"crash",     "restart", "pause", "resume",
-                                                   "partition", "heal",    "skew",  "link"};
+// In FaultKind's order.
+const std::vector<std::string_view> kFaultKinds = {
+    "crash", "restart", "pause",        "resume",         "partition", "heal",
+    "skew",  "link",    "orderer_down", "orderer_refuse", "orderer_up"};
 
 std::vector<std::string_view> fault_keys(FaultKind kind) {
   switch (kind) {
@@ -490,8 +519,14 @@ std::vector<std::string_view> fault_keys(FaultKind kind) {
     case FaultKind::kPause:
       return {"at", "kind", "peer", "peers", "leader_of"};
     case FaultKind::kRestart:
+      return {"at", "kind", "peer", "peers", "empty_ledger"};
     case FaultKind::kResume:
       return {"at", "kind", "peer", "peers"};
+    case FaultKind::kOrdererDown:
+    case FaultKind::kOrdererUp:
+      return {"at", "kind", "channel"};
+    case FaultKind::kOrdererRefuse:
+      return {"at", "kind", "channel", "status"};
     case FaultKind::kSkew:
       return {"at", "kind", "peer", "peers", "leader_of", "rate"};
     case FaultKind::kPartition:
@@ -503,6 +538,45 @@ std::vector<std::string_view> fault_keys(FaultKind kind) {
               "duplicate", "peer", "peers",   "leader_of", "pair"};
   }
   return {};
+}
+
+void Parser::parse_blocks(const YAML::Node& n, BlockSpec& out) {
+  const std::string path = "blocks";
+  check_keys(n, path,
+             {"rate", "envelopes", "envelope_bytes", "from", "until", "orderer_latency", "channels",
+              "sample_interval"});
+  out.enabled = true;
+  if (n["rate"]) {
+    const std::string at = child(path, "rate");
+    out.rate = number(n["rate"], at, "blocks per second, above 0 and at most 10000");
+    if (!(out.rate > 0 && out.rate <= 10000)) {
+      fail(n["rate"], at, fmt::format("{} is out of range", out.rate),
+           "blocks per second, above 0 and at most 10000");
+    }
+  }
+  const auto whole = [&](const char* key, int low, int high, int& value) {
+    if (!n[key]) return;
+    const std::string at = child(path, key);
+    const std::string expected = fmt::format("a whole number from {} to {}", low, high);
+    const long long v = integer(n[key], at, expected);
+    if (v < low || v > high) fail(n[key], at, fmt::format("{} is out of range", v), expected);
+    value = static_cast<int>(v);
+  };
+  whole("envelopes", 1, 10000, out.envelopes);
+  whole("envelope_bytes", 1, 10 * 1024 * 1024, out.envelope_bytes);
+  if (n["from"]) out.from = duration(n["from"], child(path, "from"), true);
+  if (n["until"]) out.until = duration(n["until"], child(path, "until"), true);
+  if (n["orderer_latency"]) {
+    out.orderer_latency = duration(n["orderer_latency"], child(path, "orderer_latency"), false);
+  }
+  if (n["sample_interval"]) {
+    const std::string at = child(path, "sample_interval");
+    out.sample_interval = duration(n["sample_interval"], at, false);
+    if (out.sample_interval < std::chrono::milliseconds(10)) {
+      fail(n["sample_interval"], at, "shorter than 10ms", "a duration of at least 10ms");
+    }
+  }
+  if (n["channels"]) out.channels = names(n["channels"], child(path, "channels"), "channel names");
 }
 
 Fault Parser::parse_fault(const YAML::Node& n, const std::string& path) {
@@ -592,6 +666,26 @@ Fault Parser::parse_fault(const YAML::Node& n, const std::string& path) {
     } else {
       fail(n, child(path, "sides"), "a partition needs `sides` or `one_way`",
            "sides: {a: [peers...], b: [peers...]} or one_way: {from: [peers...], to: [peers...]}");
+    }
+  }
+  if (n["empty_ledger"]) {
+    const std::string at = child(path, "empty_ledger");
+    const std::string text = scalar(n["empty_ledger"], at, "true or false");
+    if (text != "true" && text != "false") {
+      fail(n["empty_ledger"], at, fmt::format("not a boolean: \"{}\"", printable(text)),
+           "true or false");
+    }
+    f.empty_ledger = text == "true";
+  }
+  if (n["channel"]) f.channel = name(n["channel"], child(path, "channel"));
+  if (n["status"]) {
+    const std::string at = child(path, "status");
+    f.status = scalar(n["status"], at, kExpectStatus);
+    common::Status parsed{};
+    if (!common::Status_Parse(f.status, &parsed) || parsed == common::SUCCESS ||
+        parsed == common::UNKNOWN) {
+      fail(n["status"], at, fmt::format("unknown or not a refusal: \"{}\"", printable(f.status)),
+           kExpectStatus);
     }
   }
   if (f.kind == FaultKind::kSkew) {

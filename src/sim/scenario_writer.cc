@@ -64,6 +64,9 @@ void write_fault(YAML::Emitter& out, const Fault& f) {
     write_strings(out, f.peers);
   }
   if (!f.name.empty()) out << YAML::Key << "name" << YAML::Value << f.name;
+  if (f.empty_ledger) out << YAML::Key << "empty_ledger" << YAML::Value << "true";
+  if (!f.channel.empty()) out << YAML::Key << "channel" << YAML::Value << f.channel;
+  if (f.kind == FaultKind::kOrdererRefuse) out << YAML::Key << "status" << YAML::Value << f.status;
   switch (f.kind) {
     case FaultKind::kPartition:
       if (f.is_one_way()) {
@@ -196,12 +199,45 @@ std::string to_yaml(const Scenario& s) {
   if (x.max_connection_attempts) {
     out << YAML::Key << "maxConnectionAttempts" << YAML::Value << *x.max_connection_attempts;
   }
-  out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  duration("digestWaitTime", g.digest_wait_time);
+  duration("requestWaitTime", g.request_wait_time);
+  duration("responseWaitTime", g.response_wait_time);
+  out << YAML::Key << "maxBlockCountToStore" << YAML::Value << g.max_block_count_to_store;
+  out << YAML::Key << "state" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << (g.state_enabled ? "true" : "false");
+  duration("checkInterval", g.state_check_interval);
+  duration("responseTimeout", g.state_response_timeout);
+  out << YAML::Key << "batchSize" << YAML::Value << g.state_batch_size;
+  out << YAML::Key << "blockBufferSize" << YAML::Value << g.state_block_buffer_size;
+  out << YAML::Key << "maxRetries" << YAML::Value << g.state_max_retries;
+  out << YAML::EndMap;
+  out << YAML::EndMap;  // gossip
+  out << YAML::Key << "deliveryclient" << YAML::Value << YAML::BeginMap;
+  duration("reconnectTotalTimeThreshold", s.settings.delivery.reconnect_total_time_threshold);
+  duration("reConnectBackoffThreshold", s.settings.delivery.reconnect_backoff_threshold);
+  out << YAML::EndMap;
+  out << YAML::EndMap << YAML::EndMap;
 
   out << YAML::Key << "link" << YAML::Value << YAML::BeginMap;
   write_link_fields(out, LinkChange{s.link.latency, s.link.jitter, s.link.loss, s.link.duplicate});
   out << YAML::EndMap;
 
+  if (s.blocks.enabled) {
+    const BlockSpec& b = s.blocks;
+    out << YAML::Key << "blocks" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "rate" << YAML::Value << number_text(b.rate);
+    out << YAML::Key << "envelopes" << YAML::Value << b.envelopes;
+    out << YAML::Key << "envelope_bytes" << YAML::Value << b.envelope_bytes;
+    out << YAML::Key << "from" << YAML::Value << format_duration(b.from);
+    if (b.until) out << YAML::Key << "until" << YAML::Value << format_duration(*b.until);
+    out << YAML::Key << "orderer_latency" << YAML::Value << format_duration(b.orderer_latency);
+    out << YAML::Key << "sample_interval" << YAML::Value << format_duration(b.sample_interval);
+    if (!b.channels.empty()) {
+      out << YAML::Key << "channels" << YAML::Value;
+      write_strings(out, b.channels);
+    }
+    out << YAML::EndMap;
+  }
   if (!s.faults.empty()) {
     out << YAML::Key << "faults" << YAML::Value << YAML::BeginSeq;
     for (const Fault& f : s.faults) write_fault(out, f);

@@ -82,6 +82,51 @@ struct MessageStats {
   std::uint64_t unroutable = 0;  // to an endpoint no peer listens on
 };
 
+// Block messages of one kind (push, pull, state_transfer) sent by the peers of a
+// (channel, org): every send to one receiver counts once, as on the wire.
+struct BlockTraffic {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+};
+
+// A stretch during which a (channel, org) had no leader, so no peer of it pulled
+// blocks from the ordering service (docs/simulator.md, "Blocks").
+struct BlockGap {
+  TimePoint from{0};                      // the last leader went away
+  std::optional<TimePoint> leader_at;     // a leader again (nullopt: not before the end)
+  std::uint64_t blocks_cut = 0;           // cut by the orderer meanwhile
+  std::uint64_t max_behind = 0;           // worst blocks-behind of an up member until caught up
+  std::optional<TimePoint> caught_up_at;  // every up member held every block cut until leader_at
+};
+
+// One peer's ledger height as the run went on.
+struct PeerBlockSeries {
+  std::string peer;
+  std::uint64_t final_height = 0;
+  std::uint64_t max_behind = 0;  // while up, over the samples
+  // Per sample: orderer height minus the peer's, or -1 while it was down.
+  std::vector<std::int64_t> behind;
+  std::vector<std::uint64_t> height;  // per sample; the last known while down
+};
+
+// The blocks of one (channel, org) group.
+struct BlockGroupReport {
+  std::string channel;
+  std::string org;
+  std::uint64_t blocks_cut = 0;       // by the orderer, in the whole run
+  std::uint64_t blocks_complete = 0;  // committed by every member of the group
+  // Per block, in number order, from cut at the orderer to committed at the last
+  // member of the org; nullopt for a block some member never committed.
+  std::vector<std::optional<Duration>> propagation;
+  std::optional<Duration> propagation_p50;
+  std::optional<Duration> propagation_p99;
+  std::optional<Duration> propagation_max;
+  std::vector<BlockGap> gaps;
+  std::map<std::string, BlockTraffic> traffic;  // push, pull, state_transfer
+  Duration sample_interval{0};
+  std::vector<PeerBlockSeries> peers;
+};
+
 struct SimResult {
   std::string scenario_name;
   std::uint64_t seed = 0;
@@ -91,9 +136,15 @@ struct SimResult {
   std::vector<GroupReport> groups;
   std::vector<FaultMark> faults;
   MessageStats messages;
-  std::uint64_t events = 0;             // scheduler events fired
-  std::string event_log_hash;           // hex digest of the ordered event log
-  std::vector<std::string> violations;  // invariant violations seen (explore mode)
+  std::uint64_t events = 0;                              // scheduler events fired
+  std::string event_log_hash;                            // hex digest of the ordered event log
+  std::vector<std::string> violations;                   // invariant violations seen (explore mode)
+  std::vector<BlockGroupReport> blocks;                  // empty without a `blocks` section
+  std::map<std::string, std::uint64_t> orderer_heights;  // by channel
+  // Whether the end-of-run chain check ran (the run had a heal-and-settle tail),
+  // and whether it was exact (the orderer stopped cutting before the tail).
+  bool chain_checked = false;
+  bool chain_check_exact = false;
   double wall_seconds = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "config/duration.h"
+#include "deliver/deliver_client.h"
 #include "election/invariants.h"
 #include "node/node.h"
 #include "sim/election_peer.h"
@@ -16,6 +17,7 @@
 #include "sim/network.h"
 #include "sim/random.h"
 #include "sim/scenario.h"
+#include "sim/sim_blocks.h"
 #include "sim/sim_crypto.h"
 #include "sim/skewed_scheduler.h"
 
@@ -43,6 +45,33 @@ Duration settling_time(const Scenario& s) {
   }
   const double timers = static_cast<double>((membership + election).count()) / slowest_clock;
   return Duration(static_cast<std::int64_t>(timers)) + 10 * worst_latency;
+}
+
+Duration block_settling_time(const Scenario& s) {
+  const config::GossipSettings& g = s.settings.gossip;
+  // docs/scenario-format.md, "Blocks" explains each term: the elections and
+  // membership settle, then a state-transfer round (its check interval and every
+  // retry's timeout), a pull round, and the deliver client's next retry after the
+  // longest orderer outage (backoff 1.2^n x 100 ms: about a fifth of the time
+  // already waited), plus 10 s for the catch-up itself.
+  Duration longest_outage{0};
+  Duration outage_from{-1};  // negative: no outage open
+  for (const Fault& f : s.faults) {
+    if (f.kind == FaultKind::kOrdererDown || f.kind == FaultKind::kOrdererRefuse) {
+      if (outage_from < Duration::zero()) outage_from = f.at;
+    } else if (f.kind == FaultKind::kOrdererUp && outage_from >= Duration::zero()) {
+      longest_outage = std::max(longest_outage, f.at - outage_from);
+      outage_from = Duration{-1};
+    }
+  }
+  const Duration retry = std::min<Duration>(s.settings.delivery.reconnect_backoff_threshold,
+                                            longest_outage / 5 + std::chrono::seconds(1));
+  const Duration state =
+      2 * g.state_check_interval + (g.state_max_retries + 1) * g.state_response_timeout;
+  const Duration pull =
+      g.pull_interval + g.digest_wait_time + g.request_wait_time + g.response_wait_time;
+  return settling_time(s) + state + pull + retry + 10 * s.blocks.orderer_latency +
+         std::chrono::seconds(10);
 }
 
 Duration transient_allowance(const Scenario& s) {
@@ -117,6 +146,34 @@ class PeerEvents final : public SimPeerEvents, public node::NodeObserver {
 
 enum class PeerState { kNotStarted, kRunning, kPaused, kCrashed };
 
+// One channel's blocks at one peer: the ledger (it survives a crash, as a disk
+// does) and, while the peer runs, the deliver client its leadership starts.
+struct PeerChannel {
+  std::string channel;
+  std::size_t orderer = 0;  // index into Simulation::orderers_
+  std::size_t group = 0;    // index into Simulation::groups_
+  std::unique_ptr<PeerChannelLedger> ledger;
+  ChainWatch watch;
+  // Blocks 0 .. counted-1 already counted toward propagation (a wiped ledger
+  // that commits them again does not count twice).
+  std::uint64_t counted = 0;
+  std::unique_ptr<OrdererLink> link;
+  std::unique_ptr<deliver::DeliverClient> client;
+};
+
+struct PeerLedgers final : node::LedgerProvider {
+  std::vector<PeerChannel> channels;
+  PeerChannel* find(const std::string& channel) {
+    for (PeerChannel& c : channels)
+      if (c.channel == channel) return &c;
+    return nullptr;
+  }
+  node::ChannelLedger* ledger_for(const std::string& channel) override {
+    PeerChannel* c = find(channel);
+    return c ? c->ledger.get() : nullptr;
+  }
+};
+
 struct PeerSlot {
   PeerSpec spec;
   PeerIndex index = 0;
@@ -127,10 +184,24 @@ struct PeerSlot {
   std::unique_ptr<SimPeer> node;  // FullPeer or ElectionPeer, by the membership model
   PeerState state = PeerState::kNotStarted;
   std::uint64_t incarnation = 0;
-  bool dying = false;                  // callbacks from a node being destroyed are ignored
-  std::set<std::string> leading;       // channels whose election says "leader"
-  std::vector<std::size_t> groups;     // indices into Simulation::groups_
-  std::vector<std::size_t> positions;  // its position among each group's members
+  bool dying = false;                    // callbacks from a node being destroyed are ignored
+  std::set<std::string> leading;         // channels whose election says "leader"
+  std::vector<std::size_t> groups;       // indices into Simulation::groups_
+  std::vector<std::size_t> positions;    // its position among each group's members
+  std::unique_ptr<PeerLedgers> ledgers;  // nullptr without blocks
+};
+
+// What is recorded about the blocks of one (channel, org) group.
+struct GroupBlocks {
+  std::size_t orderer = 0;
+  std::vector<std::uint32_t> holders;  // per block: members that committed it
+  std::vector<std::optional<Duration>> propagation;
+  std::uint64_t complete = 0;
+  std::optional<std::size_t> open_gap;  // index into gaps, until caught up
+  std::uint64_t gap_target = 0;         // orderer height when the leader came back
+  std::vector<BlockGap> gaps;
+  std::map<std::string, BlockTraffic> traffic;
+  std::vector<PeerBlockSeries> series;  // per member
 };
 
 // One (channel, org) election group and what is being recorded about it.
@@ -143,6 +214,7 @@ struct Group {
   std::map<PeerIndex, TimePoint> open_spans;
   std::optional<std::size_t> open_failover;  // index into report.failovers
   GroupReport report;
+  std::unique_ptr<GroupBlocks> blocks;  // nullptr when the channel has no orderer
 };
 
 class Simulation final : public GroupView {
@@ -157,8 +229,10 @@ class Simulation final : public GroupView {
   }
 
   ~Simulation() {
-    // Nodes go before their clocks, clocks before the shared scheduler.
+    // Deliver clients go before the nodes and orderers, nodes before their
+    // clocks, clocks before the shared scheduler.
     finishing_ = true;
+    for (PeerSlot& p : peers_) stop_delivery(p);
     for (PeerSlot& p : peers_) p.node.reset();
     for (PeerSlot& p : peers_) p.clock.reset();
   }
@@ -183,6 +257,26 @@ class Simulation final : public GroupView {
 
  private:
   void build();
+  void build_blocks();
+  void start_delivery(PeerSlot& peer);
+  void stop_delivery(PeerSlot& peer);
+  void wipe_ledgers(PeerSlot& peer);
+  void on_cut(std::size_t orderer, std::uint64_t number);
+  void on_commit(PeerIndex peer, std::size_t channel, std::uint64_t number);
+  void on_block_traffic(PeerIndex sender, const gossip::MessagePtr& message);
+  void track_gap(Group& group);
+  // Every up member of `group` holds at least `height` blocks.
+  bool caught_up(const Group& group, std::uint64_t height) const;
+  std::uint64_t worst_behind(const Group& group) const;
+  void sample_blocks();
+  void watch_ledgers();
+  void check_chains(SimResult& result);
+  std::string apply_orderer(const Fault& fault);
+  bool orderer_reachable(PeerIndex peer) const {
+    for (const Cut& cut : network_.cuts())
+      if (!cut.one_way && cut.side[peer] != Cut::kRestSide) return false;
+    return true;
+  }
   node::NodeSettings settings_for(const PeerSlot& peer) const;
   ElectionPeerSettings election_settings_for(const PeerSlot& peer) const;
   // The ideal model's ground truth: `other` is up and its messages reach `self`,
@@ -236,6 +330,10 @@ class Simulation final : public GroupView {
   std::vector<node::ChannelDefinition> channel_definitions_;
   std::vector<PeerSlot> peers_;
   std::vector<Group> groups_;
+  std::vector<std::unique_ptr<SimOrderer>> orderers_;
+  std::vector<std::vector<std::size_t>> orderer_groups_;  // per orderer: its groups
+  std::map<std::pair<std::string, std::string>, std::size_t> group_index_;  // (channel, MSP ID)
+  std::optional<TimePoint> chain_check_from_;  // the tail's start, when the run has one
   std::vector<FaultMark> fault_marks_;
   std::vector<std::string> violations_;
   bool finishing_ = false;
@@ -310,9 +408,11 @@ void Simulation::build() {
         peers_[g.members[i]].groups.push_back(groups_.size());
         peers_[g.members[i]].positions.push_back(i);
       }
+      group_index_[{g.channel, g.msp_id}] = groups_.size();
       groups_.push_back(std::move(g));
     }
   }
+  if (scenario_.blocks.enabled) build_blocks();
 }
 
 std::vector<std::string> Simulation::bootstrap_for(const PeerSlot& peer) const {
@@ -360,6 +460,19 @@ node::NodeSettings Simulation::settings_for(const PeerSlot& peer) const {
   s.leader_mode = g.leader_mode();
   s.publish_state_info_interval = g.publish_state_info_interval;
   s.request_state_info_interval = g.request_state_info_interval;
+  node::BlockSettings& b = s.blocks;
+  b.block_buffer_size = static_cast<std::size_t>(g.state_block_buffer_size);
+  b.pull.pull_interval = g.pull_interval;
+  b.pull.pull_peer_num = static_cast<std::size_t>(g.pull_peer_num);
+  b.pull.digest_wait_time = g.digest_wait_time;
+  b.pull.request_wait_time = g.request_wait_time;
+  b.pull.response_wait_time = g.response_wait_time;
+  b.pull.max_block_count_to_store = static_cast<std::size_t>(g.max_block_count_to_store);
+  b.state.enabled = g.state_enabled;
+  b.state.check_interval = g.state_check_interval;
+  b.state.response_timeout = g.state_response_timeout;
+  b.state.batch_size = static_cast<std::uint64_t>(g.state_batch_size);
+  b.state.max_retries = g.state_max_retries;
   s.channels = channel_definitions_;
   s.join_at_start = peer.spec.channels;
   s.seed = derive_seed(seed_, peer.index + 1, peer.incarnation);
@@ -469,8 +582,11 @@ void Simulation::start_peer(PeerSlot& p, std::string_view why) {
         std::make_unique<ElectionPeer>(election_settings_for(p), *p.clock,
                                        network_.transport(p.index), *p.crypto, *this, *p.events);
   } else {
-    p.node = std::make_unique<FullPeer>(settings_for(p), *p.clock, network_.transport(p.index),
-                                        *p.crypto, p.events.get());
+    auto full = std::make_unique<FullPeer>(settings_for(p), *p.clock, network_.transport(p.index),
+                                           *p.crypto, p.events.get());
+    if (p.ledgers) full->node().set_ledger_provider(p.ledgers.get());
+    p.node = std::move(full);
+    start_delivery(p);
   }
   network_.attach(p.index, p.node.get());
   log_.record(now(), p.index, why, p.spec.name, p.incarnation);
@@ -486,7 +602,8 @@ bool Simulation::crash_peer(PeerSlot& p) {
   if (!was_started) return true;
   network_.attach(p.index, nullptr);
   p.dying = true;
-  p.node.reset();  // the process dies: all its state is lost
+  stop_delivery(p);
+  p.node.reset();  // the process dies: all its state is lost (but its ledger)
   p.dying = false;
   p.clock->cancel_all();
   p.clock->resume();
@@ -523,6 +640,17 @@ void Simulation::on_leadership(PeerIndex peer, const std::string& channel, bool 
     p.leading.erase(channel);
   }
   log_.record(now(), peer, is_leader ? "leader" : "follower", channel);
+  if (p.ledgers) {
+    if (PeerChannel* c = p.ledgers->find(channel); c && c->client) {
+      if (is_leader && !c->client->running()) {
+        log_.record(now(), peer, "deliver_start", channel, c->ledger->ledger().height());
+        c->client->start();
+      } else if (!is_leader && c->client->running()) {
+        log_.record(now(), peer, "deliver_stop", channel, c->ledger->ledger().height());
+        c->client->stop();
+      }
+    }
+  }
   for (std::size_t g : p.groups) {
     if (groups_[g].channel == channel) refresh(groups_[g]);
   }
@@ -560,10 +688,12 @@ void Simulation::refresh(Group& group) {
       group.report.changes.push_back({now(), peers_[added].spec.name, true});
       group.open_spans[added] = now();
     }
+    const bool had_first_leader = group.report.time_to_first_leader.has_value();
     group.leaders = leaders;
     if (!group.report.time_to_first_leader && !leaders.empty()) {
       group.report.time_to_first_leader = now();
     }
+    if (group.blocks && had_first_leader) track_gap(group);
   }
   check_recovery(group);
 }
@@ -764,6 +894,7 @@ void Simulation::apply(const Fault& f) {
             break;
           case FaultKind::kRestart:
             changed = p.state == PeerState::kCrashed;
+            if (changed && f.empty_ledger) wipe_ledgers(p);
             if (changed) start_peer(p, "restart");
             break;
           case FaultKind::kResume:
@@ -795,6 +926,7 @@ void Simulation::apply(const Fault& f) {
     case FaultKind::kPartition: {
       network_.add_cut(make_cut(f, mark.description, mark.peers));
       topology_changed();
+      for (auto& o : orderers_) o->recheck_reachability();
       // Leadership is lost where an up member can no longer hear a leader; a
       // leader that is only deaf (one-way) keeps its followers: no change.
       for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
@@ -828,6 +960,11 @@ void Simulation::apply(const Fault& f) {
       break;
     case FaultKind::kLink:
       mark.description = apply_link(f);
+      break;
+    case FaultKind::kOrdererDown:
+    case FaultKind::kOrdererRefuse:
+    case FaultKind::kOrdererUp:
+      mark.description = apply_orderer(f);
       break;
   }
   log_.record(now(), EventLog::kNoPeer, "fault", mark.description);
@@ -929,9 +1066,355 @@ void Simulation::finish(SimResult& result) {
     result.groups.push_back(std::move(g.report));
   }
   result.faults = std::move(fault_marks_);
+  if (scenario_.blocks.enabled) check_chains(result);
+  for (Group& g : groups_) {
+    if (!g.blocks) continue;
+    GroupBlocks& b = *g.blocks;
+    BlockGroupReport r;
+    r.channel = g.channel;
+    r.org = g.msp_id;
+    r.blocks_cut = orderers_[b.orderer]->chain().height();
+    r.blocks_complete = b.complete;
+    r.propagation = std::move(b.propagation);
+    std::vector<Duration> done;
+    for (const std::optional<Duration>& d : r.propagation)
+      if (d) done.push_back(*d);
+    std::sort(done.begin(), done.end());
+    if (!done.empty()) {
+      const auto at = [&](double q) {
+        const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(done.size())));
+        return done[std::min(done.size() - 1, k == 0 ? 0 : k - 1)];
+      };
+      r.propagation_p50 = at(0.5);
+      r.propagation_p99 = at(0.99);
+      r.propagation_max = done.back();
+    }
+    r.gaps = std::move(b.gaps);
+    r.traffic = std::move(b.traffic);
+    r.sample_interval = scenario_.blocks.sample_interval;
+    for (std::size_t i = 0; i < g.members.size(); ++i) {
+      PeerBlockSeries series = std::move(b.series[i]);
+      const PeerChannel* c = peers_[g.members[i]].ledgers->find(g.channel);
+      series.final_height = c ? c->ledger->ledger().height() : 0;
+      r.peers.push_back(std::move(series));
+    }
+    result.blocks.push_back(std::move(r));
+  }
+  for (const auto& o : orderers_) result.orderer_heights[o->channel()] = o->chain().height();
   result.messages = network_.stats();
   result.violations = network_.violations();
   result.violations.insert(result.violations.end(), violations_.begin(), violations_.end());
+}
+
+void Simulation::build_blocks() {
+  for (const ChannelSpec& channel : scenario_.channels) {
+    if (!scenario_.blocks.covers(channel.name)) continue;
+    const std::size_t index = orderers_.size();
+    orderers_.push_back(std::make_unique<SimOrderer>(
+        channel.name, scenario_.blocks, scheduler_,
+        [this, index](std::uint64_t number) { on_cut(index, number); }));
+    // The ordering service stands with the peers no side of a partition names.
+    orderers_.back()->set_reachable([this](std::size_t peer) { return orderer_reachable(peer); });
+    orderer_groups_.emplace_back();
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+      Group& g = groups_[gi];
+      if (g.channel != channel.name) continue;
+      g.blocks = std::make_unique<GroupBlocks>();
+      g.blocks->orderer = index;
+      for (PeerIndex m : g.members) g.blocks->series.push_back({peers_[m].spec.name, 0, 0, {}, {}});
+      orderer_groups_[index].push_back(gi);
+    }
+  }
+  for (PeerSlot& p : peers_) {
+    for (std::size_t gi : p.groups) {
+      if (!groups_[gi].blocks) continue;
+      if (!p.ledgers) p.ledgers = std::make_unique<PeerLedgers>();
+      PeerChannel c;
+      c.channel = groups_[gi].channel;
+      c.orderer = groups_[gi].blocks->orderer;
+      c.group = gi;
+      p.ledgers->channels.push_back(std::move(c));
+    }
+    if (p.ledgers) wipe_ledgers(p);
+  }
+  network_.set_send_observer([this](PeerIndex sender, const gossip::MessagePtr& message) {
+    on_block_traffic(sender, message);
+  });
+}
+
+// A new, empty ledger for every channel (at build, and on restart with empty_ledger).
+void Simulation::wipe_ledgers(PeerSlot& p) {
+  for (std::size_t ci = 0; ci < p.ledgers->channels.size(); ++ci) {
+    PeerChannel& c = p.ledgers->channels[ci];
+    const PeerIndex index = p.index;
+    c.ledger = std::make_unique<PeerChannelLedger>(
+        c.channel, orderers_[c.orderer]->chain(), *p.crypto,
+        [this, index, ci](std::uint64_t number) { on_commit(index, ci, number); });
+    c.watch.reset();
+  }
+}
+
+void Simulation::start_delivery(PeerSlot& p) {
+  if (!p.ledgers) return;
+  auto* full = dynamic_cast<FullPeer*>(p.node.get());
+  const config::DeliveryClientSettings& d = scenario_.settings.delivery;
+  for (std::size_t ci = 0; ci < p.ledgers->channels.size(); ++ci) {
+    PeerChannel& c = p.ledgers->channels[ci];
+    c.link = std::make_unique<OrdererLink>(*orderers_[c.orderer], *p.clock, p.index);
+    deliver::DeliverSettings s;
+    s.channel = c.channel;
+    s.identity = p.crypto->identity();
+    s.endpoints = {std::string(kOrdererEndpoint)};
+    s.static_leader =
+        scenario_.settings.gossip.leader_mode() == election::LeaderMode::kStaticLeader;
+    s.reconnect_backoff_threshold = d.reconnect_backoff_threshold;
+    s.reconnect_total_time_threshold = d.reconnect_total_time_threshold;
+    s.seed = derive_seed(seed_, 0x64656c + p.index, p.incarnation * 64 + ci);
+    PeerChannelLedger* ledger = c.ledger.get();
+    deliver::DeliverDependencies deps{
+        *p.clock,
+        *c.link,
+        *p.crypto,
+        ledger->chain(),
+        [ledger](const common::Block& block) {
+          return ledger->verify(block, ledger->chain().height());
+        },
+        [this] {
+          return static_cast<std::int64_t>(kWallClockEpochNs / 1'000'000'000ULL) +
+                 std::chrono::duration_cast<std::chrono::seconds>(now()).count();
+        },
+        {}};
+    c.client = std::make_unique<deliver::DeliverClient>(std::move(s), std::move(deps));
+    const std::string channel = c.channel;
+    const PeerIndex index = p.index;
+    c.client->set_on_block([full, channel](std::uint64_t number, const std::string& bytes) {
+      full->node().on_orderer_block(channel, number, bytes);
+    });
+    c.client->set_on_give_up([this, full, channel, index] {
+      log_.record(now(), index, "deliver_give_up", channel);
+      full->node().yield(channel);
+    });
+  }
+}
+
+void Simulation::stop_delivery(PeerSlot& p) {
+  if (!p.ledgers) return;
+  for (PeerChannel& c : p.ledgers->channels) {
+    c.client.reset();
+    c.link.reset();
+  }
+}
+
+std::string Simulation::apply_orderer(const Fault& f) {
+  std::optional<common::Status> status;
+  if (f.kind == FaultKind::kOrdererRefuse) {
+    common::Status parsed = common::SERVICE_UNAVAILABLE;
+    common::Status_Parse(f.status, &parsed);
+    status = parsed;
+  }
+  std::vector<std::string> touched;
+  for (auto& o : orderers_) {
+    if (!f.channel.empty() && o->channel() != f.channel) continue;
+    touched.push_back(o->channel());
+    switch (f.kind) {
+      case FaultKind::kOrdererDown:
+        o->set_down(true);
+        break;
+      case FaultKind::kOrdererRefuse:
+        o->set_refusing(status);
+        break;
+      default:
+        o->set_down(false);
+        o->set_refusing(std::nullopt);
+        break;
+    }
+  }
+  return fmt::format("{} [{}]{}", to_string(f.kind), join(touched),
+                     status ? " with " + f.status : std::string());
+}
+
+void Simulation::on_cut(std::size_t orderer, std::uint64_t number) {
+  log_.record(now(), EventLog::kNoPeer, "cut", orderers_[orderer]->channel(), number);
+  for (std::size_t gi : orderer_groups_[orderer]) {
+    Group& g = groups_[gi];
+    GroupBlocks& b = *g.blocks;
+    b.holders.push_back(0);
+    b.propagation.emplace_back();
+    if (!b.open_gap) continue;
+    BlockGap& gap = b.gaps[*b.open_gap];
+    if (!gap.leader_at) ++gap.blocks_cut;
+    gap.max_behind = std::max(gap.max_behind, worst_behind(g));
+  }
+}
+
+void Simulation::on_commit(PeerIndex peer, std::size_t channel, std::uint64_t number) {
+  PeerSlot& p = peers_[peer];
+  PeerChannel& c = p.ledgers->channels[channel];
+  log_.record(now(), peer, "commit", c.channel, number);
+  const OrdererChain& truth = orderers_[c.orderer]->chain();
+  const SimLedger& ledger = c.ledger->ledger();
+  if (number >= truth.height() || ledger.last_header_hash() != truth.header_hash(number)) {
+    violations_.push_back(
+        fmt::format("t={}: {} on {}: committed block {} differs from the "
+                    "orderer's",
+                    format_duration(now()), p.spec.name, c.channel, number));
+  }
+  Group& g = groups_[c.group];
+  GroupBlocks& b = *g.blocks;
+  if (number == c.counted && number < b.holders.size()) {
+    ++c.counted;
+    if (++b.holders[number] == g.members.size()) {
+      b.propagation[number] = now() - truth.cut_at(number);
+      ++b.complete;
+    }
+  }
+  if (b.open_gap && b.gaps[*b.open_gap].leader_at && caught_up(g, b.gap_target)) {
+    b.gaps[*b.open_gap].caught_up_at = now();
+    b.open_gap.reset();
+  }
+}
+
+std::uint64_t Simulation::worst_behind(const Group& g) const {
+  const std::uint64_t height = orderers_[g.blocks->orderer]->chain().height();
+  std::uint64_t worst = 0;
+  for (PeerIndex m : g.members) {
+    if (!is_up(m)) continue;
+    const std::uint64_t h = peers_[m].ledgers->find(g.channel)->ledger->ledger().height();
+    worst = std::max(worst, height > h ? height - h : 0);
+  }
+  return worst;
+}
+
+bool Simulation::caught_up(const Group& g, std::uint64_t height) const {
+  for (PeerIndex m : g.members) {
+    if (!is_up(m)) continue;
+    if (peers_[m].ledgers->find(g.channel)->ledger->ledger().height() < height) return false;
+  }
+  return true;
+}
+
+// Gaps open when the last leader goes and close once every up member caught up
+// with what the orderer cut until a leader was back.
+void Simulation::track_gap(Group& g) {
+  GroupBlocks& b = *g.blocks;
+  const std::uint64_t height = orderers_[b.orderer]->chain().height();
+  if (g.leaders.empty()) {
+    if (b.open_gap && b.gaps[*b.open_gap].leader_at) {
+      // Lost again before catching up: the same gap goes on.
+      b.gaps[*b.open_gap].leader_at.reset();
+      return;
+    }
+    if (b.open_gap) return;
+    BlockGap gap;
+    gap.from = now();
+    gap.max_behind = worst_behind(g);
+    b.open_gap = b.gaps.size();
+    b.gaps.push_back(gap);
+    return;
+  }
+  if (!b.open_gap || b.gaps[*b.open_gap].leader_at) return;
+  BlockGap& gap = b.gaps[*b.open_gap];
+  gap.leader_at = now();
+  b.gap_target = height;
+  if (caught_up(g, height)) {
+    gap.caught_up_at = now();
+    b.open_gap.reset();
+  }
+}
+
+void Simulation::on_block_traffic(PeerIndex sender, const gossip::MessagePtr& message) {
+  using M = ::gossip::GossipMessage;
+  const M& m = message->message;
+  std::string_view kind;
+  switch (m.content_case()) {
+    case M::kDataMsg:
+      kind = "push";
+      break;
+    case M::kHello:
+      if (m.hello().msg_type() == ::gossip::BLOCK_MSG) kind = "pull";
+      break;
+    case M::kDataDig:
+      if (m.data_dig().msg_type() == ::gossip::BLOCK_MSG) kind = "pull";
+      break;
+    case M::kDataReq:
+      if (m.data_req().msg_type() == ::gossip::BLOCK_MSG) kind = "pull";
+      break;
+    case M::kDataUpdate:
+      if (m.data_update().msg_type() == ::gossip::BLOCK_MSG) kind = "pull";
+      break;
+    case M::kStateRequest:
+    case M::kStateResponse:
+      kind = "state_transfer";
+      break;
+    default:
+      break;
+  }
+  if (kind.empty()) return;
+  const auto it = group_index_.find({m.channel(), peers_[sender].spec.msp_id});
+  if (it == group_index_.end() || !groups_[it->second].blocks) return;
+  BlockTraffic& t = groups_[it->second].blocks->traffic[std::string(kind)];
+  ++t.messages;
+  t.bytes += message->wire_size();
+}
+
+void Simulation::sample_blocks() {
+  for (Group& g : groups_) {
+    if (!g.blocks) continue;
+    GroupBlocks& b = *g.blocks;
+    const std::uint64_t height = orderers_[b.orderer]->chain().height();
+    for (std::size_t i = 0; i < g.members.size(); ++i) {
+      const PeerSlot& p = peers_[g.members[i]];
+      const std::uint64_t h = p.ledgers->find(g.channel)->ledger->ledger().height();
+      PeerBlockSeries& s = b.series[i];
+      s.height.push_back(h);
+      if (is_up(p.index)) {
+        const std::uint64_t behind = height > h ? height - h : 0;
+        s.behind.push_back(static_cast<std::int64_t>(behind));
+        s.max_behind = std::max(s.max_behind, behind);
+      } else {
+        s.behind.push_back(-1);
+      }
+    }
+  }
+  watch_ledgers();
+}
+
+void Simulation::watch_ledgers() {
+  for (PeerSlot& p : peers_) {
+    if (!p.ledgers) continue;
+    for (PeerChannel& c : p.ledgers->channels) {
+      c.watch.observe(c.ledger->ledger(), orderers_[c.orderer]->chain(),
+                      fmt::format("{} on {}", p.spec.name, c.channel), now(), violations_);
+    }
+  }
+}
+
+// The end-of-run check (docs/scenario-format.md, "Invariants"): after a
+// heal-and-settle tail every up peer holds the orderer's chain.
+void Simulation::check_chains(SimResult& result) {
+  watch_ledgers();  // the last observation of every ledger
+  if (!chain_check_from_) return;
+  result.chain_checked = true;
+  const BlockSpec& spec = scenario_.blocks;
+  const bool exact = spec.until.has_value() && *spec.until <= *chain_check_from_;
+  result.chain_check_exact = exact;
+  for (PeerSlot& p : peers_) {
+    if (!p.ledgers || !is_up(p.index)) continue;
+    for (PeerChannel& c : p.ledgers->channels) {
+      const OrdererChain& truth = orderers_[c.orderer]->chain();
+      // Not exact: the blocks cut before the tail began must be everywhere.
+      std::uint64_t min_height = 0;
+      while (min_height < truth.height() && truth.cut_at(min_height) < *chain_check_from_) {
+        ++min_height;
+      }
+      const std::string problem =
+          compare_with_orderer(c.ledger->ledger(), truth, exact, min_height);
+      if (!problem.empty()) {
+        violations_.push_back(fmt::format("t={}: {} on {} does not hold the orderer's chain: {}",
+                                          format_duration(now()), p.spec.name, c.channel, problem));
+      }
+    }
+  }
 }
 
 SimResult Simulation::run() {
@@ -975,6 +1458,16 @@ SimResult Simulation::run() {
   for (const Fault& f : scenario_.faults) {
     last_fault = std::max(last_fault, f.at);
     scheduler_.schedule(f.at, [this, &f] { apply(f); });
+  }
+  if (scenario_.blocks.enabled) {
+    for (auto& o : orderers_) o->start(scenario_.duration);
+    const Duration interval = scenario_.blocks.sample_interval;
+    for (TimePoint t = interval; t <= scenario_.duration; t += interval) {
+      scheduler_.schedule(t, [this] { sample_blocks(); });
+    }
+    // A heal-and-settle tail: the faults are over long enough before the end.
+    const Duration settle = block_settling_time(scenario_);
+    if (last_fault + settle <= scenario_.duration) chain_check_from_ = scenario_.duration - settle;
   }
   if (options_.check_invariants) {
     // Three checks between the settled point and the end, each with room for

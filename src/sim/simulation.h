@@ -36,6 +36,10 @@ SimResult run_simulation(const Scenario& scenario, const RunOptions& options);
 // settled-state invariants are checked (documented in docs/scenario-format.md).
 Duration settling_time(const Scenario& scenario);
 
+// How long after the last fault every live peer must hold the orderer's chain
+// when blocks are simulated (docs/scenario-format.md, "Blocks").
+Duration block_settling_time(const Scenario& scenario);
+
 // How long a settled-state violation must last to count: on a lossy link a
 // follower that misses declarations runs an election, which briefly makes two
 // leaders or none (docs/scenario-format.md, "Invariants").

@@ -174,6 +174,20 @@ TEST_F(SimCommandTest, OneRunWritesTimelineSvg) {
   EXPECT_NE(svg.find("<g class=\"fault\" data-kind=\"crash\""), std::string::npos);
 }
 
+TEST_F(SimCommandTest, BlocksAreReportedAndThePropagationCdfWritten) {
+  const fs::path out = dir_ / "blocks";
+  const SimRun r = fabnet_sim(
+      {write_scenario(tiny_scenario("", "blocks: {rate: 5, from: 2s}\n")), "--out", out.string()});
+  ASSERT_EQ(r.status, kExitOk) << r.err << r.out;
+  EXPECT_NE(r.out.find("Blocks per (channel, org)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Block messages per block"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Failover gaps"), std::string::npos) << r.out;
+  EXPECT_TRUE(read(out / "propagation-cdf.svg").starts_with("<svg"));
+  const nlohmann::json report = nlohmann::json::parse(read(out / "report.json"));
+  EXPECT_EQ(report["runs"][0]["blocks"]["groups"].size(), 2u);
+  EXPECT_GT(report["runs"][0]["blocks"]["orderer_heights"]["ch"].get<int>(), 50);
+}
+
 TEST_F(SimCommandTest, UnknownKeyIsOneLineNamingItAndExitTwo) {
   const SimRun r = fabnet_sim({write_scenario(tiny_scenario("", "colour: blue\n"))});
   EXPECT_EQ(r.status, kExitConfig);

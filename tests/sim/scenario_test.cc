@@ -130,7 +130,7 @@ TEST(ScenarioTest, UnknownTopLevelKeyIsNamedWithItsLineAndTheAllowedKeys) {
   EXPECT_THAT(load_error(with("durration: 5m\n")),
               AllOf(HasSubstr("test.yaml:14: durration: unknown key"),
                     HasSubstr("expected one of: name, seed, duration, membership, network, "
-                              "settings, link, faults")));
+                              "settings, link, blocks, faults")));
 }
 
 TEST(ScenarioTest, UnknownNestedKeyIsNamedByItsPath) {
