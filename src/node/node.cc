@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -331,6 +333,20 @@ void Node::join_channel(const std::string& channel) {
     if (ChannelLedger* ledger = impl.ledgers->ledger_for(channel)) ref.attach_ledger(*ledger);
   impl_->channels.emplace(channel, std::move(state));
   if (impl_->running) ref.start();
+}
+
+void Node::define_channel(const ChannelDefinition& definition) {
+  auto [it, added] = impl_->definitions.emplace(definition.name, definition);
+  if (added) return;
+  auto sorted = [](std::vector<std::string> orgs) {
+    std::sort(orgs.begin(), orgs.end());
+    return orgs;
+  };
+  if (sorted(it->second.orgs) != sorted(definition.orgs))
+    throw std::invalid_argument(fmt::format(
+        "channel {:?} is already defined with orgs [{}]; a definition with orgs [{}] would change "
+        "it, which a running peer does not do",
+        definition.name, fmt::join(it->second.orgs, ", "), fmt::join(definition.orgs, ", ")));
 }
 
 void Node::on_message(const ConnectionInfo& from, const MessagePtr& message) {
