@@ -1,7 +1,10 @@
 #include "cli/crypto_command.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -9,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/app.h"
+#include "config/cryptogen_config.h"
 #include "config/network_config.h"
 #include "crypto/error.h"
 #include "crypto/generate.h"
@@ -89,6 +93,39 @@ void print_summary(std::ostream& out, const config::NetworkConfig& network,
              kChannelsFile);
 }
 
+// NETWORK.yaml, or cryptogen's crypto-config.yaml (OrdererOrgs/PeerOrgs at the top):
+// its orgs become a network without channels (the channels then come from
+// config blocks: `fabnet peer channel join`), whose orderer is reached at
+// <host>.<domain>:7050 as in fabric-samples.
+std::pair<config::NetworkConfig, crypto::NetworkSpec> load_input(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || !config::is_cryptogen_config(text.str())) {
+    config::NetworkConfig network = config::load_network_config_file(path);
+    crypto::NetworkSpec spec = config::to_network_spec(network);
+    return {std::move(network), std::move(spec)};
+  }
+  config::CryptogenConfig cryptogen = config::load_cryptogen_config_string(text.str(), path);
+  config::NetworkConfig network;
+  network.source = path;
+  for (const crypto::NetworkSpec::Org& org : cryptogen.spec.orgs) {
+    network.orgs.push_back({org.name, org.msp_id, org.domain, org.peers, {}});
+  }
+  if (const auto& o = cryptogen.spec.orderer) {
+    config::NetworkConfig::OrdererOrg orderer;
+    orderer.name = o->name;
+    orderer.msp_id = o->msp_id;
+    orderer.domain = o->domain;
+    orderer.hosts = o->peers;
+    for (const std::string& host : o->peers) {
+      orderer.endpoints.push_back(fmt::format("{}.{}:7050", host, o->domain));
+    }
+    network.orderer = std::move(orderer);
+  }
+  return {std::move(network), std::move(cryptogen.spec)};
+}
+
 class CryptoCommand final : public Command {
  public:
   explicit CryptoCommand(CLI::App& parent) {
@@ -97,7 +134,9 @@ class CryptoCommand final : public Command {
     generate_ = crypto->add_subcommand(
         "generate",
         "A CA per org, a key and certificate per peer (cryptogen's layout), and channels.yaml");
-    generate_->add_option("--config", config_path_, "NETWORK.yaml: orgs, peers and channels")
+    generate_
+        ->add_option("--config", config_path_,
+                     "NETWORK.yaml (orgs, peers, channels) or cryptogen's crypto-config.yaml")
         ->type_name("FILE")
         ->required();
     generate_->add_option("--output", output_, "Folder to write into (created if missing)")
@@ -112,7 +151,10 @@ class CryptoCommand final : public Command {
         "    - {name: mychannel, orgs: [Org1MSP, Org2MSP]}\n"
         "  orderer:   # optional\n"
         "    {name: Orderer, msp_id: OrdererMSP, domain: example.com, hosts: [orderer]}\n"
-        "\nWrites what Fabric's cryptogen writes (NodeOUs enabled):\n"
+        "\nOr cryptogen's own crypto-config.yaml (OrdererOrgs, PeerOrgs with Name, Domain,\n"
+        "EnableNodeOUs, Template {Count, Start, Hostname, SANS}, Specs, Users.Count); the\n"
+        "MSP ID of an org is then <Name>MSP and channels.yaml lists no channel.\n"
+        "\nWrites what Fabric's cryptogen writes (NodeOUs enabled for NETWORK.yaml):\n"
         "DIR/peerOrganizations/<domain>/{ca,tlsca,msp,peers/<peer>.<domain>/{msp,tls},\n"
         "users/{Admin,User1}@<domain>/{msp,tls}}, DIR/ordererOrganizations/<domain>/\n"
         "{ca,tlsca,msp,orderers/<host>.<domain>/{msp,tls},users/Admin@<domain>} and\n"
@@ -124,8 +166,7 @@ class CryptoCommand final : public Command {
 
   int run(std::ostream& out, std::ostream& err) override {
     try {
-      const config::NetworkConfig network = config::load_network_config_file(config_path_);
-      const crypto::NetworkSpec spec = config::to_network_spec(network);
+      const auto [network, spec] = load_input(config_path_);
       const fs::path dir(output_);
       const fs::path channels_file = dir / kChannelsFile;
       std::error_code ec;

@@ -8,9 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "cli/app.h"
 #include "cli/usage_error.h"
+#include "config/config_block.h"
 #include "config/core_config.h"
 #include "daemon/peer_daemon.h"
 #include "logging/logger.h"
@@ -37,9 +40,9 @@ class PeerCommand final : public Command {
     start_
         ->add_option("--channels", channels_path_,
                      "Channel definitions: names, member orgs and their CA certificates\n"
-                     "(written by `fabnet crypto generate` as channels.yaml)")
-        ->type_name("FILE")
-        ->required();
+                     "(written by `fabnet crypto generate` as channels.yaml); without it\n"
+                     "the peer starts in no channel and joins with `peer channel join -b`")
+        ->type_name("FILE");
     start_
         ->add_option("--join", join_,
                      "Channel to join at start (repeatable); default: every channel that "
@@ -62,14 +65,24 @@ class PeerCommand final : public Command {
     CLI::App* channel = app_->add_subcommand("channel", "Channel operations on a running peer");
     channel->require_subcommand(1);
     join_cmd_ = channel->add_subcommand("join", "Make a running peer join a channel now");
-    join_cmd_->add_option("--channel,-c", join_channel_, "Channel name (from its definitions)")
-        ->required();
+    CLI::Option* by_name =
+        join_cmd_->add_option("--channel,-c", join_channel_, "Channel name (from its definitions)");
+    CLI::Option* by_block = join_cmd_
+                                ->add_option("--blockpath,-b", block_path_,
+                                             "The channel's genesis or config block (Fabric's "
+                                             "common.Block file):\nthe peer takes the channel's "
+                                             "orgs and their CAs from it and joins")
+                                ->type_name("FILE");
+    by_name->excludes(by_block);
     join_cmd_
         ->add_option("--ops", ops_address_,
-                     "The peer's operations endpoint (operations.listenAddress), host:port")
-        ->type_name("HOST:PORT")
-        ->capture_default_str();
-    join_cmd_->footer(exit_status_footer("0 joined, 1 the peer could not be reached or refused"));
+                     "The peer's operations endpoint (operations.listenAddress), host:port;\n"
+                     "default: $CORE_OPERATIONS_LISTENADDRESS, else 127.0.0.1:9443")
+        ->type_name("HOST:PORT");
+    join_cmd_->footer(
+        "\nThe CLI posts to the peer's operations endpoint: POST /channels/join?channel=NAME,\n"
+        "or with -b the block's bytes as the body (see docs/operations.md).\n" +
+        exit_status_footer("0 joined, 1 the peer could not be reached or refused"));
   }
 
   bool selected() const override { return app_->parsed(); }
@@ -108,14 +121,43 @@ class PeerCommand final : public Command {
   }
 
   int run_join(std::ostream& out, std::ostream& err) {
+    if (join_channel_.empty() && block_path_.empty())
+      return usage_error(err, "fabnet peer channel join",
+                         "--channel NAME or --blockpath FILE is required (see fabnet peer "
+                         "channel join --help)");
+    if (ops_address_.empty()) {
+      const char* env = std::getenv("CORE_OPERATIONS_LISTENADDRESS");
+      ops_address_ = env != nullptr && *env != '\0' ? env : "127.0.0.1:9443";
+    }
     const HostPortResult ops = parse_host_port("--ops", ops_address_);
     if (!ops.value) return usage_error(err, "fabnet peer channel join", ops.error);
+    std::string block;
+    if (!block_path_.empty()) {
+      std::ifstream in(block_path_, std::ios::binary);
+      std::ostringstream bytes;
+      if (in) bytes << in.rdbuf();
+      if (!in || bytes.str().empty()) {
+        fmt::print(err, "fabnet peer channel join: -b {}: cannot read the block file{}\n",
+                   block_path_, in ? " (it is empty)" : "");
+        return kExitConfig;
+      }
+      block = bytes.str();
+      try {  // checked here too, so a bad file is named before the peer is asked
+        join_channel_ = config::channel_from_config_block(block, block_path_).channels.front().name;
+      } catch (const std::exception& e) {
+        fmt::print(err, "fabnet peer channel join: {}\n", e.what());
+        return kExitConfig;
+      }
+    }
     httplib::Client client(ops.value->host, ops.value->port);
     client.set_connection_timeout(3, 0);
     client.set_read_timeout(5, 0);
-    auto response = client.Post(
-        ("/channels/join?channel=" + httplib::detail::encode_query_param(join_channel_)).c_str(),
-        "", "text/plain");
+    auto response = block.empty()
+                        ? client.Post(("/channels/join?channel=" +
+                                       httplib::detail::encode_query_param(join_channel_))
+                                          .c_str(),
+                                      "", "text/plain")
+                        : client.Post("/channels/join", block, "application/octet-stream");
     if (!response) {
       fmt::print(err, "fabnet peer channel join: cannot reach {}: {}\n", ops_address_,
                  httplib::to_string(response.error()));
@@ -137,7 +179,8 @@ class PeerCommand final : public Command {
   std::vector<std::string> join_;
   std::string log_spec_;
   std::string join_channel_;
-  std::string ops_address_ = "127.0.0.1:9443";
+  std::string block_path_;
+  std::string ops_address_;  // empty: $CORE_OPERATIONS_LISTENADDRESS, else 127.0.0.1:9443
 };
 
 }  // namespace

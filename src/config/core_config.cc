@@ -433,6 +433,71 @@ election::LeaderMode GossipSettings::leader_mode() const {
   return election::LeaderMode::kStaticFollower;
 }
 
+namespace {
+
+// What fabnet reads: these sections whole, and these keys under peer.
+constexpr std::string_view kUsedSections[] = {"operations", "metrics"};
+constexpr std::string_view kUsedPeerKeys[] = {"id",
+                                              "networkId",
+                                              "listenAddress",
+                                              "address",
+                                              "localMspId",
+                                              "mspConfigPath",
+                                              "fileSystemPath",
+                                              "gossip",
+                                              "deliveryclient",
+                                              "tls"};
+
+void read_metrics_provider(const Reader& r, CoreConfig& c) {
+  static constexpr std::string_view kExpect = "prometheus or disabled";
+  auto raw = r.scalar("metrics.provider", kExpect);
+  if (!raw) return;
+  if (raw->text != "prometheus" && raw->text != "disabled") {
+    throw ConfigError(raw->where, "metrics.provider", raw->text,
+                      raw->text == "statsd"
+                          ? "statsd is not supported by fabnet"
+                          : fmt::format("unknown metrics provider \"{}\"", raw->text),
+                      std::string(kExpect));
+  }
+  c.metrics_provider = raw->text;
+}
+
+std::vector<std::string> unused_keys(const YAML::Node& root) {
+  std::vector<std::string> unused;
+  if (!root.IsMap()) return unused;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    const std::string section = it->first.Scalar();
+    if (section == "peer" && it->second.IsMap()) {
+      for (auto p = it->second.begin(); p != it->second.end(); ++p) {
+        if (!p->first.IsScalar()) continue;
+        const std::string key = "peer." + p->first.Scalar();
+        if (!is_used_core_key(key)) unused.push_back(key);
+      }
+    } else if (!is_used_core_key(section)) {
+      unused.push_back(section);
+    }
+  }
+  return unused;
+}
+
+}  // namespace
+
+bool is_used_core_key(std::string_view dotted_key) {
+  const std::string_view section = dotted_key.substr(0, dotted_key.find('.'));
+  for (std::string_view used : kUsedSections) {
+    if (used == section) return true;
+  }
+  if (section != "peer") return false;
+  if (dotted_key == "peer") return true;
+  const std::string_view rest = dotted_key.substr(5);
+  const std::string_view key = rest.substr(0, rest.find('.'));
+  for (std::string_view used : kUsedPeerKeys) {
+    if (used == key) return true;
+  }
+  return false;
+}
+
 CoreConfig load_core_config_string(std::string_view yaml_text, const Environment& env,
                                    std::string_view source_name) {
   const std::string source(source_name);
@@ -447,7 +512,10 @@ CoreConfig load_core_config_string(std::string_view yaml_text, const Environment
                       "a valid YAML document");
   }
   try {
-    return extract(Reader(root, env, source));
+    CoreConfig config = extract(Reader(root, env, source));
+    read_metrics_provider(Reader(root, env, source), config);
+    config.ignored_keys = unused_keys(root);
+    return config;
   } catch (const YAML::Exception& e) {
     // Not expected with the checks above; never let yaml-cpp's type escape.
     throw ConfigError(source, "", "", fmt::format("unreadable YAML structure: {}", e.what()),

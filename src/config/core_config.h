@@ -120,7 +120,18 @@ struct CoreConfig {
   GossipSettings gossip;
   DeliveryClientSettings delivery_client;
   std::string source;  // file path, source name, or "<defaults>"
+  // metrics.provider: "prometheus" (GET /metrics on the operations endpoint) or
+  // "disabled" (no /metrics); statsd is refused. Unset: prometheus, as fabnet
+  // always served it (Fabric's sample core.yaml says disabled).
+  std::string metrics_provider = "prometheus";
+  // Keys of the file that fabnet does not use (chaincode, ledger, vm, peer.BCCSP,
+  // ...): accepted as Fabric's core.yaml has them, reported in one debug line.
+  std::vector<std::string> ignored_keys;
 };
+
+// Top-level sections and peer.* keys fabnet reads from core.yaml (ignored_keys
+// lists the others).
+bool is_used_core_key(std::string_view dotted_key);
 
 // Loads core.yaml, applies CORE_* overrides from env, validates. Throws ConfigError.
 CoreConfig load_core_config_file(const std::filesystem::path& path, const Environment& env);

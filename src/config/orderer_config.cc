@@ -152,6 +152,20 @@ void read_duration(const Reader& r, std::string_view key, std::chrono::nanosecon
   out = d;
 }
 
+void read_metrics_provider(const Reader& r, OrdererConfig& c) {
+  std::string provider;
+  read_string(r, "Metrics.Provider", provider);
+  if (provider.empty()) return;
+  if (provider != "prometheus" && provider != "disabled") {
+    throw ConfigError(c.source, "Metrics.Provider", provider,
+                      provider == "statsd"
+                          ? "statsd is not supported by fabnet"
+                          : fmt::format("unknown metrics provider \"{}\"", provider),
+                      "prometheus or disabled");
+  }
+  c.metrics_provider = provider;
+}
+
 OrdererConfig extract(const Reader& r, std::string source) {
   OrdererConfig c;
   c.source = std::move(source);
@@ -162,6 +176,7 @@ OrdererConfig extract(const Reader& r, std::string source) {
   read_duration(r, "General.Authentication.TimeWindow", c.time_window);
   read_string(r, "FileLedger.Location", c.file_ledger_location);
   read_string(r, "Operations.ListenAddress", c.operations_listen_address);
+  read_metrics_provider(r, c);
   return c;
 }
 

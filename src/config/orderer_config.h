@@ -24,6 +24,8 @@ struct OrdererConfig {
   std::string file_ledger_location = "/var/hyperledger/production/orderer";  // FileLedger.Location
   std::string operations_listen_address = "127.0.0.1:8443";  // Operations.ListenAddress ("" = off)
   std::string source;  // file path, source name, or "<defaults>"
+  // Metrics.Provider: "prometheus" (GET /metrics) or "disabled"; statsd is refused.
+  std::string metrics_provider = "prometheus";
 
   // General.LocalMSPDir resolved against the directory of `source` when relative.
   std::filesystem::path msp_dir() const;

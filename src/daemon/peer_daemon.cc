@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 
 #include "comm/grpc_comm.h"
+#include "config/config_block.h"
 #include "config/network_config.h"
 #include "crypto/msp.h"
 #include "crypto/x509_crypto_service.h"
@@ -35,8 +37,16 @@ using nlohmann::json;
 class ValidatingCrypto final : public gossip::CryptoService {
  public:
   ValidatingCrypto(const crypto::X509CryptoService& x509,
-                   const crypto::IdentityValidator& validator)
-      : x509_(x509), validator_(validator) {}
+                   std::shared_ptr<const crypto::IdentityValidator> validator)
+      : x509_(x509), validator_(std::move(validator)) {}
+
+  // A channel joined at run time brings orgs and CAs: later checks use `validator`,
+  // and earlier refusals are forgotten.
+  void set_validator(std::shared_ptr<const crypto::IdentityValidator> validator) {
+    std::lock_guard lock(mutex_);
+    validator_ = std::move(validator);
+    verdicts_.clear();
+  }
 
   // Empty when valid, else the reason. Called from the loop and from gRPC threads.
   std::string check(std::string_view identity) const {
@@ -44,7 +54,8 @@ class ValidatingCrypto final : public gossip::CryptoService {
     auto it = verdicts_.find(std::string(identity));
     const auto now = std::chrono::system_clock::now();
     if (it != verdicts_.end() && now < it->second.recheck_after) return it->second.reason;
-    const crypto::Status status = validator_.validate(identity, now);
+    // Gossip peers must be peers where the org's NodeOUs tell roles apart.
+    const crypto::Status status = validator_->validate(identity, now, crypto::kGossipPeerRoles);
     std::string reason = status.ok() ? std::string() : status.error();
     if (verdicts_.size() > 4096) verdicts_.clear();
     verdicts_[std::string(identity)] = {reason, now + std::chrono::minutes(1)};
@@ -71,7 +82,7 @@ class ValidatingCrypto final : public gossip::CryptoService {
     std::chrono::system_clock::time_point recheck_after;
   };
   const crypto::X509CryptoService& x509_;
-  const crypto::IdentityValidator& validator_;
+  std::shared_ptr<const crypto::IdentityValidator> validator_;  // guarded by mutex_
   mutable std::mutex mutex_;
   mutable std::unordered_map<std::string, Verdict> verdicts_;
 };
@@ -92,6 +103,9 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void metrics_tick();
   void stop_on_loop();
   void start_delivery();
+  // On the loop: defines and joins the channel of a config block (`peer channel
+  // join -b`); "" when joined, else why not.
+  std::string join_from_block(const config::ChannelDefinitions& block);
   void refresh_metrics();
   json status() const;
   // Runs `work` on the loop and waits for its result (HTTP threads use this); nullopt
@@ -156,7 +170,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
 
   std::optional<crypto::LocalMsp> msp;
   std::unique_ptr<crypto::X509CryptoService> x509;
-  std::unique_ptr<crypto::IdentityValidator> validator;
+  crypto::IdentityValidator::Orgs validator_orgs;  // what `crypto` validates against
   std::unique_ptr<ValidatingCrypto> crypto;
   config::ChannelDefinitions channels;
   node::NodeSettings settings;
@@ -190,25 +204,33 @@ void PeerDaemon::Impl::load() {
     throw DaemonError(
         fmt::format("{}: peer.mspConfigPath is empty; expected the path of this peer's msp folder",
                     core.source));
+  if (!core.ignored_keys.empty())
+    log->debug("{}: keys fabnet does not use (accepted, ignored): {}", core.source,
+               fmt::join(core.ignored_keys, ", "));
   const std::filesystem::path msp_dir = resolve(options.core_file, core.msp_config_path);
   try {
     msp.emplace(crypto::load_local_msp(msp_dir, core.local_msp_id));
   } catch (const std::exception& e) {
     throw DaemonError(e.what());
   }
-  if (options.channels_file.empty())
-    throw DaemonError(
-        "no channel definitions: pass --channels FILE (channel names, member orgs and their CA "
-        "certificates)");
-  channels = config::load_channel_definitions_file(options.channels_file);
+  if (const crypto::Status role = crypto::check_local_role(*msp, crypto::kGossipPeerRoles); !role)
+    throw DaemonError(fmt::format("{}: {}", msp_dir.string(), role.error()));
+  // Without --channels the peer starts in no channel, as Fabric's peer does, and
+  // joins channels from their config blocks (`fabnet peer channel join -b`).
+  if (!options.channels_file.empty())
+    channels = config::load_channel_definitions_file(options.channels_file);
+  else
+    channels.source = "no channel definitions (--channels not given)";
 
-  crypto::IdentityValidator::CaCertificates cas;
+  crypto::IdentityValidator::Orgs cas;
   for (const auto& channel : channels.channels)
-    for (const auto& org : channel.orgs) cas[org.msp_id].push_back(org.ca_cert_pem);
-  for (const auto& ca : msp->ca_certificates) cas[msp->msp_id].push_back(ca.pem());
+    for (const auto& org : channel.orgs) cas[org.msp_id].ca_pems.push_back(org.ca_cert_pem);
+  for (const auto& ca : msp->ca_certificates) cas[msp->msp_id].ca_pems.push_back(ca.pem());
+  cas[msp->msp_id].node_ous = msp->node_ous;  // our own org's NodeOUs are known
   x509 = std::make_unique<crypto::X509CryptoService>(*msp);
-  validator = std::make_unique<crypto::IdentityValidator>(cas);
-  crypto = std::make_unique<ValidatingCrypto>(*x509, *validator);
+  validator_orgs = cas;
+  crypto = std::make_unique<ValidatingCrypto>(
+      *x509, std::make_shared<const crypto::IdentityValidator>(validator_orgs));
   if (channels.orderer) {
     orderer_validator =
         std::make_unique<crypto::IdentityValidator>(crypto::IdentityValidator::CaCertificates{
@@ -420,13 +442,58 @@ void PeerDaemon::Impl::start_delivery() {
   delivery = std::make_unique<BlockDelivery>(
       std::move(s), scheduler, *orderer_connector, *crypto,
       [this](std::string_view identity) {
-        return orderer_validator->validate(identity, std::chrono::system_clock::now()).ok();
+        // Blocks are signed by orderers (NodeOU orderer where it can be told).
+        return orderer_validator
+            ->validate(identity, std::chrono::system_clock::now(), crypto::kBlockSignerRoles)
+            .ok();
       },
       [this](const std::string& channel) {
         if (node) node->yield(channel);
       },
       [this](std::string_view m) { deliver_log->info("{}", m); },
       [this](std::string_view m) { deliver_log->warn("{}", m); });
+}
+
+std::string PeerDaemon::Impl::join_from_block(const config::ChannelDefinitions& block) {
+  if (!node) return "the peer is not running";
+  const config::ChannelDefinition& channel = block.channels.front();
+  const std::string& me = options.core.local_msp_id;
+  std::vector<std::string> orgs;
+  for (const config::ChannelOrg& org : channel.orgs) orgs.push_back(org.msp_id);
+  if (!channel.find_org(me))
+    return fmt::format("org {} is not a member of channel {}: the block lists [{}]", me,
+                       channel.name, fmt::join(orgs, ", "));
+  try {
+    crypto::IdentityValidator::Orgs updated = validator_orgs;
+    for (const config::ChannelOrg& org : channel.orgs) {
+      std::vector<std::string>& pems = updated[org.msp_id].ca_pems;
+      if (std::find(pems.begin(), pems.end(), org.ca_cert_pem) == pems.end())
+        pems.push_back(org.ca_cert_pem);
+    }
+    auto validator = std::make_shared<const crypto::IdentityValidator>(updated);
+    node->define_channel(node::ChannelDefinition{channel.name, orgs});
+    validator_orgs = std::move(updated);
+    crypto->set_validator(std::move(validator));
+    node->join_channel(channel.name);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  if (!channels.find(channel.name)) channels.channels.push_back(channel);
+  log->info("joined channel {} from its config block: orgs [{}]", channel.name,
+            fmt::join(orgs, ", "));
+  if (block.orderer) {
+    if (!delivery || !channels.orderer) {
+      deliver_log->warn(
+          "[{}] the block names orderer org {} at [{}], but this peer started without an "
+          "orderer in --channels: it pulls no blocks for this channel",
+          channel.name, block.orderer->msp_id, fmt::join(block.orderer->endpoints, ", "));
+    } else if (block.orderer->msp_id != channels.orderer->msp_id) {
+      deliver_log->warn(
+          "[{}] the block names orderer org {}, this peer pulls blocks from {} (--channels)",
+          channel.name, block.orderer->msp_id, channels.orderer->msp_id);
+    }
+  }
+  return {};
 }
 
 PeerDaemon::PeerDaemon(PeerDaemonOptions options)
@@ -481,7 +548,8 @@ int PeerDaemon::run(bool install_signal_handlers) {
 
   if (!core.operations_listen_address.empty()) {
     ops::OperationsRoutes routes;
-    routes.metrics = &d.registry;
+    // metrics.provider: disabled serves no /metrics, as Fabric's operations endpoint.
+    routes.metrics = core.metrics_provider == "prometheus" ? &d.registry : nullptr;
     routes.health_checks.push_back({"gossip", [&d] {
                                       return d.comm->listening()
                                                  ? std::string()
@@ -502,6 +570,21 @@ int PeerDaemon::run(bool install_signal_handlers) {
         }
       });
       return result ? *result : std::string("event loop busy");
+    };
+    routes.join_channel_block = [&d](const std::string& bytes) {
+      ops::OperationsRoutes::JoinResult joined;
+      config::ChannelDefinitions block;
+      try {
+        block = config::channel_from_config_block(bytes, "the posted config block");
+      } catch (const std::exception& e) {
+        joined.error = e.what();
+        return joined;
+      }
+      joined.channel = block.channels.front().name;
+      auto result =
+          d.on_loop<std::string>([&d, block]() -> std::string { return d.join_from_block(block); });
+      joined.error = result ? *result : std::string("event loop busy");
+      return joined;
     };
     d.operations = std::make_unique<ops::OperationsServer>(std::move(routes));
     if (std::string error = d.operations->start(core.operations_listen_address); !error.empty()) {

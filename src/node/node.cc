@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -337,6 +339,20 @@ void Node::join_channel(const std::string& channel) {
         impl.discovery_->connect_to_anchor(anchor.endpoint, anchor.org);
     if (impl.observer) impl.observer->on_anchor_peer(*this, channel, anchor, result);
   }
+}
+
+void Node::define_channel(const ChannelDefinition& definition) {
+  auto [it, added] = impl_->definitions.emplace(definition.name, definition);
+  if (added) return;
+  auto sorted = [](std::vector<std::string> orgs) {
+    std::sort(orgs.begin(), orgs.end());
+    return orgs;
+  };
+  if (sorted(it->second.orgs) != sorted(definition.orgs))
+    throw std::invalid_argument(fmt::format(
+        "channel {:?} is already defined with orgs [{}]; a definition with orgs [{}] would change "
+        "it, which a running peer does not do",
+        definition.name, fmt::join(it->second.orgs, ", "), fmt::join(definition.orgs, ", ")));
 }
 
 void Node::on_message(const ConnectionInfo& from, const MessagePtr& message) {

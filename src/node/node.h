@@ -121,6 +121,10 @@ class Node {
   // Joins a channel from settings().channels (no-op if joined). Throws
   // std::invalid_argument for an unknown channel.
   void join_channel(const std::string& channel);
+  // Adds a channel definition at run time (a config block given to a running
+  // peer), so that join_channel can join it. Same name and orgs again: no-op.
+  // Throws std::invalid_argument when a channel of that name has other orgs.
+  void define_channel(const ChannelDefinition& definition);
 
   // An inbound message on an authenticated connection.
   void on_message(const ConnectionInfo& from, const MessagePtr& message);

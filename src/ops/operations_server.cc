@@ -37,7 +37,7 @@ constexpr int kWorkerThreads = 4;
 constexpr int kReadTimeoutSeconds = 2;
 constexpr int kWriteTimeoutSeconds = 2;
 constexpr int kKeepAliveSeconds = 1;
-constexpr size_t kMaxRequestBody = 64 * 1024;
+constexpr size_t kMaxRequestBody = 4 * 1024 * 1024;  // a config block with its orgs' certificates
 
 void reply(Response& res, int status, const json& body) {
   res.status = status;
@@ -130,6 +130,13 @@ void OperationsServer::Impl::status(Response& res) const {
 void OperationsServer::Impl::join(const Request& req, Response& res) const {
   if (!routes.join_channel) {
     return reply(res, 404, error_body("/channels/join is not served by this process"));
+  }
+  if (!req.body.empty() && routes.join_channel_block) {
+    const OperationsRoutes::JoinResult joined = routes.join_channel_block(req.body);
+    if (!joined.error.empty()) {
+      return reply(res, 400, json{{"channel", joined.channel}, {"error", joined.error}});
+    }
+    return reply(res, 200, json{{"channel", joined.channel}, {"status", "joined"}});
   }
   const std::string channel = req.get_param_value("channel");
   if (channel.empty()) {

@@ -29,6 +29,15 @@ struct OperationsRoutes {
   std::function<nlohmann::json()> status;
   // POST /channels/join?channel=NAME: "" when joined, else why not; unset = 404.
   std::function<std::string(const std::string& channel)> join_channel;
+  // POST /channels/join with a body: a marshaled common.Block, the channel's
+  // genesis or config block (`fabnet peer channel join -b FILE`). Returns the
+  // channel's name and "" when joined, else the name (if known) and why not;
+  // unset = the body is ignored and ?channel= is needed.
+  struct JoinResult {
+    std::string channel;
+    std::string error;
+  };
+  std::function<JoinResult(const std::string& block_bytes)> join_channel_block;
   bool log_spec = true;  // GET/PUT /logspec (Fabric's) reads or sets the process log levels
 };
 

@@ -97,7 +97,8 @@ std::string RequestValidator::creator_problem(const Channel& channel, const Pars
     known = it != members_seen_.end() && now >= it->second && now - it->second < kMembershipRecheck;
   }
   if (!known) {
-    if (auto valid = channel.members->validate(creator, now); !valid) {
+    // Writers and Readers of fabric-samples' configtx.yaml: client, admin, peer (NodeOUs).
+    if (auto valid = channel.members->validate(creator, now, crypto::kBroadcastRoles); !valid) {
       return "creator is not a valid identity of its org: " + valid.error();
     }
     std::lock_guard lock(members_mutex_);

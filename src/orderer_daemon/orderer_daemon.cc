@@ -459,7 +459,8 @@ int OrdererDaemon::run(bool install_signal_handlers) {
   }
   if (!c.operations_listen_address.empty()) {
     ops::OperationsRoutes routes;
-    routes.metrics = &d.registry;
+    // Metrics.Provider: disabled serves no /metrics, as Fabric's operations endpoint.
+    routes.metrics = c.metrics_provider == "prometheus" ? &d.registry : nullptr;
     routes.health_checks.push_back(
         {"orderer", [&d] { return d.stopping.load() ? std::string("stopping") : std::string(); }});
     routes.status = [&d] {

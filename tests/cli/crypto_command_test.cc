@@ -182,5 +182,96 @@ TEST(CryptoGenerate, ConfigOptionIsRequired) {
   EXPECT_NE(run.err.find("--config is required"), std::string::npos) << run.err;
 }
 
+// fabric-samples test network's crypto-config-org1.yaml, -org2.yaml and
+// -orderer.yaml in one file, as cryptogen reads them.
+constexpr std::string_view kCryptoConfig = R"(
+OrdererOrgs:
+  - Name: Orderer
+    Domain: example.com
+    EnableNodeOUs: true
+    Specs:
+      - Hostname: orderer
+        SANS:
+          - localhost
+PeerOrgs:
+  - Name: Org1
+    Domain: org1.example.com
+    EnableNodeOUs: true
+    Template:
+      Count: 1
+      SANS:
+        - localhost
+    Users:
+      Count: 1
+  - Name: Org2
+    Domain: org2.example.com
+    EnableNodeOUs: true
+    Template:
+      Count: 1
+      SANS:
+        - localhost
+    Users:
+      Count: 1
+)";
+
+TEST(CryptoGenerate, AcceptsCryptogensCryptoConfigYaml) {
+  TempDir dir;
+  const fs::path input = dir.write("crypto-config.yaml", kCryptoConfig);
+  const fs::path out = dir.path() / "organizations";
+  const CommandRun run =
+      fabnet({"crypto", "generate", "--config", input.string(), "--output", out.string()});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  for (const char* file : {
+           "peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/server.crt",
+           "peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/config.yaml",
+           "peerOrganizations/org2.example.com/users/User1@org2.example.com/tls/client.key",
+           "peerOrganizations/org2.example.com/users/Admin@org2.example.com/msp/signcerts/"
+           "Admin@org2.example.com-cert.pem",
+           "ordererOrganizations/example.com/orderers/orderer.example.com/tls/server.key",
+           "ordererOrganizations/example.com/tlsca/tlsca.example.com-cert.pem",
+           "ordererOrganizations/example.com/users/Admin@example.com/msp/keystore/priv_sk",
+       }) {
+    EXPECT_TRUE(fs::is_regular_file(out / file)) << file;
+  }
+  const config::ChannelDefinitions defs =
+      config::load_channel_definitions_file(out / "channels.yaml");
+  EXPECT_TRUE(defs.channels.empty());  // channels come from config blocks
+  ASSERT_TRUE(defs.orderer.has_value());
+  EXPECT_EQ(defs.orderer->msp_id, "OrdererMSP");
+  EXPECT_EQ(defs.orderer->endpoints, std::vector<std::string>{"orderer.example.com:7050"});
+  EXPECT_NE(run.out.find("Org1 (Org1MSP)"), std::string::npos) << run.out;
+}
+
+TEST(CryptoGenerate, CryptoConfigMistakesNameTheKey) {
+  TempDir dir;
+  const fs::path input = dir.write("crypto-config.yaml",
+                                   "PeerOrgs:\n  - Name: Org1\n    Domain: org1.example.com\n"
+                                   "    Template:\n      Cuont: 1\n");
+  const CommandRun run = fabnet({"crypto", "generate", "--config", input.string(), "--output",
+                                 (dir.path() / "out").string()});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_NE(run.err.find("PeerOrgs[0].Template.Cuont: unknown key"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "peerOrganizations"));
+}
+
+TEST(PeerChannelJoin, NeedsAChannelOrABlockAndNamesAnUnreadableBlock) {
+  const CommandRun none = fabnet({"peer", "channel", "join", "--ops", "127.0.0.1:1"});
+  EXPECT_EQ(none.status, 2) << none.err;
+  const CommandRun both =
+      fabnet({"peer", "channel", "join", "-c", "ch", "-b", "x.block", "--ops", "127.0.0.1:1"});
+  EXPECT_EQ(both.status, 2) << both.err;
+  TempDir dir;
+  const CommandRun missing =
+      fabnet({"peer", "channel", "join", "-b", (dir.path() / "nosuch.block").string(), "--ops",
+              "127.0.0.1:1"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("cannot read the block file"), std::string::npos) << missing.err;
+  const fs::path junk = dir.write("junk.block", "not a block");
+  const CommandRun bad =
+      fabnet({"peer", "channel", "join", "-b", junk.string(), "--ops", "127.0.0.1:1"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("junk.block"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace fabnet::cli

@@ -44,9 +44,16 @@ void expect_usage_error(const CliRun& r, const std::vector<std::string>& fragmen
     EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
 }
 
-TEST(CliUsage, PeerStartWithoutChannelsExitsTwoNamingTheFlag) {
+// --channels is optional (a peer may join every channel from its config block, as
+// Fabric's peer): without it the next problem is the missing core.yaml, exit 2.
+TEST(CliUsage, PeerStartWithoutChannelsIsNoUsageError) {
   expect_usage_error(fabnet({"peer", "start", "--config", "core.yaml"}),
-                     {"fabnet peer start", "--channels is required"});
+                     {"fabnet peer start", "core.yaml: cannot open configuration"});
+}
+
+TEST(CliUsage, PeerChannelJoinWithoutChannelOrBlockExitsTwoNamingBoth) {
+  expect_usage_error(fabnet({"peer", "channel", "join", "--ops", "127.0.0.1:1"}),
+                     {"fabnet peer channel join", "--channel NAME or --blockpath FILE"});
 }
 
 TEST(CliUsage, PeerStartWithoutConfigLooksWhereFabricsPeerLooks) {

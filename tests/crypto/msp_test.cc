@@ -150,5 +150,148 @@ TEST(LocalMsp, EmptyMspIdIsRefused) {
   EXPECT_TRUE(contains(error, "peer.localMspId")) << error;
 }
 
+// cryptogen's layout: an org with NodeOUs (peer, users, orderer org) and one without.
+struct CryptogenNetwork {
+  CryptogenNetwork() {
+    plain.node_ous = false;
+    spec = NetworkSpec{{org1, plain}, orderer};
+    generate_crypto_material(spec, folder.path(), testing::kValidFrom);
+  }
+  NetworkSpec::Org org1{"Org1", "Org1MSP", "org1.example.com", {"peer0"}};
+  NetworkSpec::Org plain{"Plain", "PlainMSP", "plain.example.com", {"peer0"}};
+  NetworkSpec::Org orderer{"Orderer", "OrdererMSP", "example.com", {"orderer"}};
+  NetworkSpec spec;
+  TempFolder folder;
+  const fs::path& out() const { return folder.path(); }
+  LocalMsp load(const fs::path& msp, std::string_view id) const { return load_local_msp(msp, id); }
+};
+
+const CryptogenNetwork& cryptogen_network() {
+  static const CryptogenNetwork network;
+  return network;
+}
+
+TEST(MspNodeOUs, LoadsCryptogensFoldersAndClassifiesTheSigner) {
+  const CryptogenNetwork& n = cryptogen_network();
+  const LocalMsp peer = load_local_msp(peer_msp_folder(n.out(), n.org1, "peer0"), "Org1MSP");
+  ASSERT_TRUE(peer.node_ous.has_value());
+  EXPECT_TRUE(peer.node_ous->enable);
+  EXPECT_EQ(peer.node_ous->peer_ou, "peer");
+  EXPECT_EQ(peer.role, NodeRole::kPeer);
+  EXPECT_EQ(peer.tls_ca_certificates.size(), 1u);
+  EXPECT_EQ(load_local_msp(admin_msp_folder(n.out(), n.org1), "Org1MSP").role, NodeRole::kAdmin);
+  EXPECT_EQ(load_local_msp(user_msp_folder(n.out(), n.org1), "Org1MSP").role, NodeRole::kClient);
+  EXPECT_EQ(load_local_msp(orderer_msp_folder(n.out(), n.orderer, "orderer"), "OrdererMSP").role,
+            NodeRole::kOrderer);
+  const LocalMsp plain = load_local_msp(peer_msp_folder(n.out(), n.plain, "peer0"), "PlainMSP");
+  EXPECT_FALSE(plain.node_ous.has_value());
+  EXPECT_EQ(plain.role, NodeRole::kMember);
+}
+
+TEST(MspNodeOUs, LocalRoleCheckRefusesAnotherRole) {
+  const CryptogenNetwork& n = cryptogen_network();
+  EXPECT_TRUE(check_local_role(load_local_msp(peer_msp_folder(n.out(), n.org1, "peer0"), "Org1MSP"),
+                               kGossipPeerRoles));
+  const Status orderer = check_local_role(
+      load_local_msp(orderer_msp_folder(n.out(), n.orderer, "orderer"), "OrdererMSP"),
+      kGossipPeerRoles);
+  ASSERT_FALSE(orderer);
+  EXPECT_TRUE(contains(orderer.error(), "has the role orderer (NodeOUs); expected peer"))
+      << orderer.error();
+  // Without NodeOUs nothing can be told apart: membership is enough.
+  EXPECT_TRUE(check_local_role(
+      load_local_msp(peer_msp_folder(n.out(), n.plain, "peer0"), "PlainMSP"), kGossipPeerRoles));
+}
+
+TEST(MspNodeOUs, EnabledNodeOUsNeedExactlyOneRoleOu) {
+  const CryptogenNetwork& n = cryptogen_network();
+  const TempFolder folder;
+  const fs::path msp = folder.path() / "msp";
+  fs::copy(peer_msp_folder(n.out(), n.plain, "peer0"), msp, fs::copy_options::recursive);
+  // A plain certificate (no OU) under a config.yaml that enables NodeOUs.
+  testing::write_text(msp / "config.yaml",
+                      "NodeOUs:\n  Enable: true\n  PeerOUIdentifier:\n"
+                      "    Certificate: cacerts/ca.plain.example.com-cert.pem\n"
+                      "    OrganizationalUnitIdentifier: peer\n");
+  const std::string error = load_error(msp, "PlainMSP");
+  EXPECT_TRUE(contains(error, "not a combination of them")) << error;
+  EXPECT_TRUE(contains(error, "signcerts")) << error;
+}
+
+TEST(MspNodeOUs, ConfigYamlMistakesNameTheKey) {
+  const CryptogenNetwork& n = cryptogen_network();
+  const TempFolder folder;
+  const fs::path msp = folder.path() / "msp";
+  fs::copy(peer_msp_folder(n.out(), n.org1, "peer0"), msp, fs::copy_options::recursive);
+  testing::write_text(msp / "config.yaml",
+                      "NodeOUs:\n  Enable: true\n  PeerOUIdentifier:\n"
+                      "    Certificate: cacerts/missing.pem\n"
+                      "    OrganizationalUnitIdentifier: peer\n");
+  std::string error = load_error(msp);
+  EXPECT_TRUE(contains(error, "config.yaml: NodeOUs.PeerOUIdentifier.Certificate")) << error;
+  testing::write_text(msp / "config.yaml", "NodeOUs:\n  Enable: maybe\n");
+  error = load_error(msp);
+  EXPECT_TRUE(contains(error, "NodeOUs.Enable")) << error;
+  // A config.yaml without NodeOUs (e.g. only OrganizationalUnitIdentifiers) classifies nothing.
+  testing::write_text(msp / "config.yaml", "OrganizationalUnitIdentifiers: []\n");
+  EXPECT_EQ(load_local_msp(msp, "Org1MSP").role, NodeRole::kMember);
+}
+
+std::string identity_of(const fs::path& msp, std::string_view msp_id) {
+  return load_local_msp(msp, msp_id).identity;
+}
+
+TEST(MspNodeOUs, ValidatorAppliesRolesWhereFabricDoes) {
+  const CryptogenNetwork& n = cryptogen_network();
+  const auto ca = [&](const fs::path& file) { return read_text(file); };
+  const IdentityValidator validator(IdentityValidator::Orgs{
+      {"Org1MSP",
+       {{ca(ca_certificate_file(n.out(), n.org1))},
+        load_local_msp(peer_msp_folder(n.out(), n.org1, "peer0"), "Org1MSP").node_ous}},
+      {"PlainMSP", {{ca(ca_certificate_file(n.out(), n.plain))}, NodeOUs{}}},
+      {"OrdererMSP", {{ca(orderer_ca_certificate_file(n.out(), n.orderer))}, std::nullopt}},
+  });
+  const auto at = testing::kDuringValidity;
+  const std::string peer = identity_of(peer_msp_folder(n.out(), n.org1, "peer0"), "Org1MSP");
+  const std::string user = identity_of(user_msp_folder(n.out(), n.org1), "Org1MSP");
+  const std::string admin = identity_of(admin_msp_folder(n.out(), n.org1), "Org1MSP");
+  const std::string orderer =
+      identity_of(orderer_msp_folder(n.out(), n.orderer, "orderer"), "OrdererMSP");
+  const std::string plain = identity_of(peer_msp_folder(n.out(), n.plain, "peer0"), "PlainMSP");
+
+  EXPECT_TRUE(validator.validate(peer, at, kGossipPeerRoles));
+  const Status client_as_peer = validator.validate(user, at, kGossipPeerRoles);
+  ASSERT_FALSE(client_as_peer);
+  EXPECT_TRUE(contains(client_as_peer.error(), "has the role client (NodeOUs); expected peer"))
+      << client_as_peer.error();
+  EXPECT_TRUE(validator.validate(user, at));  // a valid member all the same
+
+  EXPECT_TRUE(validator.validate(user, at, kBroadcastRoles));
+  EXPECT_TRUE(validator.validate(admin, at, kBroadcastRoles));
+  EXPECT_TRUE(validator.validate(peer, at, kBroadcastRoles));
+  EXPECT_FALSE(validator.validate(orderer, at, kBroadcastRoles));
+
+  // The orderer org's NodeOUs are unknown here: its OU=orderer still tells the role.
+  EXPECT_TRUE(validator.validate(orderer, at, kBlockSignerRoles));
+  EXPECT_FALSE(validator.validate(peer, at, kBlockSignerRoles));
+
+  // NodeOUs disabled: any member passes any role check.
+  EXPECT_TRUE(validator.validate(plain, at, kBlockSignerRoles));
+  EXPECT_TRUE(validator.validate(plain, at, kGossipPeerRoles));
+}
+
+TEST(MspNodeOUs, ValidatorWithNodeOUsEnabledRefusesAnUnclassifiedIdentity) {
+  const CryptogenNetwork& n = cryptogen_network();
+  NodeOUs strict;
+  strict.enable = true;
+  const IdentityValidator validator(IdentityValidator::Orgs{
+      {"PlainMSP", {{read_text(ca_certificate_file(n.out(), n.plain))}, strict}}});
+  const Status status =
+      validator.validate(identity_of(peer_msp_folder(n.out(), n.plain, "peer0"), "PlainMSP"),
+                         testing::kDuringValidity);
+  ASSERT_FALSE(status);
+  EXPECT_TRUE(contains(status.error(), "not a combination of them")) << status.error();
+}
+
 }  // namespace
 }  // namespace fabnet::crypto
