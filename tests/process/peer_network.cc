@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tls_test_material.h"
+
 #ifndef FABNET_BINARY
 #error "FABNET_BINARY must name the fabnet executable"
 #endif
@@ -92,8 +94,8 @@ int run_command(const std::vector<std::string>& argv, const fs::path& log) {
 
 PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
                          std::map<std::string, std::vector<int>> channel_members,
-                         NetworkTimings timings, bool with_orderer)
-    : timings_(std::move(timings)), with_orderer_(with_orderer) {
+                         NetworkTimings timings, bool with_orderer, NetworkTls tls)
+    : tls_(tls), timings_(std::move(timings)), with_orderer_(with_orderer) {
   std::random_device rd;
   root_ = fs::temp_directory_path() /
           ("fabnet-process-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -122,6 +124,13 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
            "orderer.example.com/msp\n  LocalMSPID: OrdererMSP\n"
            "FileLedger:\n  Location: ledger\nOperations:\n  ListenAddress: 127.0.0.1:"
         << orderer_ops_port_ << "\n";
+    if (tls_.enabled) {
+      std::ofstream(root_ / "orderer" / "orderer.yaml", std::ios::app)
+          << "General:\n  TLS:\n    Enabled: true\n    PrivateKey: ../tls/orderer/server.key\n"
+          << "    Certificate: ../tls/orderer/server.crt\n    RootCAs: [../tls/ca.crt]\n"
+          << "    ClientAuthRequired: " << (tls_.client_auth_required ? "true" : "false")
+          << "\n    ClientRootCAs: [../tls/ca.crt]\n";
+    }
   }
   std::ofstream(root_ / "network.yaml") << network.str();
   // One spare identity per org (the last peer) for test clients and impostors.
@@ -131,6 +140,13 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
                   root_ / "crypto-generate.log");
   if (rc != 0) throw std::runtime_error("fabnet crypto generate failed, see " + root_.string());
 
+  if (tls_.enabled) {
+    std::vector<std::string> names{"orderer", "client"};
+    for (const auto& org : orgs)
+      for (int i = 0; i < peers_per_org; ++i)
+        names.push_back("peer" + std::to_string(i) + "." + org);
+    write_tls_material(names);
+  }
   for (const auto& org : orgs) {
     std::string bootstrap;
     for (int i = 0; i < peers_per_org; ++i) {
@@ -197,6 +213,29 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "      leaderElectionDuration: " << timings_.election_duration << "\n"
       << "operations:\n"
       << "  listenAddress: 127.0.0.1:" << p.ops_port << "\n";
+  if (tls_.enabled) {
+    // As the fabric-samples test network configures its peers: CORE_PEER_TLS_*
+    // variables over a core.yaml without them (start() exports this file's lines).
+    const fs::path tls = root_ / "tls";
+    const fs::path own = tls / p.id();
+    std::ofstream(p.dir / "tls.env")
+        << "CORE_PEER_TLS_ENABLED=true\n"
+        << "CORE_PEER_TLS_CLIENTAUTHREQUIRED=" << (tls_.client_auth_required ? "true" : "false")
+        << "\nCORE_PEER_TLS_CERT_FILE=" << (own / "server.crt").string()
+        << "\nCORE_PEER_TLS_KEY_FILE=" << (own / "server.key").string()
+        << "\nCORE_PEER_TLS_ROOTCERT_FILE=" << (tls / "ca.crt").string() << "\n";
+  }
+}
+
+void PeerNetwork::write_tls_material(const std::vector<std::string>& names) {
+  const fs::path dir = root_ / "tls";
+  const comm::testing::TestCa ca("fabnet-test-tlsca");
+  comm::testing::write_text(dir, "ca.crt", ca.cert_pem());
+  for (const std::string& name : names) {
+    const comm::TlsKeyPair pair = ca.issue(name, {"IP:127.0.0.1", "DNS:localhost"});
+    comm::testing::write_text(dir / name, "server.crt", pair.cert_pem);
+    comm::testing::write_text(dir / name, "server.key", pair.key_pem);
+  }
 }
 
 PeerProcess& PeerNetwork::add_impostor(const std::string& name, const std::string& real_org,
@@ -234,11 +273,20 @@ void PeerNetwork::start(const std::string& id) {
     argv.push_back("--join");
     argv.push_back(channel);
   }
+  std::vector<std::pair<std::string, std::string>> env;  // tls.env, read before the fork
+  {
+    std::ifstream in(p.dir / "tls.env");
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) env.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+  }
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int fd = ::open((p.dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     // Election events at debug: a failing timing test can then show each round.
     ::setenv("FABRIC_LOGGING_SPEC", "gossip.election,gossip.comm=debug:info", 1);
     std::vector<char*> args;
@@ -348,11 +396,37 @@ long long PeerNetwork::orderer_height(const std::string& channel) {
 int PeerNetwork::broadcast(const std::string& channel, int count, int rate) {
   const fs::path user = root_ / "crypto" / "peerOrganizations" / domain_of("org1") / "users" /
                         ("User1@" + domain_of("org1")) / "msp";
-  return run_command(
-      {FABNET_BINARY, "tx", "broadcast", "--orderer", orderer_endpoint(), "--channel", channel,
-       "--count", std::to_string(count), "--rate", std::to_string(rate), "--size", "1024", "--msp",
-       user.string(), "--msp-id", msp_id_of("org1")},
-      root_ / "broadcast.log");
+  std::vector<std::string> argv{FABNET_BINARY,
+                                "tx",
+                                "broadcast",
+                                "--orderer",
+                                orderer_endpoint(),
+                                "--channel",
+                                channel,
+                                "--count",
+                                std::to_string(count),
+                                "--rate",
+                                std::to_string(rate),
+                                "--size",
+                                "1024",
+                                "--msp",
+                                user.string(),
+                                "--msp-id",
+                                msp_id_of("org1")};
+  if (tls_.enabled) {
+    const fs::path tls = root_ / "tls";
+    for (const std::string& arg :
+         {std::string("--tls"), std::string("--cafile"), (tls / "ca.crt").string()})
+      argv.push_back(arg);
+    if (tls_.client_auth_required) {
+      for (const std::string& arg :
+           {std::string("--clientauth"), std::string("--certfile"),
+            (tls / "client" / "server.crt").string(), std::string("--keyfile"),
+            (tls / "client" / "server.key").string()})
+        argv.push_back(arg);
+    }
+  }
+  return run_command(argv, root_ / "broadcast.log");
 }
 
 std::string PeerNetwork::metrics(const std::string& id) {

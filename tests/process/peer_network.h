@@ -48,6 +48,14 @@ struct NetworkTimings {
   std::string alive_interval = "500ms", alive_expiration = "2500ms", reconnect = "2500ms";
 };
 
+// TLS everywhere (tests/process/tls_process_test.cc): every peer's gossip and deliver
+// client, the orderer and `tx broadcast` use TLS certificates of one test TLS CA, with
+// IP SAN 127.0.0.1. Operations endpoints stay plain HTTP, so polling is unchanged.
+struct NetworkTls {
+  bool enabled = false;
+  bool client_auth_required = false;  // peer.tls / General.TLS clientAuthRequired
+};
+
 class PeerNetwork {
  public:
   // orgs: name -> number of peers; channels: name -> which peers (by index within
@@ -56,7 +64,7 @@ class PeerNetwork {
   // OrdererMSP, BatchTimeout 200 ms) that every channel uses; start it with start_orderer().
   PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
               std::map<std::string, std::vector<int>> channel_members, NetworkTimings timings = {},
-              bool with_orderer = false);
+              bool with_orderer = false, NetworkTls tls = {});
   ~PeerNetwork();  // kills every process, removes the folder
   PeerNetwork(const PeerNetwork&) = delete;
   PeerNetwork& operator=(const PeerNetwork&) = delete;
@@ -116,7 +124,10 @@ class PeerNetwork {
 
  private:
   void write_core_yaml(PeerProcess& p, const std::string& msp_id, const std::string& bootstrap);
+  // With tls_.enabled: the test TLS CA and one server certificate per name under root_/tls.
+  void write_tls_material(const std::vector<std::string>& names);
 
+  NetworkTls tls_;
   std::filesystem::path root_;
   NetworkTimings timings_;
   bool with_orderer_ = false;
