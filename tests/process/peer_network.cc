@@ -125,11 +125,15 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
            "FileLedger:\n  Location: ledger\nOperations:\n  ListenAddress: 127.0.0.1:"
         << orderer_ops_port_ << "\n";
     if (tls_.enabled) {
-      std::ofstream(root_ / "orderer" / "orderer.yaml", std::ios::app)
-          << "General:\n  TLS:\n    Enabled: true\n    PrivateKey: ../tls/orderer/server.key\n"
-          << "    Certificate: ../tls/orderer/server.crt\n    RootCAs: [../tls/ca.crt]\n"
-          << "    ClientAuthRequired: " << (tls_.client_auth_required ? "true" : "false")
-          << "\n    ClientRootCAs: [../tls/ca.crt]\n";
+      // ORDERER_GENERAL_TLS_* over orderer.yaml, as for the peers (start_orderer()).
+      std::ofstream(root_ / "orderer" / "tls.env")
+          << "ORDERER_GENERAL_TLS_ENABLED=true\n"
+          << "ORDERER_GENERAL_TLS_PRIVATEKEY=../tls/orderer/server.key\n"
+          << "ORDERER_GENERAL_TLS_CERTIFICATE=../tls/orderer/server.crt\n"
+          << "ORDERER_GENERAL_TLS_ROOTCAS=../tls/ca.crt\n"
+          << "ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED="
+          << (tls_.client_auth_required ? "true" : "false") << "\n"
+          << "ORDERER_GENERAL_TLS_CLIENTROOTCAS=../tls/ca.crt\n";
     }
   }
   std::ofstream(root_ / "network.yaml") << network.str();
@@ -358,11 +362,20 @@ fs::path PeerNetwork::peer_ledger(const std::string& id) const {
 void PeerNetwork::start_orderer() {
   if (!with_orderer_) throw std::logic_error("this network has no orderer");
   const fs::path dir = root_ / "orderer";
+  std::vector<std::pair<std::string, std::string>> env;  // tls.env, read before the fork
+  {
+    std::ifstream in(dir / "tls.env");
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) env.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+  }
   orderer_pid_ = ::fork();
   if (orderer_pid_ == 0) {
     const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     const std::string config = (dir / "orderer.yaml").string();
     const std::string channels = channels_file();
     ::execl(FABNET_BINARY, FABNET_BINARY, "orderer", "start", "--config", config.c_str(),
