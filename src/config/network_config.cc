@@ -773,7 +773,7 @@ std::string format_channel_definitions(const ChannelDefinitions& definitions,
       out << relative_to(o.ca_cert_file, base_dir).string();
     }
     out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << o.endpoints;
-    if (!o.tls_ca_cert_pem.empty()) {
+    if (!o.tls_ca_cert_pem.empty() || !o.tls_ca_cert_file.empty()) {
       out << YAML::Key << "tls_ca_cert" << YAML::Value;
       if (o.tls_ca_cert_file.empty()) {
         out << YAML::Literal << o.tls_ca_cert_pem;

@@ -17,8 +17,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include "tls_test_material.h"
-
 #ifndef FABNET_BINARY
 #error "FABNET_BINARY must name the fabnet executable"
 #endif
@@ -125,15 +123,25 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
            "FileLedger:\n  Location: ledger\nOperations:\n  ListenAddress: 127.0.0.1:"
         << orderer_ops_port_ << "\n";
     if (tls_.enabled) {
-      // ORDERER_GENERAL_TLS_* over orderer.yaml, as for the peers (start_orderer()).
+      // ORDERER_GENERAL_TLS_* over orderer.yaml, as for the peers (start_orderer()), with
+      // the cryptogen material of `crypto generate`: clients' certificates come from
+      // the peer orgs' TLS CAs.
+      const std::string tls =
+          "../crypto/ordererOrganizations/example.com/orderers/orderer.example.com/tls/";
+      std::string client_cas;
+      for (const auto& org : orgs)
+        client_cas += (client_cas.empty() ? "" : " ") +
+                      (root_ / "crypto" / "peerOrganizations" / domain_of(org) / "tlsca" /
+                       ("tlsca." + domain_of(org) + "-cert.pem"))
+                          .string();
       std::ofstream(root_ / "orderer" / "tls.env")
           << "ORDERER_GENERAL_TLS_ENABLED=true\n"
-          << "ORDERER_GENERAL_TLS_PRIVATEKEY=../tls/orderer/server.key\n"
-          << "ORDERER_GENERAL_TLS_CERTIFICATE=../tls/orderer/server.crt\n"
-          << "ORDERER_GENERAL_TLS_ROOTCAS=../tls/ca.crt\n"
+          << "ORDERER_GENERAL_TLS_PRIVATEKEY=" << tls << "server.key\n"
+          << "ORDERER_GENERAL_TLS_CERTIFICATE=" << tls << "server.crt\n"
+          << "ORDERER_GENERAL_TLS_ROOTCAS=" << tls << "ca.crt\n"
           << "ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED="
           << (tls_.client_auth_required ? "true" : "false") << "\n"
-          << "ORDERER_GENERAL_TLS_CLIENTROOTCAS=../tls/ca.crt\n";
+          << "ORDERER_GENERAL_TLS_CLIENTROOTCAS=" << client_cas << "\n";
     }
   }
   std::ofstream(root_ / "network.yaml") << network.str();
@@ -144,13 +152,6 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
                   root_ / "crypto-generate.log");
   if (rc != 0) throw std::runtime_error("fabnet crypto generate failed, see " + root_.string());
 
-  if (tls_.enabled) {
-    std::vector<std::string> names{"orderer", "client"};
-    for (const auto& org : orgs)
-      for (int i = 0; i < peers_per_org; ++i)
-        names.push_back("peer" + std::to_string(i) + "." + org);
-    write_tls_material(names);
-  }
   for (const auto& org : orgs) {
     std::string bootstrap;
     for (int i = 0; i < peers_per_org; ++i) {
@@ -219,26 +220,24 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "  listenAddress: 127.0.0.1:" << p.ops_port << "\n";
   if (tls_.enabled) {
     // As the fabric-samples test network configures its peers: CORE_PEER_TLS_*
-    // variables over a core.yaml without them (start() exports this file's lines).
-    const fs::path tls = root_ / "tls";
-    const fs::path own = tls / p.id();
+    // variables over a core.yaml without them (start() exports this file's lines),
+    // pointing into cryptogen's peers/<peer>.<domain>/tls/ folder. Every org's TLS CA
+    // is trusted for clients, so orgs may dial each other.
+    const fs::path tls = root_ / "crypto" / "peerOrganizations" / domain_of(p.spec.org) / "peers" /
+                         (p.spec.name + "." + domain_of(p.spec.org)) / "tls";
+    std::string client_cas;
+    for (const auto& entry : fs::directory_iterator(root_ / "crypto" / "peerOrganizations")) {
+      const std::string domain = entry.path().filename().string();
+      const fs::path ca = entry.path() / "tlsca" / ("tlsca." + domain + "-cert.pem");
+      client_cas += (client_cas.empty() ? "" : " ") + ca.string();
+    }
     std::ofstream(p.dir / "tls.env")
         << "CORE_PEER_TLS_ENABLED=true\n"
         << "CORE_PEER_TLS_CLIENTAUTHREQUIRED=" << (tls_.client_auth_required ? "true" : "false")
-        << "\nCORE_PEER_TLS_CERT_FILE=" << (own / "server.crt").string()
-        << "\nCORE_PEER_TLS_KEY_FILE=" << (own / "server.key").string()
-        << "\nCORE_PEER_TLS_ROOTCERT_FILE=" << (tls / "ca.crt").string() << "\n";
-  }
-}
-
-void PeerNetwork::write_tls_material(const std::vector<std::string>& names) {
-  const fs::path dir = root_ / "tls";
-  const comm::testing::TestCa ca("fabnet-test-tlsca");
-  comm::testing::write_text(dir, "ca.crt", ca.cert_pem());
-  for (const std::string& name : names) {
-    const comm::TlsKeyPair pair = ca.issue(name, {"IP:127.0.0.1", "DNS:localhost"});
-    comm::testing::write_text(dir / name, "server.crt", pair.cert_pem);
-    comm::testing::write_text(dir / name, "server.key", pair.key_pem);
+        << "\nCORE_PEER_TLS_CERT_FILE=" << (tls / "server.crt").string()
+        << "\nCORE_PEER_TLS_KEY_FILE=" << (tls / "server.key").string()
+        << "\nCORE_PEER_TLS_ROOTCERT_FILE=" << (tls / "ca.crt").string()
+        << "\nCORE_PEER_TLS_CLIENTROOTCAS_FILES=" << client_cas << "\n";
   }
 }
 
@@ -427,15 +426,16 @@ int PeerNetwork::broadcast(const std::string& channel, int count, int rate) {
                                 "--msp-id",
                                 msp_id_of("org1")};
   if (tls_.enabled) {
-    const fs::path tls = root_ / "tls";
+    const fs::path orderer_tlsca = root_ / "crypto" / "ordererOrganizations" / "example.com" /
+                                   "tlsca" / "tlsca.example.com-cert.pem";
+    const fs::path tls = user.parent_path() / "tls";
     for (const std::string& arg :
-         {std::string("--tls"), std::string("--cafile"), (tls / "ca.crt").string()})
+         {std::string("--tls"), std::string("--cafile"), orderer_tlsca.string()})
       argv.push_back(arg);
     if (tls_.client_auth_required) {
       for (const std::string& arg :
-           {std::string("--clientauth"), std::string("--certfile"),
-            (tls / "client" / "server.crt").string(), std::string("--keyfile"),
-            (tls / "client" / "server.key").string()})
+           {std::string("--clientauth"), std::string("--certfile"), (tls / "client.crt").string(),
+            std::string("--keyfile"), (tls / "client.key").string()})
         argv.push_back(arg);
     }
   }

@@ -49,8 +49,9 @@ struct NetworkTimings {
 };
 
 // TLS everywhere (tests/process/tls_process_test.cc): every peer's gossip and deliver
-// client, the orderer and `tx broadcast` use TLS certificates of one test TLS CA, with
-// IP SAN 127.0.0.1. Operations endpoints stay plain HTTP, so polling is unchanged.
+// client, the orderer and `tx broadcast` use the TLS material `fabnet crypto generate`
+// writes in cryptogen's layout (tls/ folders, tlsca/), set through CORE_PEER_TLS_* and
+// ORDERER_GENERAL_TLS_* variables. Operations endpoints stay plain HTTP.
 struct NetworkTls {
   bool enabled = false;
   bool client_auth_required = false;  // peer.tls / General.TLS clientAuthRequired
@@ -124,8 +125,6 @@ class PeerNetwork {
 
  private:
   void write_core_yaml(PeerProcess& p, const std::string& msp_id, const std::string& bootstrap);
-  // With tls_.enabled: the test TLS CA and one server certificate per name under root_/tls.
-  void write_tls_material(const std::vector<std::string>& names);
 
   NetworkTls tls_;
   std::filesystem::path root_;
