@@ -58,7 +58,7 @@ struct CommSettings {
   double handshake_burst = 50;
   std::size_t max_handshakes_in_flight = 16;
   // nullopt: plaintext, and the remote's tls_cert_hash is ignored, as in Go.
-  std::optional<CommTls> tls;
+  std::optional<CommTls> tls = std::nullopt;
 };
 
 // This peer as it presents itself in the handshake.

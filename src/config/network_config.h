@@ -120,9 +120,9 @@ struct OrdererDefinition {
   BatchSettings batch;
   // The orderer org's TLS CA(s) (Fabric's TLSRootCerts): what a peer dialling the
   // orderer over TLS trusts. Empty when not given.
-  std::string tls_ca_cert_pem;
+  std::string tls_ca_cert_pem{};
   // Where it came from; empty when inline or not given.
-  std::filesystem::path tls_ca_cert_file;
+  std::filesystem::path tls_ca_cert_file{};
 };
 
 struct ChannelDefinitions {

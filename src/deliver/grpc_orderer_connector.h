@@ -22,7 +22,7 @@ struct GrpcOrdererSettings {
   // TLS towards the orderer: its org's TLS CAs, and a client certificate when the
   // orderer requires one (the daemon builds them, comm/tls_credentials.h). nullptr
   // dials plaintext.
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
 };
 
 // orderer.AtomicBroadcast/Deliver over gRPC (TLS when settings.credentials say so). One

@@ -15,7 +15,7 @@ struct SeekRequest {
   std::string creator;            // own marshaled msp.SerializedIdentity
   std::string nonce;              // 24 random bytes
   // SHA-256 of the client TLS certificate, with peer.tls.clientAuthRequired; else empty.
-  std::string tls_cert_hash;
+  std::string tls_cert_hash{};
 };
 
 using SignFunction = std::function<std::string(std::string_view payload)>;
