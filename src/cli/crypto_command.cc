@@ -50,6 +50,8 @@ config::ChannelDefinitions channel_definitions(const config::NetworkConfig& netw
     config::OrdererDefinition orderer;
     orderer.msp_id = network.orderer->msp_id;
     orderer.ca_cert_file = crypto::orderer_ca_certificate_file(out, *spec.orderer);
+    // What peers dialling the orderer over TLS trust (its tlsca/).
+    orderer.tls_ca_cert_file = crypto::orderer_tls_ca_certificate_file(out, *spec.orderer);
     orderer.endpoints = network.orderer->endpoints;
     orderer.batch = network.orderer->batch;
     defs.orderer = std::move(orderer);

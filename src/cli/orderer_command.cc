@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
+#include "cli/client_tls.h"
 #include "cli/orderer_client.h"
 #include "config/orderer_config.h"
 #include "ledger/block_hash.h"
@@ -81,6 +82,7 @@ class OrdererCommand final : public Command {
         ->type_name("DIR")
         ->required();
     fetch_->add_option("--msp-id", msp_id_, "The client's MSP ID, e.g. Org1MSP")->required();
+    add_client_tls_flags(*fetch_, tls_);
     fetch_->footer(
         "\nBlocks are requested with FAIL_IF_NOT_READY: a --from beyond the chain is NOT_FOUND.\n"
         "\nExit status: 0 all blocks fetched, 1 the orderer refused or could not be reached,\n"
@@ -154,7 +156,12 @@ class OrdererCommand final : public Command {
       seek.mutable_stop()->mutable_newest();
     }
     seek.set_behavior(::orderer::SeekInfo::FAIL_IF_NOT_READY);
-    auto channel = grpc::CreateChannel(orderer_, grpc::InsecureChannelCredentials());
+    auto tls = client_tls(tls_);
+    if (auto* problem = std::get_if<std::string>(&tls)) {
+      fmt::print(err, "fabnet orderer fetch: {}\n", *problem);
+      return kExitConfig;
+    }
+    auto channel = grpc::CreateChannel(orderer_, std::get<ClientTlsSetup>(tls).credentials);
     auto stub = ::orderer::AtomicBroadcast::NewStub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -163,7 +170,7 @@ class OrdererCommand final : public Command {
     request.ParseFromString(orderer::make_seek_envelope(
         channel_, seek, client.identity,
         [&client](std::string_view p) { return client.signer.sign(p); },
-        std::chrono::system_clock::now()));
+        std::chrono::system_clock::now(), std::get<ClientTlsSetup>(tls).cert_hash));
     if (!stream->Write(request)) {
       fmt::print(err, "fabnet orderer fetch: cannot reach {}\n", orderer_);
       return kExitFailure;
@@ -217,6 +224,7 @@ class OrdererCommand final : public Command {
   CLI::App* fetch_ = nullptr;
   std::string config_path_, channels_path_, log_spec_;
   std::string orderer_, channel_, out_dir_, msp_dir_, msp_id_;
+  ClientTlsFlags tls_;
   std::uint64_t from_ = 0;
   std::optional<std::uint64_t> to_;
   bool json_ = false;

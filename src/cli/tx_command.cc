@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/app.h"
+#include "cli/client_tls.h"
 #include "cli/orderer_client.h"
 #include "orderer/ab.grpc.pb.h"
 #include "orderer/envelopes.h"
@@ -56,6 +57,7 @@ class TxCommand final : public Command {
         ->type_name("DIR")
         ->required();
     broadcast_->add_option("--msp-id", msp_id_, "The client's MSP ID, e.g. Org1MSP")->required();
+    add_client_tls_flags(*broadcast_, tls_);
     broadcast_
         ->add_option("--acked-out", acked_out_,
                      "Append the tx_id of every envelope answered SUCCESS to FILE, as it "
@@ -82,6 +84,11 @@ class TxCommand final : public Command {
       return kExitConfig;
     }
     const crypto::LocalMsp& client = std::get<crypto::LocalMsp>(msp);
+    auto tls = client_tls(tls_);
+    if (auto* problem = std::get_if<std::string>(&tls)) {
+      fmt::print(err, "fabnet tx broadcast: {}\n", *problem);
+      return kExitConfig;
+    }
     std::ofstream acked;
     if (!acked_out_.empty()) {
       acked.open(acked_out_, std::ios::app);
@@ -92,7 +99,7 @@ class TxCommand final : public Command {
       }
     }
 
-    auto channel = grpc::CreateChannel(orderer_, grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(orderer_, std::get<ClientTlsSetup>(tls).credentials);
     auto stub = ::orderer::AtomicBroadcast::NewStub(channel);
     grpc::ClientContext context;
     auto stream = stub->Broadcast(&context);
@@ -178,6 +185,7 @@ class TxCommand final : public Command {
   CLI::App* app_ = nullptr;
   CLI::App* broadcast_ = nullptr;
   std::string orderer_, channel_, msp_dir_, msp_id_, acked_out_;
+  ClientTlsFlags tls_;
   std::uint64_t count_ = 1;
   double rate_ = 0;
   std::size_t size_ = 1024;

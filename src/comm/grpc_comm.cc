@@ -94,6 +94,15 @@ struct PendingDial {
 
 class GrpcCommImpl;
 
+// The hash this side puts in its ConnEstablish ("" without TLS).
+std::string own_certificate_hash(const CommSettings& settings, bool dialling) {
+  if (!settings.tls) return {};
+  if (dialling && settings.tls->client.client) {
+    return certificate_hash_of_pem(settings.tls->client.client->cert_pem);
+  }
+  return certificate_hash_of_pem(settings.tls->server.server.cert_pem);
+}
+
 class GossipService final : public ::gossip::Gossip::Service {
  public:
   explicit GossipService(GrpcCommImpl& comm) : comm_(comm) {}
@@ -115,8 +124,14 @@ class GrpcCommImpl final : public GrpcComm {
         self_(std::move(self)),
         loop_(loop),
         shared_(std::make_shared<LoopShared>(std::move(callbacks), crypto, settings_)),
-        own_conn_(signed_conn_establish(self_, crypto, /*probe=*/false)),
-        own_probe_(signed_conn_establish(self_, crypto, /*probe=*/true)),
+        // With TLS each side states the hash of the certificate it presents on the
+        // stream: the server certificate when accepting, the client one when dialling.
+        own_conn_(signed_conn_establish(self_, crypto, /*probe=*/false,
+                                        own_certificate_hash(settings_, /*dialling=*/false))),
+        own_dial_conn_(signed_conn_establish(self_, crypto, /*probe=*/false,
+                                             own_certificate_hash(settings_, /*dialling=*/true))),
+        own_probe_(signed_conn_establish(self_, crypto, /*probe=*/true,
+                                         own_certificate_hash(settings_, /*dialling=*/true))),
         timer_work_(asio::make_work_guard(timer_io_)),
         timer_thread_([this] { timer_io_.run(); }),
         table_(self_.pki_id, settings_.send_buffer_size, settings_.conn_timeout) {}
@@ -131,7 +146,10 @@ class GrpcCommImpl final : public GrpcComm {
     service_ = std::make_unique<GossipService>(*this);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort(settings_.listen_address, grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort(settings_.listen_address,
+                             settings_.tls ? server_credentials(settings_.tls->server)
+                                           : grpc::InsecureServerCredentials(),
+                             &port);
     builder.RegisterService(service_.get());
     builder.SetMaxReceiveMessageSize(clamp_size(settings_.max_message_size));
     builder.SetMaxSendMessageSize(clamp_size(settings_.max_message_size));
@@ -308,12 +326,24 @@ class GrpcCommImpl final : public GrpcComm {
  private:
   grpc::Status run_inbound(grpc::ServerContext& context, ServerStream& stream,
                            const std::shared_ptr<CancellableCall>& call) {
+    // With TLS on, a client that brought no certificate is refused before anything
+    // is sent; the one it brought is what its ConnEstablish must name (§4.2).
+    std::optional<std::string> remote_hash;
+    if (settings_.tls) {
+      const auto auth = context.auth_context();
+      remote_hash = auth ? remote_certificate_hash(*auth) : std::string();
+      const HandshakeVerdict presented = check_remote_presented_certificate(*remote_hash);
+      if (!presented.accepted()) {
+        count_rejection(presented.reject_key, presented.reject_text, context.peer());
+        return {grpc::StatusCode::UNAUTHENTICATED, presented.reject_text};
+      }
+    }
     // Both sides send their ConnEstablish at once, without waiting (protocol.md §4.2).
     if (!stream.Write(own_conn_)) {
       count_rejection("stream_closed", "stream closed before the handshake", context.peer());
       return {grpc::StatusCode::CANCELLED, "stream closed"};
     }
-    const HandshakeVerdict verdict = read_handshake(stream, call);
+    const HandshakeVerdict verdict = read_handshake(stream, call, [&] { return remote_hash; });
     if (!verdict.accepted()) {
       count_rejection(verdict.reject_key, verdict.reject_text, context.peer());
       return {grpc::StatusCode::UNAUTHENTICATED, verdict.reject_text};
@@ -341,8 +371,12 @@ class GrpcCommImpl final : public GrpcComm {
   }
 
   // Reads the remote's first message within connTimeout and checks it (§4.2).
+  // `remote_hash` gives, with TLS on, the hash of the certificate the remote presented
+  // (asked once the first message is in, when a client call surely has its session).
+  using RemoteHash = std::function<std::optional<std::string>()>;
   template <typename Stream>
-  HandshakeVerdict read_handshake(Stream& stream, const std::shared_ptr<CancellableCall>& call) {
+  HandshakeVerdict read_handshake(Stream& stream, const std::shared_ptr<CancellableCall>& call,
+                                  const RemoteHash& remote_hash) {
     after(settings_.conn_timeout, [call] { call->expire_handshake(); });
     Envelope first;
     const bool read = stream.Read(&first);
@@ -354,6 +388,11 @@ class GrpcCommImpl final : public GrpcComm {
     }
     HandshakeVerdict claimed = parse_conn_establish(first);
     if (!claimed.accepted()) return claimed;
+    std::optional<std::string> cert_hash = remote_hash();
+    if (cert_hash) {
+      HandshakeVerdict presented = check_remote_presented_certificate(*cert_hash);
+      if (!presented.accepted()) return presented;
+    }
     {
       std::lock_guard lock(shared_->mu);
       if (!shared_->limiter.try_begin(Clock::now())) {
@@ -363,12 +402,12 @@ class GrpcCommImpl final : public GrpcComm {
 
     auto verdict = std::make_shared<std::optional<HandshakeVerdict>>();
     asio::post(loop_, [shared = shared_, verdict, claimed = std::move(claimed),
-                       first = std::move(first)]() mutable {
-      HandshakeVerdict result =
-          shared->stopped
-              ? HandshakeVerdict::rejected("stopped", "stopped")
-              : authenticate_conn_establish(std::move(claimed), first,
-                                            shared->callbacks.check_identity, shared->crypto);
+                       first = std::move(first), cert_hash = std::move(cert_hash)]() mutable {
+      HandshakeVerdict result = shared->stopped
+                                    ? HandshakeVerdict::rejected("stopped", "stopped")
+                                    : authenticate_conn_establish(std::move(claimed), first,
+                                                                  shared->callbacks.check_identity,
+                                                                  shared->crypto, cert_hash);
       {
         std::lock_guard lock(shared->mu);
         shared->limiter.finished();
@@ -400,7 +439,10 @@ class GrpcCommImpl final : public GrpcComm {
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     auto channel =
-        grpc::CreateCustomChannel(dial->endpoint, grpc::InsecureChannelCredentials(), args);
+        grpc::CreateCustomChannel(dial->endpoint,
+                                  settings_.tls ? channel_credentials(settings_.tls->client)
+                                                : grpc::InsecureChannelCredentials(),
+                                  args);
     if (!wait_connected(*channel, *dial->call, Clock::now() + settings_.dial_timeout)) {
       return dial_failed(*dial, "unreachable");
     }
@@ -421,17 +463,23 @@ class GrpcCommImpl final : public GrpcComm {
       return dial_failed(*dial, "stopped");
     }
     std::unique_ptr<ClientStream> stream = stub->GossipStream(&context);
-    run_outbound(dial, *stream);
+    run_outbound(dial, *stream, context);
     dial->call->cancel();
     stream->Finish();
     dial->call->detach();
   }
 
-  void run_outbound(const std::shared_ptr<PendingDial>& dial, ClientStream& stream) {
-    if (!stream.Write(dial->probe ? own_probe_ : own_conn_)) {
+  void run_outbound(const std::shared_ptr<PendingDial>& dial, ClientStream& stream,
+                    grpc::ClientContext& context) {
+    if (!stream.Write(dial->probe ? own_probe_ : own_dial_conn_)) {
       return dial_failed(*dial, "stream_closed");
     }
-    const HandshakeVerdict verdict = read_handshake(stream, dial->call);
+    const HandshakeVerdict verdict =
+        read_handshake(stream, dial->call, [&]() -> std::optional<std::string> {
+          if (!settings_.tls) return std::nullopt;
+          const auto auth = context.auth_context();
+          return auth ? remote_certificate_hash(*auth) : std::string();
+        });
     if (!verdict.accepted()) {
       count_rejection(verdict.reject_key, verdict.reject_text, dial->endpoint);
       return dial_failed(*dial, "handshake");
@@ -749,7 +797,8 @@ class GrpcCommImpl final : public GrpcComm {
   const std::shared_ptr<spdlog::logger> log_ = logging::get_logger("gossip.comm");
   asio::io_context& loop_;
   const std::shared_ptr<LoopShared> shared_;
-  const Envelope own_conn_;
+  const Envelope own_conn_;       // sent on inbound streams
+  const Envelope own_dial_conn_;  // sent on our dials
   const Envelope own_probe_;
 
   asio::io_context timer_io_;

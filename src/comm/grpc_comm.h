@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "comm/tls_credentials.h"
 #include "gossip/crypto.h"
 #include "gossip/message.h"
 #include "node/transport.h"
@@ -21,6 +22,14 @@ namespace fabnet::comm {
 using gossip::ConnectionInfo;
 using gossip::MessagePtr;
 using gossip::PeerId;
+
+// Mutual TLS of gossip (peer.tls.*, protocol.md §1.1, §4.2).
+struct CommTls {
+  ServerTls server;  // what the gossip server presents and which clients it verifies
+  // What dials trust and present; `client.client` must be set, since a TLS peer refuses
+  // a gossip stream whose remote presented no certificate.
+  ClientTls client;
+};
 
 struct CommSettings {
   std::string listen_address;  // host:port to serve gossip.Gossip on ("" = do not listen)
@@ -48,6 +57,8 @@ struct CommSettings {
   double handshake_rate = 200;
   double handshake_burst = 50;
   std::size_t max_handshakes_in_flight = 16;
+  // nullopt: plaintext, and the remote's tls_cert_hash is ignored, as in Go.
+  std::optional<CommTls> tls = std::nullopt;
 };
 
 // This peer as it presents itself in the handshake.
@@ -63,7 +74,7 @@ struct CommStats {
   std::uint64_t handshakes_accepted = 0;
   // By reason: wrong_type, no_pki_id, identity_rejected, pki_id_mismatch, bad_signature,
   // timeout, check_timeout, stream_closed, wrong_pki_id, stopped, rate_limited,
-  // too_many_streams.
+  // too_many_streams, no_tls_certificate, tls_cert_hash_mismatch.
   std::map<std::string, std::uint64_t> handshakes_rejected;
   // Messages not sent, by reason: queue_full, dial_failed, connection_closed,
   // no_endpoint, to_self, stopped, dial_refused.

@@ -317,6 +317,47 @@ void read_address_overrides(const Reader& r, std::string_view key,
   out = std::move(list);
 }
 
+// A list of file paths (clientRootCAs.files): a YAML list, or one string whose
+// whitespace-separated fields are the paths (as viper reads a list from the environment).
+void read_file_list(const Reader& r, std::string_view key, std::vector<std::string>& out) {
+  static constexpr std::string_view kExpectFiles =
+      "a list of file paths, or paths separated by spaces";
+  const YAML::Node n = r.node(key);
+  if (auto e = r.from_env(key)) {
+    out = split_fields(e->text);
+    return;
+  }
+  if (!n.IsDefined()) return;
+  if (n.IsScalar()) {
+    out = split_fields(n.Scalar());
+    return;
+  }
+  if (!n.IsSequence()) throw r.type_error(n, std::string(key), kExpectFiles);
+  std::vector<std::string> list;
+  for (const YAML::Node& item : n) {
+    if (item.IsNull()) continue;
+    if (!item.IsScalar()) throw r.type_error(item, std::string(key), kExpectFiles);
+    if (!item.Scalar().empty()) list.push_back(item.Scalar());
+  }
+  out = std::move(list);
+}
+
+void read_tls(const Reader& r, PeerTlsSettings& t, OperationsTlsSettings& o) {
+  t.enabled_from = read_bool(r, "peer.tls.enabled", t.enabled);
+  read_bool(r, "peer.tls.clientAuthRequired", t.client_auth_required);
+  read_string(r, "peer.tls.cert.file", t.cert_file);
+  read_string(r, "peer.tls.key.file", t.key_file);
+  read_string(r, "peer.tls.rootcert.file", t.root_cert_file);
+  read_file_list(r, "peer.tls.clientRootCAs.files", t.client_root_cas);
+  read_string(r, "peer.tls.clientCert.file", t.client_cert_file);
+  read_string(r, "peer.tls.clientKey.file", t.client_key_file);
+  read_bool(r, "operations.tls.enabled", o.enabled);
+  read_bool(r, "operations.tls.clientAuthRequired", o.client_auth_required);
+  read_string(r, "operations.tls.cert.file", o.cert_file);
+  read_string(r, "operations.tls.key.file", o.key_file);
+  read_file_list(r, "operations.tls.clientRootCAs.files", o.client_root_cas);
+}
+
 CoreConfig extract(const Reader& r) {
   CoreConfig c;
   c.source = r.source();
@@ -383,6 +424,7 @@ CoreConfig extract(const Reader& r) {
   read_positive_int(r, "peer.gossip.state.maxRetries", g.state_max_retries);
   read_positive_int(r, "peer.gossip.sendBuffSize", g.send_buff_size);
   read_positive_int(r, "peer.gossip.recvBuffSize", g.recv_buff_size);
+  read_tls(r, c.tls, c.operations_tls);
   return c;
 }
 

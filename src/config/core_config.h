@@ -107,6 +107,31 @@ struct DeliveryClientSettings {
   std::string resolve(const std::string& endpoint) const;
 };
 
+// peer.tls.*: TLS of the gossip server and client and of the deliver client
+// (protocol.md §1.1, §3.4). Paths are as written; the daemon resolves relative ones
+// against core.yaml's folder.
+struct PeerTlsSettings {
+  bool enabled = false;                      // enabled
+  bool client_auth_required = false;         // clientAuthRequired
+  std::string cert_file;                     // cert.file: this peer's TLS server certificate
+  std::string key_file;                      // key.file
+  std::string root_cert_file;                // rootcert.file: trusted when dialling
+  std::vector<std::string> client_root_cas;  // clientRootCAs.files: trusted for clients
+  std::string client_cert_file;              // clientCert.file ("" = the server certificate)
+  std::string client_key_file;               // clientKey.file ("" = the server key)
+  // Where `enabled` came from ("" = default), for messages.
+  std::string enabled_from;
+};
+
+// operations.tls.*: the operations endpoint over HTTPS.
+struct OperationsTlsSettings {
+  bool enabled = false;                      // enabled
+  bool client_auth_required = false;         // clientAuthRequired
+  std::string cert_file;                     // cert.file
+  std::string key_file;                      // key.file
+  std::vector<std::string> client_root_cas;  // clientRootCAs.files
+};
+
 struct CoreConfig {
   std::string peer_id;                    // peer.id
   std::string network_id;                 // peer.networkId
@@ -119,6 +144,8 @@ struct CoreConfig {
   std::string file_system_path = "/var/hyperledger/production";
   GossipSettings gossip;
   DeliveryClientSettings delivery_client;
+  PeerTlsSettings tls;                   // peer.tls.*
+  OperationsTlsSettings operations_tls;  // operations.tls.*
   std::string source;  // file path, source name, or "<defaults>"
   // metrics.provider: "prometheus" (GET /metrics on the operations endpoint) or
   // "disabled" (no /metrics); statsd is refused. Unset: prometheus, as fabnet

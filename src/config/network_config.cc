@@ -597,7 +597,7 @@ ChannelDefinitions definitions_of(const Doc& doc, const YAML::Node& root,
   const YAML::Node orderer = Doc::optional(root, "orderer");
   if (orderer.IsDefined()) {
     doc.expect_map(orderer, "orderer",
-                   {"msp_id", "ca_cert", "endpoints", "BatchTimeout", "BatchSize"},
+                   {"msp_id", "ca_cert", "endpoints", "BatchTimeout", "BatchSize", "tls_ca_cert"},
                    "the ordering service: a mapping with msp_id, ca_cert, endpoints and optional "
                    "BatchTimeout, BatchSize");
     OrdererDefinition def;
@@ -608,6 +608,12 @@ ChannelDefinitions definitions_of(const Doc& doc, const YAML::Node& root,
     read_ca_cert(doc, ca, "orderer.ca_cert", base_dir, as_org);
     def.ca_cert_pem = std::move(as_org.ca_cert_pem);
     def.ca_cert_file = std::move(as_org.ca_cert_file);
+    if (const YAML::Node tls_ca = Doc::optional(orderer, "tls_ca_cert"); tls_ca.IsDefined()) {
+      ChannelOrg tls_as_org;
+      read_ca_cert(doc, tls_ca, "orderer.tls_ca_cert", base_dir, tls_as_org);
+      def.tls_ca_cert_pem = std::move(tls_as_org.ca_cert_pem);
+      def.tls_ca_cert_file = std::move(tls_as_org.ca_cert_file);
+    }
     def.endpoints = host_ports_of(doc, orderer, "orderer", "endpoints");
     def.batch = batch_of(doc, orderer, "orderer");
     defs.orderer = std::move(def);
@@ -767,6 +773,14 @@ std::string format_channel_definitions(const ChannelDefinitions& definitions,
       out << relative_to(o.ca_cert_file, base_dir).string();
     }
     out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << o.endpoints;
+    if (!o.tls_ca_cert_pem.empty() || !o.tls_ca_cert_file.empty()) {
+      out << YAML::Key << "tls_ca_cert" << YAML::Value;
+      if (o.tls_ca_cert_file.empty()) {
+        out << YAML::Literal << o.tls_ca_cert_pem;
+      } else {
+        out << relative_to(o.tls_ca_cert_file, base_dir).string();
+      }
+    }
     out << YAML::Key << "BatchTimeout" << YAML::Value << format_duration(o.batch.batch_timeout);
     out << YAML::Key << "BatchSize" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "MaxMessageCount" << YAML::Value << o.batch.max_message_count;

@@ -92,6 +92,7 @@ crypto::NetworkSpec to_network_spec(const NetworkConfig& network);
 //     msp_id: OrdererMSP
 //     ca_cert: ordererOrganizations/example.com/ca/ca.example.com-cert.pem
 //     endpoints: [orderer.example.com:7050]
+//     tls_ca_cert: ordererOrganizations/example.com/tlsca/tlsca.example.com-cert.pem  # optional
 //     BatchTimeout: 2s                         # optional, and BatchSize (BatchSettings)
 // ca_cert is a path, relative to the file's directory unless absolute, or the
 // PEM text itself (anything containing "-----BEGIN").
@@ -117,6 +118,11 @@ struct OrdererDefinition {
   std::filesystem::path ca_cert_file;  // empty when inline
   std::vector<std::string> endpoints;  // host:port
   BatchSettings batch;
+  // The orderer org's TLS CA(s) (Fabric's TLSRootCerts): what a peer dialling the
+  // orderer over TLS trusts. Empty when not given.
+  std::string tls_ca_cert_pem{};
+  // Where it came from; empty when inline or not given.
+  std::filesystem::path tls_ca_cert_file{};
 };
 
 struct ChannelDefinitions {

@@ -63,6 +63,17 @@ class Reader {
     return Raw{n.Scalar(), where(n)};
   }
 
+  // The file's node at `key` (lists), env aside; undefined when absent.
+  YAML::Node lookup(std::string_view key) const { return node(key); }
+  std::optional<std::string> env(std::string_view key) const {
+    auto it = env_.find(env_name(key));
+    if (it == env_.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  }
+  ConfigError wrong_type(const YAML::Node& n, std::string key, std::string_view expected) const {
+    return type_error(n, std::move(key), expected);
+  }
+
  private:
   YAML::Node node(std::string_view key) const {
     YAML::Node cur = root_;
@@ -166,6 +177,69 @@ void read_metrics_provider(const Reader& r, OrdererConfig& c) {
   c.metrics_provider = provider;
 }
 
+void read_bool(const Reader& r, std::string_view key, bool& out) {
+  static constexpr std::string_view kExpectBool =
+      "a boolean: true, false, True, False, TRUE, FALSE, t, f, T, F, 1 or 0";
+  auto raw = r.scalar(key, kExpectBool);
+  if (!raw) return;
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (raw->text == t) {
+      out = true;
+      return;
+    }
+  }
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (raw->text == f) {
+      out = false;
+      return;
+    }
+  }
+  throw ConfigError(raw->where, std::string(key), raw->text,
+                    fmt::format("invalid boolean \"{}\"", raw->text), std::string(kExpectBool));
+}
+
+// A list of paths: a YAML list, or (from the environment, as viper reads a slice)
+// paths separated by spaces; an environment value may also be Fabric's "[a, b]".
+void read_paths(const Reader& r, std::string_view key, std::vector<std::string>& out) {
+  static constexpr std::string_view kExpectPaths = "a list of file paths";
+  const YAML::Node n = r.lookup(key);
+  auto split = [](std::string text) {
+    for (char& c : text)
+      if (c == '[' || c == ']' || c == ',') c = ' ';
+    std::vector<std::string> fields;
+    std::istringstream in(text);
+    for (std::string field; in >> field;) fields.push_back(field);
+    return fields;
+  };
+  if (auto e = r.env(key)) {
+    out = split(*e);
+    return;
+  }
+  if (!n.IsDefined()) return;
+  if (n.IsScalar()) {
+    out = split(n.Scalar());
+    return;
+  }
+  if (!n.IsSequence()) throw r.wrong_type(n, std::string(key), kExpectPaths);
+  std::vector<std::string> list;
+  for (const YAML::Node& item : n) {
+    if (item.IsNull()) continue;
+    if (!item.IsScalar()) throw r.wrong_type(item, std::string(key), kExpectPaths);
+    if (!item.Scalar().empty()) list.push_back(item.Scalar());
+  }
+  out = std::move(list);
+}
+
+void read_tls(const Reader& r, OrdererConfig::Tls& tls, std::string_view prefix) {
+  const std::string p(prefix);
+  read_bool(r, p + ".Enabled", tls.enabled);
+  read_string(r, p + ".PrivateKey", tls.private_key);
+  read_string(r, p + ".Certificate", tls.certificate);
+  read_paths(r, p + ".RootCAs", tls.root_cas);
+  read_bool(r, p + ".ClientAuthRequired", tls.client_auth_required);
+  read_paths(r, p + ".ClientRootCAs", tls.client_root_cas);
+}
+
 OrdererConfig extract(const Reader& r, std::string source) {
   OrdererConfig c;
   c.source = std::move(source);
@@ -177,6 +251,8 @@ OrdererConfig extract(const Reader& r, std::string source) {
   read_string(r, "FileLedger.Location", c.file_ledger_location);
   read_string(r, "Operations.ListenAddress", c.operations_listen_address);
   read_metrics_provider(r, c);
+  read_tls(r, c.tls, "General.TLS");
+  read_tls(r, c.operations_tls, "Operations.TLS");
   return c;
 }
 
@@ -212,6 +288,9 @@ fs::path OrdererConfig::msp_dir() const {
 }
 fs::path OrdererConfig::ledger_dir() const {
   return resolve(source, file_ledger_location);
+}
+fs::path OrdererConfig::resolve_path(const std::string& path) const {
+  return path.empty() ? fs::path() : resolve(source, path);
 }
 
 Environment orderer_environment() {

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/core_config.h"  // ConfigError, Environment
 
@@ -26,6 +27,21 @@ struct OrdererConfig {
   std::string source;  // file path, source name, or "<defaults>"
   // Metrics.Provider: "prometheus" (GET /metrics) or "disabled"; statsd is refused.
   std::string metrics_provider = "prometheus";
+
+  // General.TLS.* (the AtomicBroadcast server) and Operations.TLS.* (the operations
+  // endpoint); paths relative to the file's folder (resolve()).
+  struct Tls {
+    bool enabled = false;                      // Enabled
+    std::string private_key;                   // PrivateKey
+    std::string certificate;                   // Certificate
+    std::vector<std::string> root_cas;         // RootCAs
+    bool client_auth_required = false;         // ClientAuthRequired
+    std::vector<std::string> client_root_cas;  // ClientRootCAs
+  };
+  Tls tls;             // General.TLS
+  Tls operations_tls;  // Operations.TLS (RootCAs unused)
+  // `path` resolved against the directory of `source` when relative.
+  std::filesystem::path resolve_path(const std::string& path) const;
 
   // General.LocalMSPDir resolved against the directory of `source` when relative.
   std::filesystem::path msp_dir() const;

@@ -61,6 +61,7 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
   deliver::DeliverSettings s;
   s.channel = name;
   s.identity = settings_.identity;
+  s.tls_cert_hash = settings_.tls_cert_hash;
   s.endpoints = settings_.orderer_endpoints;
   s.static_leader = settings_.static_leader;
   s.reconnect_backoff_threshold = settings_.client.reconnect_backoff_threshold;

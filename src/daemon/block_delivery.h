@@ -25,6 +25,7 @@ struct BlockDeliverySettings {
   std::string orderer_msp_id;                  // whose signatures blocks must carry
   std::string identity;                        // own serialized identity (seek creator)
   bool static_leader = false;                  // peer.gossip.orgLeader: never gives up
+  std::string tls_cert_hash{};  // seek binding to the client TLS certificate ("" = none)
 };
 
 // The peer's side of the block flow, per channel: the disk ledger, its verifier and

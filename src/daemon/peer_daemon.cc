@@ -17,6 +17,7 @@
 #include "crypto/x509_crypto_service.h"
 #include "daemon/block_delivery.h"
 #include "daemon/loop_call.h"
+#include "daemon/peer_tls.h"
 #include "deliver/grpc_orderer_connector.h"
 #include "logging/logger.h"
 #include "node/node.h"
@@ -91,6 +92,21 @@ std::filesystem::path resolve(const std::filesystem::path& base_file, const std:
   std::filesystem::path p(path);
   if (p.is_absolute() || base_file.empty()) return p;
   return base_file.parent_path() / p;
+}
+
+// operations.tls.* with paths resolved against core.yaml's folder.
+ops::OperationsTls operations_tls(const config::CoreConfig& core,
+                                  const std::filesystem::path& core_file) {
+  const config::OperationsTlsSettings& t = core.operations_tls;
+  auto file = [&](const std::string& path) {
+    return path.empty() ? std::string() : resolve(core_file, path).string();
+  };
+  ops::OperationsTls tls;
+  tls.cert_file = file(t.cert_file);
+  tls.key_file = file(t.key_file);
+  tls.client_auth_required = t.client_auth_required;
+  for (const std::string& ca : t.client_root_cas) tls.client_ca_files.push_back(file(ca));
+  return tls;
 }
 
 }  // namespace
@@ -173,6 +189,7 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   crypto::IdentityValidator::Orgs validator_orgs;  // what `crypto` validates against
   std::unique_ptr<ValidatingCrypto> crypto;
   config::ChannelDefinitions channels;
+  PeerTls tls;  // peer.tls.*: gossip and deliver-client TLS
   node::NodeSettings settings;
 
   asio::io_context loop;
@@ -221,6 +238,14 @@ void PeerDaemon::Impl::load() {
     channels = config::load_channel_definitions_file(options.channels_file);
   else
     channels.source = "no channel definitions (--channels not given)";
+  try {
+    tls = load_peer_tls(core, options.core_file, channels);
+  } catch (const std::exception& e) {
+    throw DaemonError(fmt::format(
+        "TLS is requested (peer.tls.enabled true, from {}) but cannot be set up: {}; the peer "
+        "does not fall back to plaintext",
+        core.tls.enabled_from.empty() ? core.source : core.tls.enabled_from, e.what()));
+  }
 
   crypto::IdentityValidator::Orgs cas;
   for (const auto& channel : channels.channels)
@@ -430,6 +455,7 @@ void PeerDaemon::Impl::start_delivery() {
   deliver::GrpcOrdererSettings grpc_settings;
   grpc_settings.conn_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(core.delivery_client.conn_timeout);
+  grpc_settings.credentials = tls.orderer_credentials;
   orderer_connector = std::make_unique<deliver::GrpcOrdererConnector>(loop, grpc_settings);
   BlockDeliverySettings s;
   s.client = core.delivery_client;
@@ -439,6 +465,7 @@ void PeerDaemon::Impl::start_delivery() {
   s.orderer_msp_id = channels.orderer->msp_id;
   s.identity = settings.self.identity;
   s.static_leader = settings.leader_mode == election::LeaderMode::kStaticLeader;
+  s.tls_cert_hash = tls.seek_tls_cert_hash;
   delivery = std::make_unique<BlockDelivery>(
       std::move(s), scheduler, *orderer_connector, *crypto,
       [this](std::string_view identity) {
@@ -520,6 +547,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
       std::chrono::duration_cast<std::chrono::milliseconds>(core.gossip.conn_timeout);
   comm_settings.send_buffer_size = static_cast<std::size_t>(core.gossip.send_buff_size);
   comm_settings.recv_buffer_size = static_cast<std::size_t>(core.gossip.recv_buff_size);
+  comm_settings.tls = d.tls.gossip;
   comm::CommCallbacks callbacks;
   callbacks.on_message = [&d](const gossip::ConnectionInfo& from, gossip::MessagePtr message) {
     if (d.node) d.node->on_message(from, message);
@@ -587,6 +615,8 @@ int PeerDaemon::run(bool install_signal_handlers) {
       return joined;
     };
     d.operations = std::make_unique<ops::OperationsServer>(std::move(routes));
+    if (core.operations_tls.enabled)
+      d.operations->use_tls(operations_tls(core, d.options.core_file));
     if (std::string error = d.operations->start(core.operations_listen_address); !error.empty()) {
       d.log->error("cannot serve operations on {}: {}", core.operations_listen_address, error);
       d.comm->stop();
@@ -607,9 +637,10 @@ int PeerDaemon::run(bool install_signal_handlers) {
   asio::post(d.loop, [&d, &core, listen = comm_settings.listen_address] {
     d.node->start();
     d.log->info(
-        "peer {} ({}) started: gossip on {}, endpoint {}, PKI-ID {}, leader mode {}, channels [{}]",
-        core.peer_id, d.settings.self.org, d.comm->bound_address(), d.settings.self.endpoint,
-        gossip::short_id_hex(d.settings.self.pki_id),
+        "peer {} ({}) started: gossip on {} ({}), endpoint {}, PKI-ID {}, leader mode {}, "
+        "channels [{}]",
+        core.peer_id, d.settings.self.org, d.comm->bound_address(), d.tls.summary,
+        d.settings.self.endpoint, gossip::short_id_hex(d.settings.self.pki_id),
         election::leader_mode_name(d.settings.leader_mode),
         fmt::join(d.settings.join_at_start, ", "));
     if (d.settings.leader_mode == election::LeaderMode::kStaticFollower)

@@ -68,6 +68,7 @@ void DeliverClient::connect() {
   request.start = deps_.ledger.height();
   request.unix_seconds = deps_.unix_seconds();
   request.creator = settings_.identity;
+  request.tls_cert_hash = settings_.tls_cert_hash;
   if (deps_.nonce) {
     request.nonce = deps_.nonce();
   } else {

@@ -31,6 +31,8 @@ struct DeliverSettings {
   runtime::Duration reconnect_backoff_threshold = std::chrono::seconds(3600);
   runtime::Duration reconnect_total_time_threshold = std::chrono::seconds(3600);
   std::uint64_t seed = 1;  // endpoint choice and seek nonces
+  // The seek's ChannelHeader.tls_cert_hash ("" = none): mutual TLS (protocol.md §10.1).
+  std::string tls_cert_hash{};
 };
 
 struct DeliverDependencies {

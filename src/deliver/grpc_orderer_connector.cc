@@ -106,10 +106,15 @@ struct GrpcOrdererConnector::Impl {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-    auto channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(
+        endpoint, settings.credentials ? settings.credentials : grpc::InsecureChannelCredentials(),
+        args);
     if (!wait_connected(*channel, *state, Clock::now() + settings.conn_timeout)) {
       return fail(state,
-                  fmt::format("could not connect within {}ms", settings.conn_timeout.count()));
+                  fmt::format("could not connect within {}ms{}", settings.conn_timeout.count(),
+                              settings.credentials ? " over TLS (unreachable, or the TLS "
+                                                     "handshake failed: CAs, certificate, SANs)"
+                                                   : ""));
     }
     auto stub = orderer::AtomicBroadcast::NewStub(channel);
     grpc::ClientContext context;

@@ -7,6 +7,10 @@
 
 #include "deliver/orderer_connector.h"
 
+namespace grpc {
+class ChannelCredentials;
+}
+
 namespace fabnet::deliver {
 
 struct GrpcOrdererSettings {
@@ -15,9 +19,13 @@ struct GrpcOrdererSettings {
   // Events of one stream posted to the loop and not yet handled; the reader waits beyond
   // it, so HTTP/2 flow control slows the orderer instead of the loop's queue growing.
   std::size_t max_events_in_flight = 64;
+  // TLS towards the orderer: its org's TLS CAs, and a client certificate when the
+  // orderer requires one (the daemon builds them, comm/tls_credentials.h). nullptr
+  // dials plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
 };
 
-// orderer.AtomicBroadcast/Deliver over gRPC (plaintext, like fabnet's gossip). One
+// orderer.AtomicBroadcast/Deliver over gRPC (TLS when settings.credentials say so). One
 // reader thread per stream dials (within conn_timeout), sends the seek and reads;
 // every event is posted to `loop`, the thread that owns the deliver clients. Closing a
 // stream (destroying its handle, on the loop) cancels the call at once; its thread is

@@ -14,8 +14,8 @@ std::string make_seek_envelope(const SeekRequest& request, const SignFunction& s
   channel_header.mutable_timestamp()->set_seconds(request.unix_seconds);
   channel_header.mutable_timestamp()->set_nanos(0);
   channel_header.set_channel_id(request.channel);
-  // tx_id "", epoch 0; tls_cert_hash stays empty: fabnet dials the orderer without
-  // mutual TLS (protocol.md §10.1 sets it only with peer.tls.clientAuthRequired).
+  // tx_id "", epoch 0; tls_cert_hash only with mutual TLS (protocol.md §10.1).
+  if (!request.tls_cert_hash.empty()) channel_header.set_tls_cert_hash(request.tls_cert_hash);
 
   common::SignatureHeader signature_header;
   signature_header.set_creator(request.creator);

@@ -14,6 +14,8 @@ struct SeekRequest {
   std::int64_t unix_seconds = 0;  // ChannelHeader timestamp (nanos are 0, as in Fabric)
   std::string creator;            // own marshaled msp.SerializedIdentity
   std::string nonce;              // 24 random bytes
+  // SHA-256 of the client TLS certificate, with peer.tls.clientAuthRequired; else empty.
+  std::string tls_cert_hash{};
 };
 
 using SignFunction = std::function<std::string(std::string_view payload)>;

@@ -65,6 +65,8 @@ constexpr std::array kTable{
     // A flood is hostile, but an honest peer can meet these limits under load too.
     Row{DropReason::kHandshakeRateLimited, "handshake_rate_limited", false},
     Row{DropReason::kHandshakeTooManyStreams, "handshake_too_many_streams", false},
+    Row{DropReason::kHandshakeNoTlsCertificate, "handshake_no_tls_certificate", true},
+    Row{DropReason::kHandshakeTlsCertHashMismatch, "handshake_tls_cert_hash_mismatch", true},
 };
 
 constexpr bool in_enum_order() {
@@ -73,7 +75,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kTable rows must follow the enum's order");
-static_assert(kTable.back().reason == DropReason::kHandshakeTooManyStreams,
+static_assert(kTable.back().reason == DropReason::kHandshakeTlsCertHashMismatch,
               "a reason added to the enum needs its row in kTable");
 
 constexpr std::array<DropReason, kTable.size()> all_reasons() {

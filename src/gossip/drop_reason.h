@@ -68,6 +68,9 @@ enum class DropReason : std::uint8_t {
   // Refused by comm's resource limits (docs/operations.md, "Resource limits").
   kHandshakeRateLimited,
   kHandshakeTooManyStreams,
+  // TLS binding of the handshake (protocol.md §3.4, §4.2).
+  kHandshakeNoTlsCertificate,
+  kHandshakeTlsCertHashMismatch,
 };
 
 // The metric label value, e.g. "bad_signature".

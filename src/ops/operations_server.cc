@@ -17,6 +17,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <httplib.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "logging/logger.h"
 #include "ops/listen_address.h"
@@ -24,6 +28,62 @@
 namespace fabnet::ops {
 
 namespace {
+
+// An HTTPS server from PEM files, or nullptr and `problem` naming the file at fault.
+std::unique_ptr<httplib::Server> make_tls_server(const OperationsTls& tls, std::string& problem) {
+  struct Free {
+    void operator()(BIO* p) const { BIO_free(p); }
+    void operator()(X509* p) const { X509_free(p); }
+    void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+    void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+  };
+  auto open = [&](std::string_view what, const std::string& path) -> std::unique_ptr<BIO, Free> {
+    std::unique_ptr<BIO, Free> bio(path.empty() ? nullptr : BIO_new_file(path.c_str(), "r"));
+    if (!bio) problem = fmt::format("TLS {} file \"{}\" cannot be read", what, path);
+    return bio;
+  };
+  auto cert_bio = open("certificate (tls.cert.file)", tls.cert_file);
+  if (!cert_bio) return nullptr;
+  std::unique_ptr<X509, Free> cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    problem = fmt::format("TLS certificate file \"{}\" holds no PEM certificate", tls.cert_file);
+    return nullptr;
+  }
+  auto key_bio = open("key (tls.key.file)", tls.key_file);
+  if (!key_bio) return nullptr;
+  std::unique_ptr<EVP_PKEY, Free> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    problem = fmt::format("TLS key file \"{}\" holds no PEM private key", tls.key_file);
+    return nullptr;
+  }
+  std::unique_ptr<X509_STORE, Free> cas;
+  if (tls.client_auth_required) {
+    cas.reset(X509_STORE_new());
+    int loaded = 0;
+    for (const std::string& file : tls.client_ca_files) {
+      auto bio = open("client CA (tls.clientRootCAs.files)", file);
+      if (!bio) return nullptr;
+      while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+        X509_STORE_add_cert(cas.get(), ca);
+        X509_free(ca);
+        ++loaded;
+      }
+    }
+    if (loaded == 0) {
+      problem = "TLS clientAuthRequired is true but clientRootCAs.files holds no certificate";
+      return nullptr;
+    }
+  }
+  // The server's SSL_CTX takes the store; it copies what it needs of cert and key.
+  auto server = std::make_unique<httplib::SSLServer>(cert.get(), key.get(), cas.get());
+  if (!server->is_valid()) {
+    problem = "TLS certificate and key do not form a usable pair";
+    return nullptr;
+  }
+  cas.release();
+  return server;
+}
 
 using httplib::Request;
 using httplib::Response;
@@ -97,6 +157,7 @@ struct OperationsServer::Impl {
 
   std::mutex mutex;  // start and stop
   std::unique_ptr<httplib::Server> server;
+  std::optional<OperationsTls> tls;  // HTTPS when set
   std::thread thread;
   std::atomic<bool> listen_returned{false};
   std::atomic<std::uint16_t> port{0};
@@ -237,6 +298,11 @@ OperationsServer::~OperationsServer() {
   stop();
 }
 
+void OperationsServer::use_tls(OperationsTls tls) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->tls = std::move(tls);
+}
+
 std::string OperationsServer::start(std::string_view listen_address) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
@@ -253,7 +319,14 @@ std::string OperationsServer::start(std::string_view listen_address) {
     return fail(fmt::format("cannot resolve host \"{}\": {}", address.host, error));
   }
 
-  auto server = std::make_unique<httplib::Server>();
+  std::unique_ptr<httplib::Server> server;
+  if (s.tls) {
+    std::string problem;
+    server = make_tls_server(*s.tls, problem);
+    if (!server) return fail(problem);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
   server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   server->set_read_timeout(kReadTimeoutSeconds);
   server->set_write_timeout(kWriteTimeoutSeconds);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,15 @@ struct OperationsRoutes {
   bool log_spec = true;  // GET/PUT /logspec (Fabric's) reads or sets the process log levels
 };
 
+// operations.tls.* (peer) / Operations.TLS.* (orderer): HTTPS instead of HTTP. Paths
+// are resolved already.
+struct OperationsTls {
+  std::string cert_file;
+  std::string key_file;
+  bool client_auth_required = false;         // clients must present a certificate ...
+  std::vector<std::string> client_ca_files;  // ... chaining to one of these
+};
+
 // The peer's HTTP operations endpoint (Fabric's operations.listenAddress), on
 // cpp-httplib with a small thread pool of its own. It knows nothing of the node:
 // everything comes from OperationsRoutes. See docs/operations.md.
@@ -55,6 +65,10 @@ class OperationsServer {
   // success, else one sentence naming the address and the problem (unparsable,
   // unresolvable, in use, already started).
   std::string start(std::string_view listen_address);
+
+  // Serves HTTPS with `tls` from the next start() on. A file that does not load makes
+  // start() fail with a sentence naming the setting: no plaintext fallback.
+  void use_tls(OperationsTls tls);
 
   // The port actually bound; 0 when not serving.
   std::uint16_t bound_port() const;

@@ -53,9 +53,11 @@ SignedEnvelope make_signed_envelope(const std::string& channel, common::HeaderTy
 
 std::string make_seek_envelope(const std::string& channel, const ::orderer::SeekInfo& seek_info,
                                const std::string& creator, const SignFn& sign,
-                               std::chrono::system_clock::time_point now) {
+                               std::chrono::system_clock::time_point now,
+                               const std::string& tls_cert_hash) {
   // §10.1: tx_id empty, epoch 0, version 0.
   common::ChannelHeader channel_header;
+  if (!tls_cert_hash.empty()) channel_header.set_tls_cert_hash(tls_cert_hash);
   channel_header.set_type(common::DELIVER_SEEK_INFO);
   channel_header.set_channel_id(channel);
   channel_header.mutable_timestamp()->set_seconds(

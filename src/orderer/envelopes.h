@@ -25,10 +25,12 @@ SignedEnvelope make_signed_envelope(const std::string& channel, common::HeaderTy
                                     std::string data, const std::string& creator,
                                     const SignFn& sign, std::chrono::system_clock::time_point now);
 
-// The Deliver request of protocol.md §10.1 carrying `seek_info`.
+// The Deliver request of protocol.md §10.1 carrying `seek_info`; `tls_cert_hash` (the
+// client TLS certificate's SHA-256) binds it to a mutual-TLS stream.
 std::string make_seek_envelope(const std::string& channel, const ::orderer::SeekInfo& seek_info,
                                const std::string& creator, const SignFn& sign,
-                               std::chrono::system_clock::time_point now);
+                               std::chrono::system_clock::time_point now,
+                               const std::string& tls_cert_hash = {});
 
 // Fabric's names for statuses: "SUCCESS", "BAD_REQUEST", ...
 std::string status_name(common::Status status);

@@ -28,6 +28,7 @@
 #include "orderer/envelopes.h"
 #include "orderer/orderer.h"
 #include "orderer/request_validator.h"
+#include "orderer_daemon/orderer_tls.h"
 #include "runtime/asio_scheduler.h"
 
 namespace fabnet::orderer {
@@ -228,6 +229,7 @@ struct OrdererDaemon::Impl final : OrdererObserver, ::orderer::AtomicBroadcast::
   std::optional<crypto::LocalMsp> msp;
   std::unique_ptr<crypto::X509CryptoService> crypto;
   std::unique_ptr<RequestValidator> validator;
+  OrdererTls tls;  // General.TLS.*
 
   asio::io_context loop;
   runtime::AsioScheduler scheduler;
@@ -263,6 +265,14 @@ void OrdererDaemon::Impl::load() {
         c.local_msp_id, channels.orderer->msp_id, options.channels_file.string());
   }
   crypto = std::make_unique<crypto::X509CryptoService>(*msp);
+  try {
+    tls = load_orderer_tls(c);
+  } catch (const std::exception& e) {
+    throw OrdererStartError(fmt::format(
+        "TLS is requested (General.TLS.Enabled true) but cannot be set up: {}; the orderer "
+        "does not fall back to plaintext",
+        e.what()));
+  }
   const config::BatchSettings batch =
       channels.orderer ? channels.orderer->batch : config::BatchSettings{};
   std::map<std::string, config::BatchSettings> batches;
@@ -370,6 +380,16 @@ grpc::Status OrdererDaemon::Impl::Deliver(
   common::Envelope envelope;
   // Fabric's order: one SeekInfo, its blocks and a status, then the next SeekInfo.
   while (!context->IsCancelled() && stream->Read(&envelope)) {
+    // Under mutual TLS the seek must name this stream's client certificate (Fabric
+    // answers BAD_REQUEST otherwise).
+    if (const std::string refusal = seek_binding_refusal(tls.mutual, *context, envelope);
+        !refusal.empty()) {
+      log->warn("refused a deliver request from {}: {}", context->peer(), refusal);
+      ::orderer::DeliverResponse response;
+      response.set_status(common::BAD_REQUEST);
+      stream->Write(response);
+      break;
+    }
     DeliverVerdict verdict = validator->check_deliver(envelope.SerializeAsString());
     asio::post(loop, [this, session = *id, verdict = std::move(verdict)]() mutable {
       orderer->deliver_request(session, std::move(verdict));
@@ -440,7 +460,7 @@ int OrdererDaemon::run(bool install_signal_handlers) {
   const std::string listen = fmt::format("{}:{}", c.listen_address, c.listen_port);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, d.tls.credentials, &port);
   builder.RegisterService(&d);
   builder.SetMaxReceiveMessageSize(-1);  // AbsoluteMaxBytes is checked per channel
   builder.SetMaxSendMessageSize(-1);
@@ -476,6 +496,7 @@ int OrdererDaemon::run(bool install_signal_handlers) {
       return result ? *result : nlohmann::json{{"error", "event loop busy"}};
     };
     d.operations = std::make_unique<ops::OperationsServer>(std::move(routes));
+    if (c.operations_tls.enabled) d.operations->use_tls(operations_tls(c));
     if (std::string error = d.operations->start(c.operations_listen_address); !error.empty()) {
       d.log->error("cannot serve operations on {} (Operations.ListenAddress): {}",
                    c.operations_listen_address, error);
@@ -493,9 +514,9 @@ int OrdererDaemon::run(bool install_signal_handlers) {
     });
   }
   d.log->info(
-      "orderer {} started: AtomicBroadcast on {}:{}, operations on {}, channels [{}], "
+      "orderer {} started: AtomicBroadcast on {}:{} ({}), operations on {}, channels [{}], "
       "ledger {}",
-      c.local_msp_id, c.listen_address, port,
+      c.local_msp_id, c.listen_address, port, d.tls.summary,
       d.operations ? fmt::format("port {}", d.operations->bound_port()) : "off",
       fmt::join(d.orderer->channel_names(), ", "), c.ledger_dir().string());
   auto work = asio::make_work_guard(d.loop);

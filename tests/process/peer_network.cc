@@ -92,8 +92,8 @@ int run_command(const std::vector<std::string>& argv, const fs::path& log) {
 
 PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
                          std::map<std::string, std::vector<int>> channel_members,
-                         NetworkTimings timings, bool with_orderer)
-    : timings_(std::move(timings)), with_orderer_(with_orderer) {
+                         NetworkTimings timings, bool with_orderer, NetworkTls tls)
+    : tls_(tls), timings_(std::move(timings)), with_orderer_(with_orderer) {
   std::random_device rd;
   root_ = fs::temp_directory_path() /
           ("fabnet-process-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -122,6 +122,27 @@ PeerNetwork::PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
            "orderer.example.com/msp\n  LocalMSPID: OrdererMSP\n"
            "FileLedger:\n  Location: ledger\nOperations:\n  ListenAddress: 127.0.0.1:"
         << orderer_ops_port_ << "\n";
+    if (tls_.enabled) {
+      // ORDERER_GENERAL_TLS_* over orderer.yaml, as for the peers (start_orderer()), with
+      // the cryptogen material of `crypto generate`: clients' certificates come from
+      // the peer orgs' TLS CAs.
+      const std::string tls =
+          "../crypto/ordererOrganizations/example.com/orderers/orderer.example.com/tls/";
+      std::string client_cas;
+      for (const auto& org : orgs)
+        client_cas += (client_cas.empty() ? "" : " ") +
+                      (root_ / "crypto" / "peerOrganizations" / domain_of(org) / "tlsca" /
+                       ("tlsca." + domain_of(org) + "-cert.pem"))
+                          .string();
+      std::ofstream(root_ / "orderer" / "tls.env")
+          << "ORDERER_GENERAL_TLS_ENABLED=true\n"
+          << "ORDERER_GENERAL_TLS_PRIVATEKEY=" << tls << "server.key\n"
+          << "ORDERER_GENERAL_TLS_CERTIFICATE=" << tls << "server.crt\n"
+          << "ORDERER_GENERAL_TLS_ROOTCAS=" << tls << "ca.crt\n"
+          << "ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED="
+          << (tls_.client_auth_required ? "true" : "false") << "\n"
+          << "ORDERER_GENERAL_TLS_CLIENTROOTCAS=" << client_cas << "\n";
+    }
   }
   std::ofstream(root_ / "network.yaml") << network.str();
   // One spare identity per org (the last peer) for test clients and impostors.
@@ -198,6 +219,27 @@ void PeerNetwork::write_core_yaml(PeerProcess& p, const std::string& msp_id,
       << "      leaderElectionDuration: " << timings_.election_duration << "\n"
       << timings_.extra_gossip << "operations:\n"
       << "  listenAddress: 127.0.0.1:" << p.ops_port << "\n";
+  if (tls_.enabled) {
+    // As the fabric-samples test network configures its peers: CORE_PEER_TLS_*
+    // variables over a core.yaml without them (start() exports this file's lines),
+    // pointing into cryptogen's peers/<peer>.<domain>/tls/ folder. Every org's TLS CA
+    // is trusted for clients, so orgs may dial each other.
+    const fs::path tls = root_ / "crypto" / "peerOrganizations" / domain_of(p.spec.org) / "peers" /
+                         (p.spec.name + "." + domain_of(p.spec.org)) / "tls";
+    std::string client_cas;
+    for (const auto& entry : fs::directory_iterator(root_ / "crypto" / "peerOrganizations")) {
+      const std::string domain = entry.path().filename().string();
+      const fs::path ca = entry.path() / "tlsca" / ("tlsca." + domain + "-cert.pem");
+      client_cas += (client_cas.empty() ? "" : " ") + ca.string();
+    }
+    std::ofstream(p.dir / "tls.env")
+        << "CORE_PEER_TLS_ENABLED=true\n"
+        << "CORE_PEER_TLS_CLIENTAUTHREQUIRED=" << (tls_.client_auth_required ? "true" : "false")
+        << "\nCORE_PEER_TLS_CERT_FILE=" << (tls / "server.crt").string()
+        << "\nCORE_PEER_TLS_KEY_FILE=" << (tls / "server.key").string()
+        << "\nCORE_PEER_TLS_ROOTCERT_FILE=" << (tls / "ca.crt").string()
+        << "\nCORE_PEER_TLS_CLIENTROOTCAS_FILES=" << client_cas << "\n";
+  }
 }
 
 PeerProcess& PeerNetwork::add_impostor(const std::string& name, const std::string& real_org,
@@ -269,11 +311,20 @@ void PeerNetwork::start(const std::string& id) {
     argv.push_back("--join");
     argv.push_back(channel);
   }
+  std::vector<std::pair<std::string, std::string>> env;  // tls.env, read before the fork
+  {
+    std::ifstream in(p.dir / "tls.env");
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) env.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+  }
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int fd = ::open((p.dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     // Election events at debug: a failing timing test can then show each round.
     ::setenv("FABRIC_LOGGING_SPEC", peer_logging_spec.c_str(), 1);
     std::vector<char*> args;
@@ -345,11 +396,20 @@ fs::path PeerNetwork::peer_ledger(const std::string& id) const {
 void PeerNetwork::start_orderer() {
   if (!with_orderer_) throw std::logic_error("this network has no orderer");
   const fs::path dir = root_ / "orderer";
+  std::vector<std::pair<std::string, std::string>> env;  // tls.env, read before the fork
+  {
+    std::ifstream in(dir / "tls.env");
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) env.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+  }
   orderer_pid_ = ::fork();
   if (orderer_pid_ == 0) {
     const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     const std::string config = (dir / "orderer.yaml").string();
     const std::string channels = channels_file();
     ::execl(FABNET_BINARY, FABNET_BINARY, "orderer", "start", "--config", config.c_str(),
@@ -383,11 +443,38 @@ long long PeerNetwork::orderer_height(const std::string& channel) {
 int PeerNetwork::broadcast(const std::string& channel, int count, int rate) {
   const fs::path user = root_ / "crypto" / "peerOrganizations" / domain_of("org1") / "users" /
                         ("User1@" + domain_of("org1")) / "msp";
-  return run_command(
-      {FABNET_BINARY, "tx", "broadcast", "--orderer", orderer_endpoint(), "--channel", channel,
-       "--count", std::to_string(count), "--rate", std::to_string(rate), "--size", "1024", "--msp",
-       user.string(), "--msp-id", msp_id_of("org1")},
-      root_ / "broadcast.log");
+  std::vector<std::string> argv{FABNET_BINARY,
+                                "tx",
+                                "broadcast",
+                                "--orderer",
+                                orderer_endpoint(),
+                                "--channel",
+                                channel,
+                                "--count",
+                                std::to_string(count),
+                                "--rate",
+                                std::to_string(rate),
+                                "--size",
+                                "1024",
+                                "--msp",
+                                user.string(),
+                                "--msp-id",
+                                msp_id_of("org1")};
+  if (tls_.enabled) {
+    const fs::path orderer_tlsca = root_ / "crypto" / "ordererOrganizations" / "example.com" /
+                                   "tlsca" / "tlsca.example.com-cert.pem";
+    const fs::path tls = user.parent_path() / "tls";
+    for (const std::string& arg :
+         {std::string("--tls"), std::string("--cafile"), orderer_tlsca.string()})
+      argv.push_back(arg);
+    if (tls_.client_auth_required) {
+      for (const std::string& arg :
+           {std::string("--clientauth"), std::string("--certfile"), (tls / "client.crt").string(),
+            std::string("--keyfile"), (tls / "client.key").string()})
+        argv.push_back(arg);
+    }
+  }
+  return run_command(argv, root_ / "broadcast.log");
 }
 
 std::string PeerNetwork::metrics(const std::string& id) {

@@ -52,6 +52,15 @@ struct NetworkTimings {
   std::string extra_gossip;
 };
 
+// TLS everywhere (tests/process/tls_process_test.cc): every peer's gossip and deliver
+// client, the orderer and `tx broadcast` use the TLS material `fabnet crypto generate`
+// writes in cryptogen's layout (tls/ folders, tlsca/), set through CORE_PEER_TLS_* and
+// ORDERER_GENERAL_TLS_* variables. Operations endpoints stay plain HTTP.
+struct NetworkTls {
+  bool enabled = false;
+  bool client_auth_required = false;  // peer.tls / General.TLS clientAuthRequired
+};
+
 class PeerNetwork {
  public:
   // orgs: name -> number of peers; channels: name -> which peers (by index within
@@ -60,7 +69,7 @@ class PeerNetwork {
   // OrdererMSP, BatchTimeout 200 ms) that every channel uses; start it with start_orderer().
   PeerNetwork(std::vector<std::string> orgs, int peers_per_org,
               std::map<std::string, std::vector<int>> channel_members, NetworkTimings timings = {},
-              bool with_orderer = false);
+              bool with_orderer = false, NetworkTls tls = {});
   ~PeerNetwork();  // kills every process, removes the folder
   PeerNetwork(const PeerNetwork&) = delete;
   PeerNetwork& operator=(const PeerNetwork&) = delete;
@@ -129,6 +138,7 @@ class PeerNetwork {
  private:
   void write_core_yaml(PeerProcess& p, const std::string& msp_id, const std::string& bootstrap);
 
+  NetworkTls tls_;
   std::filesystem::path root_;
   NetworkTimings timings_;
   bool with_orderer_ = false;

@@ -1,0 +1,36 @@
+#pragma once
+
+// The peer's TLS material, read once at start from peer.tls.* (protocol.md §1.1, §3.4,
+// §10.1). With peer.tls.enabled every file must load or the peer refuses to start:
+// there is no quiet fallback to plaintext.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "comm/grpc_comm.h"
+#include "config/core_config.h"
+#include "config/network_config.h"
+
+namespace grpc {
+class ChannelCredentials;
+}
+
+namespace fabnet::daemon {
+
+struct PeerTls {
+  std::optional<comm::CommTls> gossip;  // nullopt: TLS off
+  // The deliver client's: the orderer org's TLS CAs, and the client certificate when
+  // peer.tls.clientAuthRequired (as Fabric's deliver client decides). nullptr: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> orderer_credentials;
+  std::string seek_tls_cert_hash;  // SeekInfo ChannelHeader.tls_cert_hash ("" = none)
+  std::string summary;             // one phrase for the start-up log
+};
+
+// Relative paths resolve against `core_file`'s folder. Throws std::runtime_error
+// (comm::TlsError) naming the key, the file and the problem.
+PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::path& core_file,
+                      const config::ChannelDefinitions& channels);
+
+}  // namespace fabnet::daemon
