@@ -46,8 +46,8 @@ Chain read_chain(const fs::path& root) {
   for (std::uint64_t n = 0; n < store.height(); ++n) {
     const auto block = store.block(n);
     chain.hashes.push_back(block ? ledger::header_hash(block->header()) : std::string("missing"));
-    if (block)
-      for (const std::string& id : orderer::tx_ids_of(*block)) chain.tx_ids.insert(id);
+    if (!block) continue;
+    for (const std::string& id : orderer::tx_ids_of(*block)) chain.tx_ids.insert(id);
   }
   return chain;
 }
@@ -219,8 +219,9 @@ TEST(BlocksProcess, LeadersAndTheOrdererKilledMidStreamLoseNothingAndEveryChainI
     ASSERT_LE(chain.hashes.size(), orderer.hashes.size()) << id;
     EXPECT_TRUE(std::equal(chain.hashes.begin(), chain.hashes.end(), orderer.hashes.begin()))
         << id << (ever_led.contains(id) ? " (led)" : "");
-    if (ever_led.contains(id))
+    if (ever_led.contains(id)) {
       EXPECT_GT(chain.hashes.size(), 1u) << id << " led but pulled nothing";
+    }
   }
   for (const std::string& id : leaders)
     EXPECT_EQ(read_chain(net.peer_ledger(id)).hashes, orderer.hashes) << id;
