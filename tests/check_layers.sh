@@ -11,7 +11,7 @@ declare -A rank=(
   [wire]=3 [config]=3 [deliver]=3 [state]=3
   [node]=4
   [sim]=5 [comm]=5 [ops]=5 [orderer]=5
-  [daemon]=6 [orderer_daemon]=6
+  [daemon]=6 [orderer_daemon]=6 [up]=6
   [cli]=7
 )
 

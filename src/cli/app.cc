@@ -12,6 +12,7 @@
 #include "cli/peer_command.h"
 #include "cli/sim_command.h"
 #include "cli/tx_command.h"
+#include "cli/up_command.h"
 #include "cli/usage_error.h"
 
 namespace fabnet::cli {
@@ -34,6 +35,7 @@ int run_fabnet(int argc, const char* const* argv, std::ostream& out, std::ostrea
   commands.push_back(make_peer_command(app));
   commands.push_back(make_orderer_command(app));
   commands.push_back(make_tx_command(app));
+  add_up_commands(app, commands);
 
   // Usage errors are one line and exit 2, never CLI11's own codes.
   if (auto status = parse_command_line(app, argc, argv, out, err)) return *status;

@@ -66,6 +66,8 @@ void print_summary(std::ostream& out, const config::NetworkConfig& network,
     fmt::print(
         out, "    peers {}: {}\n", fmt::join(org.peers, ", "),
         (crypto::org_folder(dir, org) / "peers" / ("<peer>." + org.domain) / "msp").string());
+    fmt::print(out, "    TLS CA {}; each peer's tls/server.crt, server.key, ca.crt\n",
+               crypto::tls_ca_certificate_file(dir, org).string());
   }
   if (spec.orderer) {
     fmt::print(out, "  {} ({}): CA {}\n    orderers {}: {}\n", spec.orderer->name,
@@ -110,9 +112,11 @@ class CryptoCommand final : public Command {
         "    - {name: mychannel, orgs: [Org1MSP, Org2MSP]}\n"
         "  orderer:   # optional\n"
         "    {name: Orderer, msp_id: OrdererMSP, domain: example.com, hosts: [orderer]}\n"
-        "\nWrites DIR/peerOrganizations/<domain>/{ca,msp,peers/<peer>.<domain>/msp,\n"
-        "users/User1@<domain>/msp}, DIR/ordererOrganizations/<domain>/{ca,msp,\n"
-        "orderers/<host>.<domain>/msp} and DIR/channels.yaml. See docs/operations.md.\n"
+        "\nWrites what Fabric's cryptogen writes (NodeOUs enabled):\n"
+        "DIR/peerOrganizations/<domain>/{ca,tlsca,msp,peers/<peer>.<domain>/{msp,tls},\n"
+        "users/{Admin,User1}@<domain>/{msp,tls}}, DIR/ordererOrganizations/<domain>/\n"
+        "{ca,tlsca,msp,orderers/<host>.<domain>/{msp,tls},users/Admin@<domain>} and\n"
+        "DIR/channels.yaml. See docs/operations.md.\n"
         "\nExit status: 0 done, 2 bad network file or output folder.\n");
   }
 

@@ -62,6 +62,9 @@ class DemoCommand final : public Command {
                      "Virtual time to simulate in all (default: until the failover has settled)")
         ->type_name("DURATION")
         ->check(go_duration(true));
+    app_->add_flag("--virtual", virtual_,
+                   "Virtual time, in-process (what this demo always is; `fabnet up --demo`,\n"
+                   "i.e. `./run demo`, runs the same story with real processes)");
     app_->add_flag("--no-color", no_color_, "Plain text even on a terminal (as does NO_COLOR=1)");
     app_->footer(
         "\nThe timeline shows, per peer: start, start-up done, proposals, the first declaration\n"
@@ -119,6 +122,7 @@ class DemoCommand final : public Command {
   std::string crash_at_;
   std::string duration_;
   bool no_color_ = false;
+  bool virtual_ = true;
 };
 
 }  // namespace

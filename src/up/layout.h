@@ -1,0 +1,53 @@
+#pragma once
+
+// Where each node of a `fabnet up` network lives: its name, ports, folder and
+// command line (plan_layout is pure), and writing its crypto material and config
+// files into the network folder (write_layout).
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "up/network_file.h"
+
+namespace fabnet::up {
+
+struct Node {
+  enum class Kind { kOrderer, kPeer };
+  std::string name;  // "orderer" or "peer0.org1"
+  Kind kind = Kind::kPeer;
+  std::string org;  // org name of a peer, e.g. Org1
+  std::vector<std::string> channels;
+  int listen_port = 0;            // gossip (peer) or Broadcast/Deliver (orderer)
+  int ops_port = 0;               // operations endpoint: /status (peer), /metrics
+  std::vector<std::string> args;  // fabnet's arguments, e.g. {"peer", "start", ...}
+
+  bool is_peer() const { return kind == Kind::kPeer; }
+};
+
+struct Layout {
+  std::filesystem::path dir;
+  std::vector<Node> nodes;  // the orderer first, then the peers org by org
+  std::string orderer_endpoint;
+  std::filesystem::path client_msp;  // the load's identity (Org1's User1)
+  std::string client_msp_id;
+  std::vector<std::string> channels;
+
+  const Node* find(const std::string& name) const;
+  std::filesystem::path node_dir(const Node& node) const { return dir / node.name; }
+  std::filesystem::path log_file(const Node& node) const { return node_dir(node) / "log"; }
+  std::filesystem::path load_log(const std::string& channel) const {
+    return dir / ("load." + channel + ".log");
+  }
+  // The block store folder of a node (its chains/ directory).
+  std::filesystem::path ledger_dir(const Node& node) const;
+};
+
+Layout plan_layout(const NetworkFile& net, const std::filesystem::path& dir);
+
+// Writes DIR/network.yaml (crypto generate's input), runs `fabnet crypto generate`
+// (via `fabnet_binary`) into DIR/crypto, and writes each node's core.yaml or
+// orderer.yaml. Throws UpConfigError when the generator fails, with its output.
+void write_layout(const NetworkFile& net, const Layout& layout, const std::string& fabnet_binary);
+
+}  // namespace fabnet::up
