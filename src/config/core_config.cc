@@ -66,20 +66,6 @@ void throw_both_leader_flags(std::string source, std::string_view where_election
                     "for a static leader, neither for a static follower");
 }
 
-// One setting's raw text and where it was found, for error messages.
-struct Raw {
-  std::string text;
-  std::string where;  // "core.yaml:113" or "environment variable CORE_..."
-};
-
-std::string env_name(std::string_view key) {
-  std::string name = "CORE_";
-  for (char c : key) {
-    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return name;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -101,94 +87,10 @@ std::vector<std::string> split_fields(std::string_view s) {
 
 // Walks the YAML tree by dotted key path and consults CORE_* overrides first,
 // following viper: env wins, keys match case-insensitively, null/empty = unset.
-class Reader {
+class Reader : public SettingsReader {
  public:
   Reader(YAML::Node root, const Environment& env, std::string source)
-      : root_(std::move(root)), env_(env), source_(std::move(source)) {}
-
-  const std::string& source() const { return source_; }
-
-  // Non-empty CORE_* value for key, if any.
-  std::optional<Raw> from_env(std::string_view key) const {
-    const std::string name = env_name(key);
-    auto it = env_.find(name);
-    if (it == env_.end() || it->second.empty()) return std::nullopt;  // v2.4.9: "" is unset
-    return Raw{it->second, "environment variable " + name};
-  }
-
-  // The node at key, or an invalid node when absent or null. Throws when an
-  // ancestor is present but not a mapping.
-  YAML::Node node(std::string_view key) const {
-    YAML::Node cur = root_;
-    std::string walked;
-    size_t start = 0;
-    while (true) {
-      if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
-      if (!cur.IsMap()) {
-        throw type_error(cur, walked, "a mapping of settings");
-      }
-      const size_t dot = key.find('.', start);
-      const std::string_view part =
-          key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-      walked = std::string(key.substr(0, dot));
-      YAML::Node next(YAML::NodeType::Undefined);
-      const std::string wanted = lower(part);
-      for (auto it = cur.begin(); it != cur.end(); ++it) {
-        if (it->first.IsScalar() && lower(it->first.Scalar()) == wanted) {
-          next.reset(it->second);
-          break;
-        }
-      }
-      // reset() rebinds; operator= would overwrite the node inside the tree.
-      cur.reset(next);
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
-    return cur;
-  }
-
-  // Scalar setting from env or file; nullopt when unset.
-  std::optional<Raw> scalar(std::string_view key, std::string_view expected) const {
-    const YAML::Node n = node(key);  // checked even when env wins, so bad files never pass
-    if (auto e = from_env(key)) return e;
-    if (!n.IsDefined()) return std::nullopt;
-    if (!n.IsScalar()) throw type_error(n, std::string(key), expected);
-    if (n.Scalar().empty()) return std::nullopt;
-    return Raw{n.Scalar(), where(n)};
-  }
-
-  std::string where(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    if (m.is_null()) return source_;
-    return fmt::format("{}:{}", source_, m.line + 1);
-  }
-
-  ConfigError type_error(const YAML::Node& n, std::string key, std::string_view expected) const {
-    const std::string kind = n.IsMap()        ? "a mapping"
-                             : n.IsSequence() ? "a list"
-                             : n.IsNull()     ? "an empty value"
-                                              : "a scalar";
-    std::string shown;
-    if (n.IsScalar() || n.IsNull()) {
-      shown = n.IsScalar() ? n.Scalar() : "";
-    } else {
-      YAML::Emitter out;
-      out << flow_copy(n);
-      shown = out.c_str();
-    }
-    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    return ConfigError(
-        where(n), key.empty() ? "(top level)" : std::move(key), shown,
-        n.IsNull() ? "found " + kind
-                   : fmt::format("found {} {}", kind, n.IsScalar() ? '"' + shown + '"' : shown),
-        std::string(expected));
-  }
-
- private:
-  YAML::Node root_;
-  const Environment& env_;
-  std::string source_;
+      : SettingsReader(std::move(root), env, std::move(source), "CORE_") {}
 };
 
 void read_string(const Reader& r, std::string_view key, std::string& out) {

@@ -1,6 +1,5 @@
 #include "config/orderer_config.h"
 
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -26,112 +25,16 @@ constexpr std::string_view kExpectString = "a single string value";
 constexpr std::string_view kExpectPort = "a port number from 0 to 65535 (0 = any free port)";
 constexpr std::string_view kExpectDuration = "a positive Go duration such as 15m, 30s or 1h";
 
-struct Raw {
-  std::string text;
-  std::string where;  // "orderer.yaml:12" or "environment variable ORDERER_..."
-};
-
-std::string env_name(std::string_view key) {
-  std::string name = "ORDERER_";
-  for (char c : key) {
-    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return name;
+// viper's lookup as the orderer uses it: ORDERER_* first, then the file.
+SettingsReader reader(YAML::Node root, const Environment& env, std::string source) {
+  return SettingsReader(std::move(root), env, std::move(source), "ORDERER_");
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// viper's lookup as the orderer uses it: env first, then the file, keys
-// case-insensitive, empty values unset.
-class Reader {
- public:
-  Reader(YAML::Node root, const Environment& env, std::string source)
-      : root_(std::move(root)), env_(env), source_(std::move(source)) {}
-
-  std::optional<Raw> scalar(std::string_view key, std::string_view expected) const {
-    const YAML::Node n = node(key);  // checked even when env wins, so bad files never pass
-    if (auto it = env_.find(env_name(key)); it != env_.end() && !it->second.empty()) {
-      return Raw{it->second, "environment variable " + it->first};
-    }
-    if (!n.IsDefined()) return std::nullopt;
-    if (!n.IsScalar()) throw type_error(n, std::string(key), expected);
-    if (n.Scalar().empty()) return std::nullopt;
-    return Raw{n.Scalar(), where(n)};
-  }
-
-  // The file's node at `key` (lists), env aside; undefined when absent.
-  YAML::Node lookup(std::string_view key) const { return node(key); }
-  std::optional<std::string> env(std::string_view key) const {
-    auto it = env_.find(env_name(key));
-    if (it == env_.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  }
-  ConfigError wrong_type(const YAML::Node& n, std::string key, std::string_view expected) const {
-    return type_error(n, std::move(key), expected);
-  }
-
- private:
-  YAML::Node node(std::string_view key) const {
-    YAML::Node cur = root_;
-    std::string walked;
-    size_t start = 0;
-    while (true) {
-      if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
-      if (!cur.IsMap()) throw type_error(cur, walked, "a mapping of settings");
-      const size_t dot = key.find('.', start);
-      const std::string_view part =
-          key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-      walked = std::string(key.substr(0, dot));
-      YAML::Node next(YAML::NodeType::Undefined);
-      const std::string wanted = lower(part);
-      for (auto it = cur.begin(); it != cur.end(); ++it) {
-        if (it->first.IsScalar() && lower(it->first.Scalar()) == wanted) {
-          next.reset(it->second);
-          break;
-        }
-      }
-      cur.reset(next);  // reset() rebinds; operator= would write into the tree
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    if (!cur.IsDefined() || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
-    return cur;
-  }
-
-  std::string where(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    return m.is_null() ? source_ : fmt::format("{}:{}", source_, m.line + 1);
-  }
-
-  ConfigError type_error(const YAML::Node& n, std::string key, std::string_view expected) const {
-    std::string shown;
-    if (n.IsScalar()) {
-      shown = n.Scalar();
-    } else {
-      YAML::Emitter out;
-      out << flow_copy(n);
-      shown = out.c_str();
-    }
-    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    const std::string kind = n.IsMap() ? "a mapping" : n.IsSequence() ? "a list" : "a scalar";
-    return ConfigError(where(n), key.empty() ? "(top level)" : std::move(key), shown,
-                       fmt::format("found {} {}", kind, shown), std::string(expected));
-  }
-
-  YAML::Node root_;
-  const Environment& env_;
-  std::string source_;
-};
-
-void read_string(const Reader& r, std::string_view key, std::string& out) {
+void read_string(const SettingsReader& r, std::string_view key, std::string& out) {
   if (auto raw = r.scalar(key, kExpectString)) out = raw->text;
 }
 
-void read_port(const Reader& r, std::string_view key, std::uint16_t& out) {
+void read_port(const SettingsReader& r, std::string_view key, std::uint16_t& out) {
   auto raw = r.scalar(key, kExpectPort);
   if (!raw) return;
   unsigned value = 0;
@@ -144,7 +47,7 @@ void read_port(const Reader& r, std::string_view key, std::uint16_t& out) {
   out = static_cast<std::uint16_t>(value);
 }
 
-void read_duration(const Reader& r, std::string_view key, std::chrono::nanoseconds& out) {
+void read_duration(const SettingsReader& r, std::string_view key, std::chrono::nanoseconds& out) {
   auto raw = r.scalar(key, kExpectDuration);
   if (!raw) return;
   std::chrono::nanoseconds d{};
@@ -163,7 +66,7 @@ void read_duration(const Reader& r, std::string_view key, std::chrono::nanosecon
   out = d;
 }
 
-void read_metrics_provider(const Reader& r, OrdererConfig& c) {
+void read_metrics_provider(const SettingsReader& r, OrdererConfig& c) {
   std::string provider;
   read_string(r, "Metrics.Provider", provider);
   if (provider.empty()) return;
@@ -177,7 +80,7 @@ void read_metrics_provider(const Reader& r, OrdererConfig& c) {
   c.metrics_provider = provider;
 }
 
-void read_bool(const Reader& r, std::string_view key, bool& out) {
+void read_bool(const SettingsReader& r, std::string_view key, bool& out) {
   static constexpr std::string_view kExpectBool =
       "a boolean: true, false, True, False, TRUE, FALSE, t, f, T, F, 1 or 0";
   auto raw = r.scalar(key, kExpectBool);
@@ -200,9 +103,9 @@ void read_bool(const Reader& r, std::string_view key, bool& out) {
 
 // A list of paths: a YAML list, or (from the environment, as viper reads a slice)
 // paths separated by spaces; an environment value may also be Fabric's "[a, b]".
-void read_paths(const Reader& r, std::string_view key, std::vector<std::string>& out) {
+void read_paths(const SettingsReader& r, std::string_view key, std::vector<std::string>& out) {
   static constexpr std::string_view kExpectPaths = "a list of file paths";
-  const YAML::Node n = r.lookup(key);
+  const YAML::Node n = r.node(key);
   auto split = [](std::string text) {
     for (char& c : text)
       if (c == '[' || c == ']' || c == ',') c = ' ';
@@ -211,8 +114,8 @@ void read_paths(const Reader& r, std::string_view key, std::vector<std::string>&
     for (std::string field; in >> field;) fields.push_back(field);
     return fields;
   };
-  if (auto e = r.env(key)) {
-    out = split(*e);
+  if (auto e = r.from_env(key)) {
+    out = split(e->text);
     return;
   }
   if (!n.IsDefined()) return;
@@ -220,17 +123,17 @@ void read_paths(const Reader& r, std::string_view key, std::vector<std::string>&
     out = split(n.Scalar());
     return;
   }
-  if (!n.IsSequence()) throw r.wrong_type(n, std::string(key), kExpectPaths);
+  if (!n.IsSequence()) throw r.type_error(n, std::string(key), kExpectPaths);
   std::vector<std::string> list;
   for (const YAML::Node& item : n) {
     if (item.IsNull()) continue;
-    if (!item.IsScalar()) throw r.wrong_type(item, std::string(key), kExpectPaths);
+    if (!item.IsScalar()) throw r.type_error(item, std::string(key), kExpectPaths);
     if (!item.Scalar().empty()) list.push_back(item.Scalar());
   }
   out = std::move(list);
 }
 
-void read_tls(const Reader& r, OrdererConfig::Tls& tls, std::string_view prefix) {
+void read_tls(const SettingsReader& r, OrdererConfig::Tls& tls, std::string_view prefix) {
   const std::string p(prefix);
   read_bool(r, p + ".Enabled", tls.enabled);
   read_string(r, p + ".PrivateKey", tls.private_key);
@@ -240,7 +143,7 @@ void read_tls(const Reader& r, OrdererConfig::Tls& tls, std::string_view prefix)
   read_paths(r, p + ".ClientRootCAs", tls.client_root_cas);
 }
 
-OrdererConfig extract(const Reader& r, std::string source) {
+OrdererConfig extract(const SettingsReader& r, std::string source) {
   OrdererConfig c;
   c.source = std::move(source);
   read_string(r, "General.ListenAddress", c.listen_address);
@@ -316,7 +219,7 @@ OrdererConfig load_orderer_config_string(std::string_view yaml_text, const Envir
                       fmt::format("malformed YAML: {}", e.msg), "a valid YAML document");
   }
   try {
-    return extract(Reader(root, env, source), source);
+    return extract(reader(root, env, source), source);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source, "", "", fmt::format("unreadable YAML structure: {}", e.what()),
                       "an orderer.yaml mapping");

@@ -333,8 +333,8 @@ void BlockStore::recover() {
                                     recovery_.blocks_reindexed);
   }
 
-  current_file_ = file;
-  current_size_ = offset;
+  current_file_ = committed_file_ = file;
+  current_size_ = committed_size_ = offset;
   // Also when the height came out the same: dropped entries may have been re-read from
   // the files at other places, or the last hash corrected.
   if (recovery_.blocks_dropped > 0 || recovery_.blocks_reindexed > 0 || !status.ok()) {
@@ -421,24 +421,56 @@ std::optional<common::Block> BlockStore::block(std::uint64_t number) const {
 
 AppendResult BlockStore::append(const common::Block& block, std::string_view bytes) {
   std::unique_lock lock(mutex_);
-  auto result = write_block(block, bytes);
+  if (!staged_.empty()) {
+    // One writer uses one mode; mixing would make this block wait on others' sync.
+    return refused(RefusalReason::kStorageFailure, "append() while staged blocks await commit()");
+  }
+  auto result = stage_block(block, bytes);
+  if (result.ok) result = commit_staged();
   if (!result.ok) refusals_.add(result.reason);
   return result;
 }
 
-AppendResult BlockStore::write_block(const common::Block& block, std::string_view bytes) {
+AppendResult BlockStore::stage(const common::Block& block, std::string_view bytes) {
+  std::unique_lock lock(mutex_);
+  auto result = stage_block(block, bytes);
+  if (!result.ok) refusals_.add(result.reason);
+  return result;
+}
+
+AppendResult BlockStore::commit() {
+  std::unique_lock lock(mutex_);
+  auto result = commit_staged();
+  if (!result.ok) refusals_.add(result.reason);
+  return result;
+}
+
+std::uint64_t BlockStore::staged_height() const {
+  std::shared_lock lock(mutex_);
+  return height_ + staged_.size();
+}
+
+std::string BlockStore::staged_last_header_hash() const {
+  std::shared_lock lock(mutex_);
+  return staged_.empty() ? last_header_hash_ : staged_.back().hash;
+}
+
+AppendResult BlockStore::stage_block(const common::Block& block, std::string_view bytes) {
   if (failed_) {
     return refused(RefusalReason::kStorageFailure,
                    "an earlier write failed to reach the disk; reopen the store");
   }
-  if (auto link = check_chain_link(block, height_, last_header_hash_); !link.ok) return link;
+  const std::uint64_t next = height_ + staged_.size();
+  if (auto link =
+          check_chain_link(block, next, staged_.empty() ? last_header_hash_ : staged_.back().hash);
+      !link.ok) {
+    return link;
+  }
   if (bytes.size() > kMaxBlockBytes) {
     return refused(RefusalReason::kMalformed,
                    fmt::format("block of {} bytes exceeds the 4 GiB record limit", bytes.size()));
   }
-  const auto hash = header_hash(block.header());
   const auto record_bytes = kRecordHeaderBytes + bytes.size();
-  const bool sync = options_.sync == SyncPolicy::kEveryBlock;
 
   if (current_size_ > 0 && current_size_ + record_bytes > options_.max_file_bytes) {
     const int next_fd =
@@ -458,54 +490,94 @@ AppendResult BlockStore::write_block(const common::Block& block, std::string_vie
       }
       read_descriptors_[current_file_] = current_fd_;
     }
-    if (sync) {
+    directory_dirty_ = true;
+  }
+
+  const auto path = file_path(current_file_);
+  if (!write_all(current_fd_, record_header(bytes), current_size_) ||
+      !write_all(current_fd_, bytes, current_size_ + kRecordHeaderBytes)) {
+    const auto error = errno_text();
+    (void)::ftruncate(current_fd_, static_cast<off_t>(current_size_));
+    return refused(RefusalReason::kStorageFailure,
+                   fmt::format("write to {} failed: {}", path.string(), error));
+  }
+  staged_.push_back(
+      {Location{current_file_, current_size_, static_cast<std::uint32_t>(bytes.size())},
+       header_hash(block.header())});
+  unsynced_files_.insert(current_file_);
+  current_size_ += record_bytes;
+  return accepted();
+}
+
+// Puts the write position back where the last committed block ends: the staged records
+// are cut (best effort: the store is marked failed anyway, and a reopen re-reads the
+// files).
+void BlockStore::drop_staged() {
+  const std::uint32_t last = current_file_;
+  (void)::ftruncate(file_descriptor(committed_file_), static_cast<off_t>(committed_size_));
+  for (auto later = committed_file_ + 1; later <= last; ++later) {
+    std::error_code ignored;
+    std::filesystem::remove(file_path(later), ignored);
+  }
+  current_file_ = committed_file_;
+  current_size_ = committed_size_;
+  current_fd_ = file_descriptor(committed_file_);
+  staged_.clear();
+  unsynced_files_.clear();
+}
+
+AppendResult BlockStore::commit_staged() {
+  if (staged_.empty()) return accepted();
+  if (failed_) {
+    return refused(RefusalReason::kStorageFailure,
+                   "an earlier write failed to reach the disk; reopen the store");
+  }
+  if (options_.sync == SyncPolicy::kEveryBlock) {
+    // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
+    // state is unknown, so no further append is trusted until a reopen re-reads it.
+    for (const std::uint32_t file : unsynced_files_) {
+      if (::fdatasync(file_descriptor(file)) != 0) {
+        const auto error = errno_text();
+        drop_staged();
+        failed_ = true;
+        return refused(RefusalReason::kStorageFailure,
+                       fmt::format("fdatasync of {} failed: {}", file_path(file).string(), error));
+      }
+    }
+    if (directory_dirty_) {
       try {
         sync_directory(blocks_dir_);
       } catch (const BlockStoreError& error) {
+        drop_staged();
         failed_ = true;
         return refused(RefusalReason::kStorageFailure, error.what());
       }
     }
   }
+  unsynced_files_.clear();
+  directory_dirty_ = false;
 
-  const auto path = file_path(current_file_);
-  const auto undo = [&] { (void)::ftruncate(current_fd_, static_cast<off_t>(current_size_)); };
-  if (!write_all(current_fd_, record_header(bytes), current_size_) ||
-      !write_all(current_fd_, bytes, current_size_ + kRecordHeaderBytes)) {
-    const auto error = errno_text();
-    undo();
-    return refused(RefusalReason::kStorageFailure,
-                   fmt::format("write to {} failed: {}", path.string(), error));
-  }
-  // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
-  // state is unknown, so no further append is trusted until a reopen re-reads it.
-  if (sync && ::fdatasync(current_fd_) != 0) {
-    const auto error = errno_text();
-    undo();
-    failed_ = true;
-    return refused(RefusalReason::kStorageFailure,
-                   fmt::format("fdatasync of {} failed: {}", path.string(), error));
-  }
-
+  // The index is not synced: the block files are the truth, and opening the store
+  // re-indexes whole records beyond what the index holds. A crash can only make the
+  // index lag, since it is written after the files are durable.
   leveldb::WriteBatch batch;
-  batch.Put(block_key(height_),
-            encode_location(
-                Location{current_file_, current_size_, static_cast<std::uint32_t>(bytes.size())}));
-  batch.Put(std::string(kHeightKey), encode_height(height_ + 1));
-  batch.Put(std::string(kLastHashKey), hash);
-  leveldb::WriteOptions write_options;
-  write_options.sync = sync;
-  if (auto status = index_->Write(write_options, &batch); !status.ok()) {
-    undo();
+  std::uint64_t number = height_;
+  for (const Staged& staged : staged_) batch.Put(block_key(number++), encode_location(staged.at));
+  batch.Put(std::string(kHeightKey), encode_height(number));
+  batch.Put(std::string(kLastHashKey), staged_.back().hash);
+  if (auto status = index_->Write(leveldb::WriteOptions(), &batch); !status.ok()) {
+    drop_staged();
     failed_ = true;
     return refused(
         RefusalReason::kStorageFailure,
         fmt::format("index write to {} failed: {}", index_dir_.string(), status.ToString()));
   }
-  current_size_ += record_bytes;
-  last_header_hash_ = hash;
+  last_header_hash_ = staged_.back().hash;
+  committed_file_ = current_file_;
+  committed_size_ = current_size_;
+  staged_.clear();
   // Published last: a reader that sees the new height finds its index entry.
-  height_.store(height_ + 1, std::memory_order_release);
+  height_.store(number, std::memory_order_release);
   return accepted();
 }
 

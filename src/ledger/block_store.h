@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -24,8 +25,11 @@ namespace fabnet::ledger {
 
 // When an append reaches the disk.
 enum class SyncPolicy {
-  kEveryBlock,  // fdatasync the block file, then a synced LevelDB write: durable on return
-  kNone,        // leave both to the OS: survives a process crash, not a power loss
+  // fdatasync the block file(s) before a block counts as stored: durable on return from
+  // append() or commit(). The LevelDB index is written without a sync either way: it
+  // is derived from the files and caught up from them on open.
+  kEveryBlock,
+  kNone,  // leave the files to the OS: survives a process crash, not a power loss
 };
 
 struct BlockStoreOptions {
@@ -58,8 +62,9 @@ struct RecoveryReport {
 //   [u32 little-endian length][u32 little-endian crc32(length bytes || block)][block bytes]
 // and LevelDB at `index_dir` maps block number -> (file, offset, length) and keeps the
 // height and the last header hash. The files are the truth; the index is derived from
-// them and caught up on open. One writer: a second open of the same index fails
-// (LevelDB's lock). Reads may run on other threads while one thread appends.
+// them, written after the files are synced but not synced itself, and caught up on open. One
+// writer: a second open of the same index fails (LevelDB's lock). Reads may run on other threads
+// while one thread appends.
 class BlockStore final : public Ledger {
  public:
   // Opens or creates the store and repairs what a crash can leave: a torn or corrupt
@@ -80,6 +85,13 @@ class BlockStore final : public Ledger {
   // that could not be written (kStorageFailure); either way the store is unchanged.
   // After a failed sync every later append is refused: reopen to continue.
   AppendResult append(const common::Block& block, std::string_view bytes) override;
+  // Group commit (Ledger::stage): stage() writes the record without a sync; commit()
+  // syncs every file written since the last commit once, then indexes and publishes
+  // the staged blocks. append() refuses while blocks are staged.
+  AppendResult stage(const common::Block& block, std::string_view bytes) override;
+  AppendResult commit() override;
+  std::uint64_t staged_height() const override;
+  std::string staged_last_header_hash() const override;
 
   const RecoveryReport& recovery() const { return recovery_; }
   RefusalCounts refusals() const { return refusals_.snapshot(); }
@@ -99,7 +111,9 @@ class BlockStore final : public Ledger {
   void recover();
   void truncate_files(std::uint32_t file, std::uint64_t size);
   void open_current_file();
-  AppendResult write_block(const common::Block& block, std::string_view bytes);
+  AppendResult stage_block(const common::Block& block, std::string_view bytes);
+  AppendResult commit_staged();
+  void drop_staged();
 
   std::filesystem::path blocks_dir_;
   std::filesystem::path index_dir_;
@@ -109,9 +123,18 @@ class BlockStore final : public Ledger {
   mutable std::shared_mutex mutex_;  // guards the chain state below (height_ is also read bare)
   std::atomic<std::uint64_t> height_ = 0;
   std::string last_header_hash_;
-  std::uint32_t current_file_ = 0;
+  std::uint32_t current_file_ = 0;  // where the next record goes (after staged ones)
   std::uint64_t current_size_ = 0;
   int current_fd_ = -1;
+  std::uint32_t committed_file_ = 0;  // where the last committed record ends
+  std::uint64_t committed_size_ = 0;
+  struct Staged {
+    Location at;
+    std::string hash;  // of the block's header
+  };
+  std::vector<Staged> staged_;  // written, not yet synced nor visible
+  std::set<std::uint32_t> unsynced_files_;
+  bool directory_dirty_ = false;  // a block file was created since the last commit
   bool failed_ = false;
 
   mutable std::mutex descriptors_mutex_;  // read descriptors, opened on first read

@@ -46,6 +46,20 @@ class Ledger {
   // previous_hash chains to the last header; durable (per the store's sync policy) when
   // it returns ok. A refused block leaves the ledger unchanged.
   virtual AppendResult append(const common::Block& block, std::string_view bytes) = 0;
+
+  // Group commit, for a writer that cuts blocks faster than the disk syncs them (the
+  // orderer): stage() writes a block after the staged ones, neither durable nor
+  // visible (height() and readers do not see it); commit() makes every staged block
+  // durable and visible with one sync. A ledger without the split (this default)
+  // appends at once, so staged_height() == height() right after stage() returns.
+  virtual AppendResult stage(const common::Block& block, std::string_view bytes) {
+    return append(block, bytes);
+  }
+  // Fails (kStorageFailure) if the sync did; the staged blocks are then dropped.
+  virtual AppendResult commit() { return {}; }
+  // The number the next staged block takes, and the header hash it chains to.
+  virtual std::uint64_t staged_height() const { return height(); }
+  virtual std::string staged_last_header_hash() const { return last_header_hash(); }
 };
 
 }  // namespace fabnet::ledger

@@ -1,9 +1,12 @@
 #include "orderer/orderer.h"
 
+#include <deque>
 #include <limits>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace fabnet::orderer {
@@ -15,12 +18,39 @@ struct Orderer::ChannelState {
         batch(def.batch),
         ledger(std::move(l)),
         cutter(def.batch, scheduler,
-               [this, &owner](Batch cut) { owner.append_batch(*this, std::move(cut)); }) {}
+               [this, &owner](Batch cut) { owner.append_batch(*this, std::move(cut)); }),
+        commit_timer(scheduler) {}
   std::string name;
   config::BatchSettings batch;
   std::unique_ptr<ledger::Ledger> ledger;
   BlockCutter cutter;
-  std::set<SessionId> waiting;  // sessions at the chain's head, waiting for a block
+  std::set<SessionId> waiting;        // sessions at the chain's head, waiting for a block
+  std::uint64_t access_sequence = 0;  // bumped by access_changed()
+
+  // Blocks staged in the ledger, awaiting the one sync that commits them all.
+  struct Uncommitted {
+    std::uint64_t number = 0;
+    std::vector<std::uint64_t> tickets;
+    std::shared_ptr<const std::string> bytes;
+  };
+  std::vector<Uncommitted> uncommitted;
+  runtime::Timer commit_timer;
+
+  // The last blocks committed, as cut: sessions at the head are served these bytes
+  // instead of reading them back from the store.
+  static constexpr std::size_t kRecentBlocks = 64;
+  std::deque<std::pair<std::uint64_t, std::shared_ptr<const std::string>>> recent;
+  void remember(std::uint64_t number, std::shared_ptr<const std::string> bytes) {
+    recent.emplace_back(number, std::move(bytes));
+    while (recent.size() > kRecentBlocks) recent.pop_front();
+  }
+  std::shared_ptr<const std::string> recent_block(std::uint64_t number) const {
+    if (recent.empty() || number < recent.front().first || number > recent.back().first) {
+      return nullptr;
+    }
+    const auto& entry = recent[number - recent.front().first];
+    return entry.first == number ? entry.second : nullptr;
+  }
 };
 
 struct Orderer::Session {
@@ -34,6 +64,9 @@ struct Orderer::Session {
   std::uint64_t next = 0;
   std::uint64_t stop = 0;
   ::orderer::SeekInfo::SeekBehavior behavior = ::orderer::SeekInfo::BLOCK_UNTIL_READY;
+  std::string creator;
+  std::chrono::system_clock::time_point identity_expires;
+  std::uint64_t access_sequence = 0;  // the channel's, when access was last evaluated
 };
 
 namespace {
@@ -125,32 +158,75 @@ void Orderer::broadcast(const RequestValidator& validator, std::string_view enve
 
 void Orderer::append_batch(ChannelState& channel, Batch batch) {
   std::vector<std::string> envelopes;
+  std::vector<std::uint64_t> tickets;
   envelopes.reserve(batch.size());
-  for (PendingEnvelope& pending : batch) envelopes.push_back(std::move(pending.bytes));
-  // Number and previous hash from the ledger itself, so a failed append never
+  tickets.reserve(batch.size());
+  for (PendingEnvelope& pending : batch) {
+    envelopes.push_back(std::move(pending.bytes));
+    tickets.push_back(pending.ticket);
+  }
+  // Number and previous hash from the ledger itself, so a failed write never
   // leaves a builder out of step with what is stored.
-  common::Block block = ledger::make_block(
-      channel.ledger->height(), channel.ledger->last_header_hash(), std::move(envelopes));
+  const std::uint64_t number = channel.ledger->staged_height();
+  common::Block block =
+      ledger::make_block(number, channel.ledger->staged_last_header_hash(), std::move(envelopes));
   ledger::sign_block(block, identity_.serialized, identity_.sign, metadata_value());
-  const std::string bytes = block.SerializeAsString();
-  const ledger::AppendResult result = channel.ledger->append(block, bytes);
-  const auto answer = [&](common::Status status, const std::string& info) {
-    for (const PendingEnvelope& pending : batch) {
-      auto reply = replies_.extract(pending.ticket);
-      if (!reply.empty()) reply.mapped()(status, info);
-    }
-  };
+  // Marshalled once: these bytes are stored, hashed into the next block's header
+  // chain and sent to every Deliver session.
+  auto bytes = std::make_shared<const std::string>(block.SerializeAsString());
+  const ledger::AppendResult result = channel.ledger->stage(block, *bytes);
   if (!result.ok) {
-    const std::string why =
-        fmt::format("block {} was not stored: {}", block.header().number(), result.detail);
+    const std::string why = fmt::format("block {} was not stored: {}", number, result.detail);
     if (observer_) observer_->on_append_failed(channel.name, why);
-    answer(common::SERVICE_UNAVAILABLE, why);
+    answer(tickets, common::SERVICE_UNAVAILABLE, why);
     return;
   }
-  if (observer_) {
-    observer_->on_block_appended(channel.name, block.header().number(), batch.size());
+  channel.uncommitted.push_back({number, std::move(tickets), std::move(bytes)});
+  if (channel.ledger->height() > number) {
+    committed(channel);  // a ledger without group commit stored it already
+  } else if (!channel.commit_timer.armed()) {
+    // After the envelopes already queued on the loop: they cut more blocks that
+    // share this commit's sync.
+    channel.commit_timer.arm(runtime::Duration::zero(), [this, &channel] { commit(channel); });
   }
-  answer(common::SUCCESS, "");
+}
+
+void Orderer::answer(const std::vector<std::uint64_t>& tickets, common::Status status,
+                     const std::string& info) {
+  for (const std::uint64_t ticket : tickets) {
+    auto reply = replies_.extract(ticket);
+    if (!reply.empty()) reply.mapped()(status, info);
+  }
+}
+
+void Orderer::commit(ChannelState& channel) {
+  channel.commit_timer.cancel();
+  if (channel.uncommitted.empty()) return;
+  const ledger::AppendResult result = channel.ledger->commit();
+  if (!result.ok) {
+    auto failed = std::move(channel.uncommitted);
+    channel.uncommitted.clear();
+    for (const auto& block : failed) {
+      const std::string why =
+          fmt::format("block {} was not stored: {}", block.number, result.detail);
+      if (observer_) observer_->on_append_failed(channel.name, why);
+      answer(block.tickets, common::SERVICE_UNAVAILABLE, why);
+    }
+    return;
+  }
+  committed(channel);
+}
+
+// Every uncommitted block is durable now: acknowledge its envelopes (never before)
+// and wake the sessions waiting at the head.
+void Orderer::committed(ChannelState& channel) {
+  auto done = std::move(channel.uncommitted);
+  channel.uncommitted.clear();
+  for (auto& block : done) {
+    if (observer_) observer_->on_block_appended(channel.name, block.number, block.tickets.size());
+    answer(block.tickets, common::SUCCESS, "");
+    channel.remember(block.number, std::move(block.bytes));
+  }
   std::set<SessionId> waiting;
   waiting.swap(channel.waiting);
   for (SessionId id : waiting) {
@@ -251,6 +327,9 @@ void Orderer::start_seek(Session& session) {
     session.next = start;
     session.stop = stop;
     session.behavior = seek.behavior();
+    session.creator = std::move(request.creator);
+    session.identity_expires = request.identity_expires;
+    session.access_sequence = state.access_sequence;
     pump(session);
   }
 }
@@ -266,9 +345,19 @@ void Orderer::pump(Session& session) {
       channel.waiting.insert(session.id);
       break;
     }
-    const std::optional<std::string> bytes = channel.ledger->block_bytes(session.next);
-    if (!bytes) break;  // not expected below height
-    const bool room = session.sink->send_block(session.next, *bytes);
+    if (std::string why = access_problem(session); !why.empty()) {
+      if (sent > 0 && observer_) observer_->on_blocks_sent(channel.name, sent);
+      finish_seek(session, common::FORBIDDEN, why);
+      return;
+    }
+    bool room = false;
+    if (auto recent = channel.recent_block(session.next)) {
+      room = session.sink->send_block(session.next, *recent);
+    } else {
+      const std::optional<std::string> bytes = channel.ledger->block_bytes(session.next);
+      if (!bytes) break;  // not expected below height
+      room = session.sink->send_block(session.next, *bytes);
+    }
     ++sent;
     const bool last = session.next == std::numeric_limits<std::uint64_t>::max();
     ++session.next;
@@ -291,6 +380,26 @@ void Orderer::pump(Session& session) {
   }
 }
 
+std::string Orderer::access_problem(Session& session) {
+  ChannelState& channel = *session.channel;
+  const auto now = clock_();
+  if (now >= session.identity_expires) {
+    return fmt::format("the requester's certificate expired at {:%Y-%m-%dT%H:%M:%SZ}",
+                       std::chrono::floor<std::chrono::seconds>(session.identity_expires));
+  }
+  if (session.access_sequence != channel.access_sequence) {
+    session.access_sequence = channel.access_sequence;
+    if (access_check_) return access_check_(channel.name, session.creator);
+  }
+  return {};
+}
+
+void Orderer::access_changed(std::string_view name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;
+  ++it->second->access_sequence;
+}
+
 void Orderer::finish_seek(Session& session, common::Status status, const std::string& info) {
   if (session.channel) {
     session.channel->waiting.erase(session.id);
@@ -309,7 +418,10 @@ void Orderer::stop() {
   if (stopped_) return;
   stopped_ = true;
   // Pending envelopes are cut so that those already accepted are stored and acked.
-  for (auto& [name, channel] : channels_) channel->cutter.cut_now();
+  for (auto& [name, channel] : channels_) {
+    channel->cutter.cut_now();
+    commit(*channel);
+  }
 }
 
 const ledger::Ledger* Orderer::ledger(std::string_view channel) const {

@@ -52,7 +52,10 @@ struct OrdererIdentity {
 // RequestValidator; each channel cuts blocks in arrival order, signs them
 // (protocol.md §3.5), appends them to its ledger and only then acknowledges the
 // envelopes in it: an acknowledged envelope is durable (issue 9: a restart loses
-// none). Deliver sessions read the ledgers and wait for new blocks.
+// none). Group commit: blocks cut while the loop is busy are staged in the ledger
+// and made durable by one commit (one sync), run after the work already queued on
+// the loop; their envelopes are acknowledged, and their blocks delivered, only after
+// it. Deliver sessions read the ledgers and wait for new blocks.
 class Orderer {
  public:
   using OpenLedger = std::function<std::unique_ptr<ledger::Ledger>(const std::string& channel)>;
@@ -62,7 +65,9 @@ class Orderer {
   struct Channel {
     std::string name;
     config::BatchSettings batch;
-    std::string genesis_data;  // opaque bytes carried by block 0 (the channel definition)
+    // Block 0's payload data: the daemon puts the channel's common.ConfigEnvelope
+    // here, as Fabric's genesis block carries it; opaque to the orderer.
+    std::string genesis_data;
   };
 
   // Opens every channel's ledger; an empty one gets its genesis block (block 0: a
@@ -88,6 +93,16 @@ class Orderer {
   void deliver_ready(SessionId session);
   void close_deliver(SessionId session);
 
+  // Deliver sessions re-evaluate their requester's access before each block, as
+  // Fabric's do: the certificate's expiry always, and `check` (channel, creator ->
+  // "" or why not) once after each access_changed() of their channel (Fabric: a new
+  // config sequence). Without a check, only expiry is re-evaluated.
+  using AccessCheck =
+      std::function<std::string(const std::string& channel, const std::string& creator)>;
+  void set_access_check(AccessCheck check) { access_check_ = std::move(check); }
+  // The channel's members or their CAs changed: sessions re-check before their next block.
+  void access_changed(std::string_view channel);
+
   // Cuts pending batches, refuses further envelopes with SERVICE_UNAVAILABLE.
   void stop();
 
@@ -100,10 +115,16 @@ class Orderer {
   struct ChannelState;
   struct Session;
   void append_batch(ChannelState& channel, Batch batch);
+  void commit(ChannelState& channel);
+  void committed(ChannelState& channel);
+  void answer(const std::vector<std::uint64_t>& tickets, common::Status status,
+              const std::string& info);
   void create_genesis(ChannelState& channel, const std::string& data);
   void start_seek(Session& session);
   void pump(Session& session);
   void finish_seek(Session& session, common::Status status, const std::string& info);
+  // "" while the session's requester may still read its channel, else why not.
+  std::string access_problem(Session& session);
 
   runtime::Scheduler& scheduler_;
   OrdererIdentity identity_;
@@ -114,6 +135,7 @@ class Orderer {
   std::uint64_t next_ticket_ = 1;
   std::map<SessionId, std::unique_ptr<Session>> sessions_;
   SessionId next_session_ = 1;
+  AccessCheck access_check_;
   bool stopped_ = false;
 };
 

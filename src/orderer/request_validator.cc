@@ -182,7 +182,31 @@ DeliverVerdict RequestValidator::check_deliver(std::string_view envelope_bytes) 
   if (std::string why = creator_problem(channel->second, p); !why.empty()) {
     return refuse(common::FORBIDDEN, std::move(why));
   }
+  v.creator = p.signature_header.creator();
+  if (auto identity = crypto::parse_identity(v.creator)) {
+    if (auto certificate = crypto::certificate_of(*identity)) {
+      v.identity_expires = certificate->not_after();
+    }
+  }
   return v;
+}
+
+std::string RequestValidator::access_problem(std::string_view channel_name,
+                                             std::string_view creator) const {
+  auto channel = channels_.find(channel_name);
+  if (channel == channels_.end()) {
+    return fmt::format("channel {:?} no longer exists", channel_name);
+  }
+  auto identity = crypto::parse_identity(creator);
+  if (!identity) return "creator is not a serialized identity: " + identity.error();
+  if (!channel->second.members->knows(identity->msp_id)) {
+    return fmt::format("creator's org {} is no longer a member of channel {}", identity->msp_id,
+                       channel_name);
+  }
+  if (auto valid = channel->second.members->validate(creator, clock_()); !valid) {
+    return "creator is no longer a valid identity of its org: " + valid.error();
+  }
+  return {};
 }
 
 }  // namespace fabnet::orderer

@@ -34,6 +34,11 @@ struct DeliverVerdict {
   std::string info;
   std::string channel;
   ::orderer::SeekInfo seek_info;
+  // Who asked, and when their certificate stops being valid: a stream that outlives
+  // it ends with FORBIDDEN (Fabric re-evaluates a Deliver session's access per block).
+  std::string creator;
+  std::chrono::system_clock::time_point identity_expires =
+      std::chrono::system_clock::time_point::max();
 };
 
 // The stateless checks of Broadcast and Deliver (issue 9 §2, protocol.md §10.1):
@@ -54,6 +59,11 @@ class RequestValidator {
   DeliverVerdict check_deliver(std::string_view envelope_bytes) const;
 
   bool has_channel(std::string_view channel) const { return channels_.contains(channel); }
+  // "" when `creator` (a serialized identity whose request was already checked) may
+  // still read `channel` now: its org is a channel member and its certificate chains
+  // to that org's CA and is within validity. Else why not. For re-evaluating a
+  // Deliver session's access; not cached.
+  std::string access_problem(std::string_view channel, std::string_view creator) const;
 
  private:
   struct Channel {

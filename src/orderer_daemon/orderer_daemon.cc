@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "config/config_block.h"
 #include "crypto/msp.h"
 #include "crypto/x509_crypto_service.h"
 #include "ledger/block_store.h"
@@ -26,6 +28,7 @@
 #include "ops/operations_server.h"
 #include "orderer/ab.grpc.pb.h"
 #include "orderer/envelopes.h"
+#include "orderer/ordered_workers.h"
 #include "orderer/orderer.h"
 #include "orderer/request_validator.h"
 #include "orderer_daemon/orderer_tls.h"
@@ -161,6 +164,28 @@ class StreamSink final : public DeliverSink {
   bool full_ = false;
 };
 
+// Block 0's payload data: the channel's Fabric configuration (common.ConfigEnvelope:
+// orgs with their CAs and anchor peers, the orderer org, its endpoints and batch
+// settings), so that the genesis block reads as a Fabric config block
+// (config::channel_from_config_block, `fabnet peer channel join -b`, a Fabric peer).
+std::string genesis_config(const config::ChannelDefinition& channel,
+                           const std::optional<config::OrdererDefinition>& orderer,
+                           const config::BatchSettings& batch, const std::string& local_msp_id) {
+  config::OrdererDefinition definition = orderer.value_or(config::OrdererDefinition{});
+  if (definition.msp_id.empty()) definition.msp_id = local_msp_id;
+  definition.batch = batch;
+  common::Block block;
+  common::Envelope envelope;
+  common::Payload payload;
+  if (!block.ParseFromString(config::make_config_block(channel, definition)) ||
+      block.data().data_size() != 1 || !envelope.ParseFromString(block.data().data(0)) ||
+      !payload.ParseFromString(envelope.payload())) {
+    throw OrdererStartError(
+        fmt::format("channel {}: cannot build its genesis config block", channel.name));
+  }
+  return payload.data();
+}
+
 // DeliverResponse{block} from the stored bytes: field 2 carried as an unknown
 // length-delimited field, so the block is copied once, never re-marshalled.
 ::orderer::DeliverResponse block_response(std::string bytes) {
@@ -242,6 +267,10 @@ struct OrdererDaemon::Impl final : OrdererObserver, ::orderer::AtomicBroadcast::
   std::atomic<int> streams{0};
   std::atomic<bool> stopping{false};
   std::thread shutdown_thread;
+  // Broadcast's signature checks, one worker per core. Declared last: destroyed (and
+  // joined) first, before anything its jobs use.
+  std::unique_ptr<OrderedWorkers> workers =
+      std::make_unique<OrderedWorkers>(std::max(1u, std::thread::hardware_concurrency()));
 };
 
 void OrdererDaemon::Impl::load() {
@@ -279,13 +308,8 @@ void OrdererDaemon::Impl::load() {
   std::vector<Orderer::Channel> defs;
   for (const config::ChannelDefinition& channel : channels.channels) {
     batches[channel.name] = batch;
-    config::ChannelDefinitions one;
-    one.channels.push_back(channel);
-    one.orderer = channels.orderer;
-    // Block 0 carries the channel's definition (channels.yaml syntax, PEMs inline).
-    for (auto& org : one.channels[0].orgs) org.ca_cert_file.clear();
-    if (one.orderer) one.orderer->ca_cert_file.clear();
-    defs.push_back({channel.name, batch, config::format_channel_definitions(one, ".")});
+    defs.push_back(
+        {channel.name, batch, genesis_config(channel, channels.orderer, batch, c.local_msp_id)});
   }
   validator = std::make_unique<RequestValidator>(
       channels, batches, *crypto, [] { return std::chrono::system_clock::now(); }, c.time_window);
@@ -307,6 +331,9 @@ void OrdererDaemon::Impl::load() {
   } catch (const std::exception& e) {
     throw OrdererStartError(fmt::format("FileLedger.Location {}: {}", root.string(), e.what()));
   }
+  orderer->set_access_check([this](const std::string& channel, const std::string& creator) {
+    return validator->access_problem(channel, creator);
+  });
 }
 
 grpc::Status OrdererDaemon::Impl::Broadcast(
@@ -329,31 +356,34 @@ grpc::Status OrdererDaemon::Impl::Broadcast(
   while (!context->IsCancelled() && stream->Read(&envelope)) {
     replies->wait_room(kMaxOutstanding);
     const std::uint64_t slot = replies->reserve();
-    std::string bytes = envelope.SerializeAsString();
-    // Validated here, on this gRPC thread, so signature checks run on every core.
-    BroadcastVerdict verdict = validator->check_broadcast(bytes);
-    const std::string type = common::HeaderType_Name(verdict.type);
-    const std::string label = channel_label(verdict.channel);
-    auto answer = [this, replies, slot, label, type](common::Status status,
-                                                     const std::string& info) {
-      metrics->broadcast_processed.with({label, type, status_name(status)}).inc();
-      ::orderer::BroadcastResponse response;
-      response.set_status(status);
-      if (!info.empty()) response.set_info(info);
-      replies->fill(slot, std::move(response));
-    };
-    if (verdict.status != common::SUCCESS) {
-      answer(verdict.status, verdict.info);
-      continue;
-    }
-    if (stopping.load()) {
-      answer(common::SERVICE_UNAVAILABLE, "the orderer is stopping");
-      continue;
-    }
-    asio::post(loop, [this, channel = std::move(verdict.channel), bytes = std::move(bytes),
-                      answer = std::move(answer)]() mutable {
-      orderer->order(channel, std::move(bytes), std::move(answer));
-    });
+    // Validated on the worker pool, so signature checks use every core even for one
+    // stream; released in arrival order to the loop, which cuts in that order.
+    auto job = std::make_shared<std::pair<std::string, BroadcastVerdict>>(
+        envelope.SerializeAsString(), BroadcastVerdict{});
+    workers->submit([this, job] { job->second = validator->check_broadcast(job->first); },
+                    [this, job, replies, slot] {
+                      BroadcastVerdict& verdict = job->second;
+                      const std::string type = common::HeaderType_Name(verdict.type);
+                      const std::string label = channel_label(verdict.channel);
+                      auto answer = [this, replies, slot, label, type](common::Status status,
+                                                                       const std::string& info) {
+                        metrics->broadcast_processed.with({label, type, status_name(status)}).inc();
+                        ::orderer::BroadcastResponse response;
+                        response.set_status(status);
+                        if (!info.empty()) response.set_info(info);
+                        replies->fill(slot, std::move(response));
+                      };
+                      if (verdict.status != common::SUCCESS) {
+                        return answer(verdict.status, verdict.info);
+                      }
+                      if (stopping.load()) {
+                        return answer(common::SERVICE_UNAVAILABLE, "the orderer is stopping");
+                      }
+                      asio::post(loop, [this, job, answer = std::move(answer)]() mutable {
+                        orderer->order(job->second.channel, std::move(job->first),
+                                       std::move(answer));
+                      });
+                    });
   }
   replies->finish();
   writer.join();

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "crypto/identity.h"
 #include "orderer_fixture.h"
 
 namespace fabnet::orderer::testing {
@@ -164,6 +165,68 @@ TEST_F(DeliverTest, StartBeyondHeightIsNotFoundEvenWhenStopIsNewest) {
   grow_to(3);
   seek(specified(50), newest(), SeekInfo::FAIL_IF_NOT_READY);
   EXPECT_EQ(sink->statuses, (std::vector<common::Status>{common::NOT_FOUND}));
+}
+
+}  // namespace
+}  // namespace fabnet::orderer::testing
+
+// Access is re-evaluated per block (Fabric's deliver session access control).
+namespace fabnet::orderer::testing {
+namespace {
+
+// Orders an envelope without the validator (whose clock would refuse it once the
+// test moved past the client's certificate).
+void order_unchecked(OrdererHarness& h) {
+  h.orderer().order("mychannel", h.envelope(), [](common::Status, const std::string&) {});
+}
+
+TEST_F(DeliverTest, AStreamOutlivingTheRequestersCertificateEndsForbiddenAtTheNextBlock) {
+  grow_to(2);
+  seek(specified(1), specified(kMax));
+  ASSERT_EQ(sink->numbers, (std::vector<std::uint64_t>{1}));
+  const auto user = material().user(0);
+  const auto identity = crypto::parse_identity(user.identity);
+  ASSERT_TRUE(identity);
+  const auto certificate = crypto::certificate_of(*identity);
+  ASSERT_TRUE(certificate);
+  order_unchecked(h);  // still valid: delivered
+  EXPECT_EQ(sink->numbers, (std::vector<std::uint64_t>{1, 2}));
+  h.scheduler().run_for(certificate->not_after() - wall_time(h.scheduler()) + 1s);
+  order_unchecked(h);
+  EXPECT_EQ(sink->numbers, (std::vector<std::uint64_t>{1, 2})) << "block 3 sent after expiry";
+  EXPECT_EQ(sink->statuses, (std::vector<common::Status>{common::FORBIDDEN}));
+}
+
+TEST_F(DeliverTest, AnAccessChangeIsReEvaluatedBeforeTheNextBlockOnly) {
+  int checks = 0;
+  std::string verdict;
+  h.orderer().set_access_check([&](const std::string& channel, const std::string& creator) {
+    ++checks;
+    EXPECT_EQ(channel, "mychannel");
+    EXPECT_EQ(creator, material().user(0).identity);
+    return verdict;
+  });
+  grow_to(2);
+  seek(specified(1), specified(kMax));
+  grow_to(3);
+  EXPECT_EQ(checks, 0) << "no change, no re-evaluation";
+  h.orderer().access_changed("mychannel");
+  grow_to(4);  // still allowed: re-evaluated once, delivered
+  EXPECT_EQ(checks, 1);
+  EXPECT_EQ(sink->numbers, (std::vector<std::uint64_t>{1, 2, 3}));
+  verdict = "creator's org Org1MSP is no longer a member of channel mychannel";
+  h.orderer().access_changed("mychannel");
+  grow_to(5);
+  EXPECT_EQ(checks, 2);
+  EXPECT_EQ(sink->numbers, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(sink->statuses, (std::vector<common::Status>{common::FORBIDDEN}));
+}
+
+TEST(RequestValidatorAccess, ReEvaluatesMembershipAndValidityWithoutASignature) {
+  OrdererHarness h;
+  EXPECT_EQ(h.validator().access_problem("mychannel", material().user(0).identity), "");
+  EXPECT_NE(h.validator().access_problem("mychannel", material().user(2).identity), "");
+  EXPECT_NE(h.validator().access_problem("nochannel", material().user(0).identity), "");
 }
 
 }  // namespace

@@ -171,10 +171,57 @@ struct RecordingSink final : DeliverSink {
   }
 };
 
-// One orderer on a virtual clock over a MemoryLedger per channel.
+// A MemoryLedger with group commit: staged blocks become visible on commit(),
+// which counts its calls and can be told to fail (as a failed fdatasync does).
+class StagingLedger final : public ledger::Ledger {
+ public:
+  std::uint64_t height() const override { return committed_.height(); }
+  std::string last_header_hash() const override { return committed_.last_header_hash(); }
+  std::optional<std::string> block_bytes(std::uint64_t n) const override {
+    return committed_.block_bytes(n);
+  }
+  std::optional<common::Block> block(std::uint64_t n) const override { return committed_.block(n); }
+  ledger::AppendResult append(const common::Block& block, std::string_view bytes) override {
+    return committed_.append(block, bytes);
+  }
+  ledger::AppendResult stage(const common::Block& block, std::string_view bytes) override {
+    if (block.header().number() != staged_height()) {
+      return {false, ledger::RefusalReason::kWrongNumber, "not the next staged number"};
+    }
+    staged_.emplace_back(block, std::string(bytes));
+    return {};
+  }
+  ledger::AppendResult commit() override {
+    ++commits;
+    if (fail_commit) {
+      staged_.clear();
+      return {false, ledger::RefusalReason::kStorageFailure, "fdatasync failed"};
+    }
+    for (const auto& [block, bytes] : staged_) {
+      if (auto r = committed_.append(block, bytes); !r.ok) return r;
+    }
+    staged_.clear();
+    return {};
+  }
+  std::uint64_t staged_height() const override { return height() + staged_.size(); }
+  std::string staged_last_header_hash() const override {
+    return staged_.empty() ? last_header_hash()
+                           : ledger::header_hash(staged_.back().first.header());
+  }
+
+  int commits = 0;
+  bool fail_commit = false;
+
+ private:
+  ledger::MemoryLedger committed_;
+  std::vector<std::pair<common::Block, std::string>> staged_;
+};
+
+// One orderer on a virtual clock over a MemoryLedger per channel (a StagingLedger
+// with `group_commit`).
 class OrdererHarness {
  public:
-  explicit OrdererHarness(config::BatchSettings batch = {})
+  explicit OrdererHarness(config::BatchSettings batch = {}, bool group_commit = false)
       : orderer_msp_(material().orderer()),
         crypto_(orderer_msp_),
         validator_(
@@ -183,7 +230,13 @@ class OrdererHarness {
     std::vector<Orderer::Channel> channels{{"mychannel", batch, "channel definition"}};
     orderer_ = std::make_unique<Orderer>(
         channels, scheduler_,
-        [this](const std::string& name) {
+        [this, group_commit](const std::string& name) -> std::unique_ptr<ledger::Ledger> {
+          if (group_commit) {
+            auto l = std::make_unique<StagingLedger>();
+            ledgers_[name] = l.get();
+            staging_[name] = l.get();
+            return l;
+          }
           auto l = std::make_unique<ledger::MemoryLedger>();
           ledgers_[name] = l.get();
           return l;
@@ -218,6 +271,7 @@ class OrdererHarness {
   Orderer& orderer() { return *orderer_; }
   const RequestValidator& validator() const { return validator_; }
   const ledger::Ledger& ledger() const { return *ledgers_.at("mychannel"); }
+  StagingLedger& staging() { return *staging_.at("mychannel"); }
   const crypto::X509CryptoService& crypto() const { return crypto_; }
 
  private:
@@ -226,6 +280,7 @@ class OrdererHarness {
   crypto::X509CryptoService crypto_;
   RequestValidator validator_;
   std::map<std::string, ledger::Ledger*> ledgers_;
+  std::map<std::string, StagingLedger*> staging_;
   std::unique_ptr<Orderer> orderer_;
 };
 

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/config_block.h"
 #include "crypto/msp.h"
 #include "crypto/x509_crypto_service.h"
 #include "ledger/block_verifier.h"
@@ -206,6 +207,31 @@ TEST_F(OrdererProcess, BroadcastEnvelopesComeBackInAVerifiedChain) {
   const std::set<std::string> stored = fetch_and_verify(&height);
   EXPECT_GE(height, 21u);  // genesis + at least 200 / MaxMessageCount blocks
   for (const std::string& id : ids) EXPECT_TRUE(stored.contains(id)) << id;
+}
+
+TEST_F(OrdererProcess, BlockZeroIsTheChannelsFabricConfigBlock) {
+  start_orderer();
+  const fs::path dir = root_ / "genesis";
+  const int rc = wait_exit(spawn({FABNET_BINARY, "orderer", "fetch", "--orderer", endpoint_,
+                                  "--channel", "mychannel", "--from", "0", "--to", "0", "--out",
+                                  dir.string(), "--msp", user_msp_, "--msp-id", "Org1MSP"},
+                                 root_ / "fetch.log"));
+  ASSERT_EQ(rc, 0) << read_text(root_ / "fetch.log");
+  ASSERT_FALSE(fs::exists(dir / "mychannel_1.block"));
+  const config::ChannelDefinitions read =
+      config::channel_from_config_block_file(dir / "mychannel_0.block");
+  ASSERT_EQ(read.channels.size(), 1u);
+  EXPECT_EQ(read.channels[0].name, "mychannel");
+  std::set<std::string> orgs;
+  for (const config::ChannelOrg& org : read.channels[0].orgs) {
+    orgs.insert(org.msp_id);
+    EXPECT_NE(org.ca_cert_pem.find("BEGIN CERTIFICATE"), std::string::npos) << org.msp_id;
+  }
+  EXPECT_EQ(orgs, (std::set<std::string>{"Org1MSP", "Org2MSP"}));
+  ASSERT_TRUE(read.orderer);
+  EXPECT_EQ(read.orderer->msp_id, "OrdererMSP");
+  EXPECT_EQ(read.orderer->endpoints, std::vector<std::string>{endpoint_});
+  EXPECT_EQ(read.orderer->batch.max_message_count, 10u);
 }
 
 TEST_F(OrdererProcess, KillNineMidStreamLosesNoAcknowledgedEnvelope) {
