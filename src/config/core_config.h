@@ -146,7 +146,7 @@ struct CoreConfig {
   DeliveryClientSettings delivery_client;
   PeerTlsSettings tls;                   // peer.tls.*
   OperationsTlsSettings operations_tls;  // operations.tls.*
-  std::string source;  // file path, source name, or "<defaults>"
+  std::string source;                    // file path, source name, or "<defaults>"
   // metrics.provider: "prometheus" (GET /metrics on the operations endpoint) or
   // "disabled" (no /metrics); statsd is refused. Unset: prometheus, as fabnet
   // always served it (Fabric's sample core.yaml says disabled).
