@@ -1,6 +1,10 @@
 #include "daemon/peer_tls.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <vector>
 
 #include "comm/tls_credentials.h"
 
@@ -34,7 +38,15 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   const std::string roots =
       comm::read_tls_certificates("peer.tls.rootcert.file", file(t.root_cert_file));
   std::string client_roots = roots;
+  std::vector<std::string> skipped_client_roots;
   for (const std::string& path : t.client_root_cas) {
+    // Fabric reads clientRootCAs.files only when client auth is required, so its sample
+    // core.yaml (tls/ca.crt beside it) starts without such a file; do the same for
+    // missing files, and still use present ones to trust other orgs' TLS CAs.
+    if (!t.client_auth_required && !std::filesystem::exists(file(path))) {
+      skipped_client_roots.push_back(file(path).string());
+      continue;
+    }
     client_roots += comm::read_tls_certificates("peer.tls.clientRootCAs.files", file(path));
   }
   // The client keypair falls back to the server's, as in Fabric.
@@ -79,6 +91,10 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   out.orderer_credentials = comm::channel_credentials(orderer);
   out.summary = fmt::format("TLS on (client certificates {}; orderer CAs from {})",
                             t.client_auth_required ? "required" : "requested", orderer_from);
+  if (!skipped_client_roots.empty())
+    out.summary += fmt::format(
+        "; peer.tls.clientRootCAs.files not found and not needed without client auth: {}",
+        fmt::join(skipped_client_roots, ", "));
   return out;
 }
 
