@@ -216,6 +216,44 @@ std::vector<std::size_t> pick(const std::vector<Item>& items, std::size_t max, P
   return picked;
 }
 
+// The grid, tick labels and axis titles of a CDF plot of durations over [0, x_max].
+struct CdfFrame {
+  double left, top, width, height, svg_height;
+};
+void add_cdf_axes(SvgWriter& svg, const CdfFrame& f, Duration x_max, Duration step,
+                  std::string_view x_title, std::string_view y_title) {
+  const auto x_of = [&](Duration d) {
+    return f.left + f.width * static_cast<double>(d.count()) / static_cast<double>(x_max.count());
+  };
+  const auto y_of = [&](double fraction) { return f.top + f.height * (1 - fraction); };
+  svg.add("<g class=\"axis\" font-size=\"10\" fill=\"#333\">");
+  for (Duration t{0}; t <= x_max; t += step) {
+    const double x = x_of(t);
+    svg.add(
+        "<line x1=\"{0:.2f}\" y1=\"{1:.1f}\" x2=\"{0:.2f}\" y2=\"{2:.1f}\" stroke=\"#000\" "
+        "stroke-opacity=\"0.1\"/>",
+        x, f.top, f.top + f.height + 5);
+    svg.add("<text x=\"{:.2f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", x,
+            f.top + f.height + 18, xml_escape(tick_label(t)));
+  }
+  for (int i = 0; i <= 4; ++i) {
+    const double fraction = i / 4.0;
+    svg.add(
+        "<line x1=\"{1:.1f}\" y1=\"{0:.2f}\" x2=\"{2:.1f}\" y2=\"{0:.2f}\" stroke=\"#000\" "
+        "stroke-opacity=\"0.1\"/>",
+        y_of(fraction), f.left - 5, f.left + f.width);
+    svg.add("<text x=\"{:.1f}\" y=\"{:.2f}\" text-anchor=\"end\">{:.2f}</text>", f.left - 8,
+            y_of(fraction) + 3.5, fraction);
+  }
+  svg.add("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">{}</text>",
+          f.left + f.width / 2, f.svg_height - 18, xml_escape(x_title));
+  svg.add(
+      "<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" "
+      "font-size=\"11\">{}</text>",
+      f.top + f.height / 2, xml_escape(y_title));
+  svg.add("</g>");
+}
+
 }  // namespace
 
 // ---- timeline SVG -------------------------------------------------------------
@@ -537,34 +575,9 @@ std::string render_failover_cdf_svg(const std::vector<SimResult>& runs,
   }
 
   // Axes, grid and labels.
-  svg.add("<g class=\"axis\" font-size=\"10\" fill=\"#333\">");
-  for (Duration t{0}; t <= x_max; t += step) {
-    const double x = x_of(t);
-    svg.add(
-        "<line x1=\"{0:.2f}\" y1=\"{1:.1f}\" x2=\"{0:.2f}\" y2=\"{2:.1f}\" stroke=\"#000\" "
-        "stroke-opacity=\"0.1\"/>",
-        x, kTop, kTop + kPlotHeight + 5);
-    svg.add("<text x=\"{:.2f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", x,
-            kTop + kPlotHeight + 18, xml_escape(tick_label(t)));
-  }
-  for (int i = 0; i <= 4; ++i) {
-    const double fraction = i / 4.0;
-    svg.add(
-        "<line x1=\"{1:.1f}\" y1=\"{0:.2f}\" x2=\"{2:.1f}\" y2=\"{0:.2f}\" stroke=\"#000\" "
-        "stroke-opacity=\"0.1\"/>",
-        y_of(fraction), kLeft - 5, kLeft + kPlotWidth);
-    svg.add("<text x=\"{:.1f}\" y=\"{:.2f}\" text-anchor=\"end\">{:.2f}</text>", kLeft - 8,
-            y_of(fraction) + 3.5, fraction);
-  }
-  svg.add(
-      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">failover "
-      "time (fault to exactly one leader)</text>",
-      kLeft + kPlotWidth / 2, kHeight - 18);
-  svg.add(
-      "<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" "
-      "font-size=\"11\">fraction of failovers recovered within t</text>",
-      kTop + kPlotHeight / 2);
-  svg.add("</g>");
+  add_cdf_axes(svg, {kLeft, kTop, kPlotWidth, kPlotHeight, kHeight}, x_max, step,
+               "failover time (fault to exactly one leader)",
+               "fraction of failovers recovered within t");
 
   // Curves and legend.
   double legend_y = kTop + 10;
@@ -673,34 +686,9 @@ std::string render_propagation_cdf_svg(const std::vector<SimResult>& runs) {
       "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#fafafa\" "
       "stroke=\"#333\"/>",
       kLeft, kTop, kPlotWidth, kPlotHeight);
-  svg.add("<g class=\"axis\" font-size=\"10\" fill=\"#333\">");
-  for (Duration t{0}; t <= x_max; t += step) {
-    const double x = x_of(t);
-    svg.add(
-        "<line x1=\"{0:.2f}\" y1=\"{1:.1f}\" x2=\"{0:.2f}\" y2=\"{2:.1f}\" stroke=\"#000\" "
-        "stroke-opacity=\"0.1\"/>",
-        x, kTop, kTop + kPlotHeight + 5);
-    svg.add("<text x=\"{:.2f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", x,
-            kTop + kPlotHeight + 18, xml_escape(tick_label(t)));
-  }
-  for (int i = 0; i <= 4; ++i) {
-    const double fraction = i / 4.0;
-    svg.add(
-        "<line x1=\"{1:.1f}\" y1=\"{0:.2f}\" x2=\"{2:.1f}\" y2=\"{0:.2f}\" stroke=\"#000\" "
-        "stroke-opacity=\"0.1\"/>",
-        y_of(fraction), kLeft - 5, kLeft + kPlotWidth);
-    svg.add("<text x=\"{:.1f}\" y=\"{:.2f}\" text-anchor=\"end\">{:.2f}</text>", kLeft - 8,
-            y_of(fraction) + 3.5, fraction);
-  }
-  svg.add(
-      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">propagation "
-      "time (cut to committed at the org's last peer)</text>",
-      kLeft + kPlotWidth / 2, kHeight - 18);
-  svg.add(
-      "<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" "
-      "font-size=\"11\">fraction of blocks at every peer within t</text>",
-      kTop + kPlotHeight / 2);
-  svg.add("</g>");
+  add_cdf_axes(svg, {kLeft, kTop, kPlotWidth, kPlotHeight, kHeight}, x_max, step,
+               "propagation time (cut to committed at the org's last peer)",
+               "fraction of blocks at every peer within t");
   if (total == 0) {
     svg.add(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"13\" "
