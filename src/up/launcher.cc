@@ -68,23 +68,26 @@ std::vector<Named> everything(const UpState& state) {
 
 std::vector<std::string> load_argv(const Layout& layout, const NetworkFile& net,
                                    const std::string& channel, double rate) {
-  return {self_binary(),
-          "tx",
-          "broadcast",
-          "--orderer",
-          layout.orderer_endpoint,
-          "--channel",
-          channel,
-          "--count",
-          "100000000",
-          "--rate",
-          fmt::format("{:g}", rate),
-          "--size",
-          std::to_string(net.load.size),
-          "--msp",
-          layout.client_msp.string(),
-          "--msp-id",
-          layout.client_msp_id};
+  std::vector<std::string> argv = {self_binary(),
+                                   "tx",
+                                   "broadcast",
+                                   "--orderer",
+                                   layout.orderer_endpoint,
+                                   "--channel",
+                                   channel,
+                                   "--count",
+                                   "100000000",
+                                   "--rate",
+                                   fmt::format("{:g}", rate),
+                                   "--size",
+                                   std::to_string(net.load.size),
+                                   "--msp",
+                                   layout.client_msp.string(),
+                                   "--msp-id",
+                                   layout.client_msp_id};
+  const auto tls = layout.client_tls_args();
+  argv.insert(argv.end(), tls.begin(), tls.end());
+  return argv;
 }
 
 void start_load(UpState& state, const Layout& layout, const NetworkFile& net, double rate) {
@@ -205,7 +208,8 @@ void Session::tick() {
     if (recent_.size() > 50) recent_.pop_front();
   }
   if (terminal_.live())
-    terminal_.draw(render({layout_.dir.string(), state_.load_rate}, last_, tracker_, recent_));
+    terminal_.draw(
+        render({layout_.dir.string(), state_.load_rate, layout_.tls}, last_, tracker_, recent_));
   out_ << std::flush;  // one line per event as it happens, also into a pipe or a file
 }
 
@@ -468,13 +472,13 @@ int Session::run() {
   start_load(state_, layout_, net_, net_.load.rate);
   save();
   note(fmt::format(
-      "load: {:g} tx/s per channel ({} envelopes of {} bytes; logs {}/load.<channel>.log)",
-      net_.load.rate, "signed", net_.load.size, layout_.dir.string()));
+      "load: {:g} tx/s per channel (signed envelopes of {} bytes{}; logs {}/load.<channel>.log)",
+      net_.load.rate, net_.load.size, layout_.tls ? ", over TLS" : "", layout_.dir.string()));
   if (options_.detach) {
     terminal_.release();
     tick();
     for (const Line& line :
-         render({layout_.dir.string(), state_.load_rate}, last_, tracker_, {}, 0))
+         render({layout_.dir.string(), state_.load_rate, layout_.tls}, last_, tracker_, {}, 0))
       fmt::print(out_, "{}\n", plain_text(line));
     fmt::print(
         out_,
@@ -580,7 +584,8 @@ int run_status(const fs::path& dir, std::ostream& out, std::ostream& err) {
     Tracker tracker;
     const Snapshot s = probe(net, layout, state, 0);
     tracker.observe(s);
-    for (const Line& line : render({layout.dir.string(), state.load_rate}, s, tracker, {}, 0))
+    for (const Line& line :
+         render({layout.dir.string(), state.load_rate, layout.tls}, s, tracker, {}, 0))
       fmt::print(out, "{}\n", plain_text(line));
     std::uint64_t kib = 0;
     int alive = 0;

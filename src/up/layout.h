@@ -31,6 +31,12 @@ struct Layout {
   std::string orderer_endpoint;
   std::filesystem::path client_msp;  // the load's identity (Org1's User1)
   std::string client_msp_id;
+  // With TLS: the orderer's TLS CA (what clients trust) and the load identity's
+  // tls/ folder (client.crt, client.key; presented with client authentication).
+  bool tls = false;
+  bool tls_client_auth = false;
+  std::filesystem::path orderer_tls_ca;
+  std::filesystem::path client_tls_dir;
   std::vector<std::string> channels;
 
   const Node* find(const std::string& name) const;
@@ -39,11 +45,19 @@ struct Layout {
   std::filesystem::path load_log(const std::string& channel) const {
     return dir / ("load." + channel + ".log");
   }
+  // `fabnet tx broadcast` / `orderer fetch` flags reaching the orderer: none
+  // without TLS, else --tls --cafile (and --clientauth --certfile --keyfile).
+  std::vector<std::string> client_tls_args() const;
   // The block store folder of a node (its chains/ directory).
   std::filesystem::path ledger_dir(const Node& node) const;
 };
 
 Layout plan_layout(const NetworkFile& net, const std::filesystem::path& dir);
+
+// The text of a node's core.yaml (peer) or orderer.yaml, in Fabric's keys: its
+// ports, MSP, ledger, the election and gossip timings, and with TLS the files of
+// `fabnet crypto generate` under DIR/crypto (cryptogen's layout).
+std::string node_config_text(const NetworkFile& net, const Layout& layout, const Node& node);
 
 // Writes DIR/network.yaml (crypto generate's input), runs `fabnet crypto generate`
 // (via `fabnet_binary`) into DIR/crypto, and writes each node's core.yaml or

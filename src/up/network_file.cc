@@ -39,7 +39,7 @@ orderer:
 load:
   rate: 10
   size: 1024
-tls: false
+tls: true
 ports:
   base: 7050
 )";
@@ -291,11 +291,18 @@ NetworkFile parse_network_file(std::string_view yaml_text, std::string_view sour
     if (l["size"])
       net.load.size = static_cast<int>(p.integer(l["size"], "load.size", 0, 1024 * 1024));
   }
-  if (const YAML::Node t = root["tls"]) net.tls = p.boolean(t, "tls");
-  // Until the peers and the orderer serve TLS (issue 11 §1) there is nothing to switch on.
-  if (net.tls)
-    p.fail("tls",
-           "true is not supported by this build yet (the nodes serve no TLS); set tls: false");
+  if (const YAML::Node t = root["tls"]) {
+    if (t.IsMap()) {
+      p.only_keys(t, "tls", {"enabled", "clientAuthRequired"});
+      if (t["enabled"]) net.tls = p.boolean(t["enabled"], "tls.enabled");
+      if (t["clientAuthRequired"])
+        net.tls_client_auth = p.boolean(t["clientAuthRequired"], "tls.clientAuthRequired");
+      if (net.tls_client_auth && !net.tls)
+        p.fail("tls.clientAuthRequired", "true needs tls.enabled: true");
+    } else {
+      net.tls = p.boolean(t, "tls");
+    }
+  }
   if (const YAML::Node ports = root["ports"]) {
     p.only_keys(ports, "ports", {"base"});
     if (ports["base"])

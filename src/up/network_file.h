@@ -55,7 +55,10 @@ struct NetworkFile {
   Timings timings;
   Orderer orderer;
   Load load;
-  bool tls = false;
+  // TLS on every node's gossip, deliver and Broadcast, as in Fabric's test network
+  // (server-side TLS; with client_auth also client certificates everywhere).
+  bool tls = true;
+  bool tls_client_auth = false;
   int ports_base = 7050;  // orderer, its operations port, then two per peer
   std::string source;     // file name, or "<default network>"
 

@@ -178,9 +178,10 @@ std::vector<Line> render(const ViewHeader& header, const Snapshot& s, const Trac
   for (const PeerSample& p : s.peers) up += p.health == PeerSample::Health::kUp;
   lines.push_back(
       {{"fabnet up", Style::kBold},
-       {fmt::format("  {}  t={:.0f}s  peers {}/{} up  orderer {}  load {:g} tx/s per channel",
+       {fmt::format("  {}  t={:.0f}s  peers {}/{} up  orderer {}  load {:g} tx/s per channel  "
+                    "TLS {}",
                     header.dir, s.t, up, s.peers.size(), s.orderer_up ? "up" : "DOWN",
-                    header.load_rate)}});
+                    header.load_rate, header.tls ? "on" : "off")}});
   if (!s.orderer_up) lines.back().back().style = Style::kAlert;
   for (const std::string& channel : s.channels) {
     const auto oh = s.orderer_height.find(channel);

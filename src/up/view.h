@@ -134,6 +134,7 @@ using Line = std::vector<Span>;
 struct ViewHeader {
   std::string dir;
   double load_rate = 0;
+  bool tls = false;
 };
 
 // The whole screen: a header, per channel the orderer's height and blocks/s and

@@ -1,8 +1,9 @@
 // `fabnet up` end to end with real processes on 127.0.0.1: a small network with
-// short timings is started detached, loses its leader to kill -9, fails over,
-// catches up, and is stopped by `fabnet down`: every process gone, every ledger
-// the orderer's. Whatever fails, the guard kills every process group recorded in
-// the network's state file.
+// short timings, TLS on (the default), is started detached, loses its leader to
+// kill -9, fails over, catches up, and is stopped by `fabnet down`: every process
+// gone, every ledger the orderer's. A second network runs with `tls: false`.
+// Whatever fails, the guard kills every process group recorded in the network's
+// state file.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -176,6 +177,20 @@ std::pair<std::uint64_t, std::string> chain_end(const fs::path& ledger,
   return {h, block ? ledger::header_hash(block->header()) : "missing"};
 }
 
+// `fabnet orderer fetch` of block 0 as the load's identity, with `extra` flags.
+CliRun fetch_genesis(const fs::path& scratch, const Layout& layout,
+                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"orderer",   "fetch",
+                                   "--orderer", layout.orderer_endpoint,
+                                   "--channel", "mychannel",
+                                   "--from",    "0",
+                                   "--to",      "0",
+                                   "--msp",     layout.client_msp.string(),
+                                   "--msp-id",  layout.client_msp_id};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return fabnet(scratch, args, 30s);
+}
+
 TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
   Scratch scratch;
   const int base = free_port_base(10);
@@ -194,9 +209,17 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
   for (const std::string org : {"Org1", "Org2"})
     EXPECT_TRUE(group_leader(snap(), "mychannel", org).agreed) << org;
 
-  // The load flows: the orderer's chain grows and the peers follow.
+  // The load flows over TLS: the orderer's chain grows and the peers follow.
+  ASSERT_TRUE(layout.tls);
+  EXPECT_NE(up.out.find("TLS on"), std::string::npos) << up.out;
   ASSERT_TRUE(wait_until([&] { return orderer_height(layout, "mychannel") > 5; }, 20s * slow()))
       << slurp(layout.load_log("mychannel"));
+
+  // The orderer serves TLS only: a plaintext client is refused, the load's flags work.
+  const CliRun plain = fetch_genesis(scratch.dir(), layout, {});
+  EXPECT_NE(plain.status, 0) << plain.out << plain.err;
+  const CliRun over_tls = fetch_genesis(scratch.dir(), layout, layout.client_tls_args());
+  EXPECT_EQ(over_tls.status, 0) << over_tls.out << over_tls.err;
 
   const std::string leader = group_leader(snap(), "mychannel", "Org1").agreed_leader();
   ASSERT_FALSE(leader.empty());
@@ -257,6 +280,48 @@ TEST(UpProcess, UpDetachKillALeaderFailoverCatchUpAndDownLeaveNothingBehind) {
       EXPECT_EQ(chain_end(layout.ledger_dir(node), "mychannel"), orderer) << node.name;
     }
   }
+}
+
+TEST(UpProcess, WithTlsOffTheNetworkRunsInPlaintext) {
+  Scratch scratch;
+  const int base = free_port_base(10);
+  std::ofstream(scratch.dir() / "network.yaml") << small_network(base) << "tls: false\n";
+  const CliRun up = fabnet(scratch.dir(),
+                           {"up", (scratch.dir() / "network.yaml").string(), "--dir",
+                            scratch.net().string(), "--detach"},
+                           90s * slow());
+  ASSERT_EQ(up.status, 0) << up.out << up.err;
+  EXPECT_NE(up.out.find("TLS off"), std::string::npos) << up.out;
+  const UpState state = running_network(scratch.net());
+  const NetworkFile net = state.network();
+  const Layout layout = plan_layout(net, scratch.net());
+  ASSERT_FALSE(layout.tls);
+
+  // Blocks reach every peer (through its org's leader and gossip), and a plaintext
+  // client reads the orderer.
+  std::string heights;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const Snapshot s = probe(net, layout, *load_state(scratch.net()), 0);
+        heights.clear();
+        bool all = s.peers.size() == 4;
+        for (const PeerSample& p : s.peers) {
+          const auto on = p.on.find("mychannel");
+          const long long h = on == p.on.end() ? -1 : on->second.height;
+          heights += p.name + "=" + std::to_string(h) + " ";
+          all = all && h > 3;
+        }
+        return all;
+      },
+      20s * slow()))
+      << heights;
+  const CliRun plain = fetch_genesis(scratch.dir(), layout, {});
+  EXPECT_EQ(plain.status, 0) << plain.out << plain.err;
+
+  const CliRun down = fabnet(scratch.dir(), {"down", "--dir", scratch.net().string()}, 40s);
+  EXPECT_EQ(down.status, 0) << down.err;
+  const UpState after = *load_state(scratch.net());
+  for (const auto& [name, p] : after.nodes) EXPECT_EQ(state_of(p), ProcessState::kGone) << name;
 }
 
 TEST(UpProcess, APortInUseIsAClearErrorAndNothingIsStarted) {
