@@ -10,9 +10,7 @@
 
 namespace fabnet::crypto {
 
-namespace {
-
-std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* time) {
+std::chrono::system_clock::time_point time_point_of(const ASN1_TIME* time) {
   std::tm parts{};
   if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) {
     detail::take_openssl_errors();
@@ -20,8 +18,6 @@ std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* time) {
   }
   return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
-
-}  // namespace
 
 Result<Certificate> Certificate::from_der(std::string_view der) {
   const unsigned char* cursor = detail::bytes_of(der);
@@ -75,11 +71,11 @@ std::string Certificate::subject() const {
 }
 
 std::chrono::system_clock::time_point Certificate::not_before() const {
-  return to_time_point(X509_get0_notBefore(x509_.get()));
+  return time_point_of(X509_get0_notBefore(x509_.get()));
 }
 
 std::chrono::system_clock::time_point Certificate::not_after() const {
-  return to_time_point(X509_get0_notAfter(x509_.get()));
+  return time_point_of(X509_get0_notAfter(x509_.get()));
 }
 
 bool Certificate::is_ca() const {

@@ -36,6 +36,9 @@ class Certificate {
   std::shared_ptr<X509> x509_;
 };
 
+// An ASN.1 time (a certificate's notBefore/notAfter); the epoch when it does not parse.
+std::chrono::system_clock::time_point time_point_of(const ASN1_TIME* time);
+
 // TLS certificate hash of protocol.md §3.4: SHA-256 of the certificate's DER bytes.
 std::string tls_cert_hash(const Certificate& certificate);
 

@@ -1,5 +1,6 @@
 #include "crypto/msp.h"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -37,9 +38,11 @@ std::shared_ptr<X509_STORE> make_store(const std::vector<Certificate>& cas) {
 }
 
 // X509_verify_cert against `store`, at `at` or ignoring dates when nullopt.
-// Returns the OpenSSL reason on failure, "" on success.
+// Returns the OpenSSL reason on failure, "" on success; on success `window`, when
+// given, receives the span in which every certificate of the chain is valid.
 std::string chain_problem(X509_STORE* store, const Certificate& certificate,
-                          std::optional<std::chrono::system_clock::time_point> at) {
+                          std::optional<std::chrono::system_clock::time_point> at,
+                          IdentityValidator::ValidityWindow* window = nullptr) {
   detail::X509StoreCtxPtr context(X509_STORE_CTX_new());
   if (!context || X509_STORE_CTX_init(context.get(), store, certificate.get(), nullptr) != 1) {
     return "verifier setup failed: " + detail::take_openssl_errors();
@@ -54,8 +57,16 @@ std::string chain_problem(X509_STORE* store, const Certificate& certificate,
   detail::take_openssl_errors();
   if (verdict != 1) return X509_verify_cert_error_string(X509_STORE_CTX_get_error(context.get()));
   // Fabric wants a chain of at least two: the identity itself is never a root.
-  if (sk_X509_num(X509_STORE_CTX_get0_chain(context.get())) < 2) {
-    return "the certificate is itself a trusted CA certificate";
+  const STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(context.get());
+  if (sk_X509_num(chain) < 2) return "the certificate is itself a trusted CA certificate";
+  if (window) {
+    window->from = std::chrono::system_clock::time_point::min();
+    window->until = std::chrono::system_clock::time_point::max();
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      X509* link = sk_X509_value(chain, i);
+      window->from = std::max(window->from, time_point_of(X509_get0_notBefore(link)));
+      window->until = std::min(window->until, time_point_of(X509_get0_notAfter(link)));
+    }
   }
   return "";
 }
@@ -340,6 +351,28 @@ Status IdentityValidator::validate(std::string_view serialized_identity,
 
 Result<NodeRole> IdentityValidator::checked(std::string_view serialized_identity,
                                             std::chrono::system_clock::time_point at) const {
+  // A certificate's chain and role do not change; only the time can make it
+  // invalid. Every block and Broadcast envelope names the same few signers, and
+  // parsing plus chain-verifying one costs more than the signature check itself.
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto hit = valid_.find(serialized_identity);
+        hit != valid_.end() && hit->second.window.from <= at && at <= hit->second.window.until) {
+      return hit->second.role;
+    }
+  }
+  ValidityWindow window;
+  auto role = checked_uncached(serialized_identity, at, window);
+  if (!role) return role;
+  std::lock_guard lock(cache_mutex_);
+  if (valid_.size() >= kMaxCachedIdentities) valid_.clear();
+  valid_.insert_or_assign(std::string(serialized_identity), Valid{*role, window});
+  return role;
+}
+
+Result<NodeRole> IdentityValidator::checked_uncached(std::string_view serialized_identity,
+                                                     std::chrono::system_clock::time_point at,
+                                                     ValidityWindow& window) const {
   auto identity = parse_identity(serialized_identity);
   if (!identity) return Error{identity.error()};
   auto certificate = certificate_of(*identity);
@@ -357,7 +390,7 @@ Result<NodeRole> IdentityValidator::checked(std::string_view serialized_identity
                     "expected a peer certificate",
                     identity->msp_id, certificate->subject())};
   }
-  if (std::string problem = chain_problem(org->second.store.get(), *certificate, at);
+  if (std::string problem = chain_problem(org->second.store.get(), *certificate, at, &window);
       !problem.empty()) {
     return Error{fmt::format(
         "identity of {}: certificate {} (valid {:%FT%TZ} to {:%FT%TZ}) "

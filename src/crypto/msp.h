@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -131,14 +132,31 @@ class IdentityValidator {
                   Roles accepted) const;
   bool knows(std::string_view msp_id) const { return orgs_.contains(msp_id); }
 
+  // When every certificate of an identity's chain is valid.
+  struct ValidityWindow {
+    std::chrono::system_clock::time_point from, until;
+  };
+
  private:
+  static constexpr std::size_t kMaxCachedIdentities = 4096;
+  struct Valid {
+    NodeRole role;
+    ValidityWindow window;
+  };
   struct Org {
     std::shared_ptr<X509_STORE> store;
     std::optional<NodeOUs> node_ous;
   };
   Result<NodeRole> checked(std::string_view serialized_identity,
                            std::chrono::system_clock::time_point at) const;
+  Result<NodeRole> checked_uncached(std::string_view serialized_identity,
+                                    std::chrono::system_clock::time_point at,
+                                    ValidityWindow& window) const;
   std::map<std::string, Org, std::less<>> orgs_;
+  // Identities that passed, for the span their chain is valid; safe across threads
+  // (the orderer checks envelopes on a worker pool).
+  mutable std::mutex cache_mutex_;
+  mutable std::map<std::string, Valid, std::less<>> valid_;
 };
 
 // Roles Fabric's default policies admit (fabric-samples' configtx.yaml): gossip

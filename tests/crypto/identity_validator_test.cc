@@ -83,6 +83,21 @@ TEST(IdentityValidator, RefusesCertificateNotYetValid) {
   EXPECT_TRUE(contains(verdict.error(), "not yet valid")) << verdict.error();
 }
 
+// Validations are cached per identity; the cache must still answer by the time.
+TEST(IdentityValidator, ACachedIdentityIsStillCheckedAgainstTheTime) {
+  const IdentityValidator validator = two_org_validator();
+  const std::string identity = serialize_identity("Org1MSP", peer_pem(0, "peer0"));
+  const auto not_after = kValidFrom + kCertificateLifetime;
+  ASSERT_TRUE(validator.validate(identity, kDuringValidity));
+  EXPECT_FALSE(validator.validate(identity, kValidFrom - seconds(1)));
+  EXPECT_FALSE(validator.validate(identity, not_after + seconds(1)));
+  EXPECT_TRUE(validator.validate(identity, kDuringValidity));
+  EXPECT_TRUE(validator.validate(identity, not_after));
+  // Another org's claim on the same certificate is another identity.
+  EXPECT_FALSE(validator.validate(serialize_identity("Org2MSP", peer_pem(0, "peer0")),
+                                  kDuringValidity));
+}
+
 TEST(IdentityValidator, RefusesCaCertificateUsedAsIdentity) {
   const auto& network = shared_network();
   const IdentityValidator validator = two_org_validator();
