@@ -72,6 +72,9 @@ struct BlockCounters {
   std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
   std::uint64_t push_batches = 0;     // batches flushed (each a fresh pick of peers)
   std::uint64_t commit_failures = 0;  // verified, then refused by the ledger's chain check
+  // Ledger commits (syncs) for blocks from my org: each covers the run of blocks ready
+  // in the buffer at once, so committed_by_* / group_commits is the blocks per sync.
+  std::uint64_t group_commits = 0;
 };
 
 class ChannelBlocks final : public state::PullHost, public state::StateHost {
