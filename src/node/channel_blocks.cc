@@ -67,6 +67,7 @@ ChannelBlocks::ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host,
       state_(channel.name(), env.settings.blocks.state, env.scheduler, *this),
       push_timer_(env.scheduler),
       gap_timer_(env.scheduler),
+      commit_timer_(env.scheduler),
       push_epoch_(env.scheduler.now()) {
   channel_.set_ledger_height(height());
 }
@@ -83,6 +84,7 @@ void ChannelBlocks::stop() {
   state_.stop();
   push_timer_.cancel();
   gap_timer_.cancel();
+  commit_timer_.cancel();
   pending_pushes_.clear();  // nothing is sent once stopped
 }
 
@@ -192,7 +194,10 @@ BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& byt
   const BufferVerdict verdict = buffer_.push(
       height(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes), source,
                                      std::move(block)});
-  commit_ready();
+  // Committed at the end of this turn of the loop, not now: the blocks of one push
+  // batch, or those that arrived while the last sync ran, then share one sync.
+  if (verdict == BufferVerdict::kAccepted && !commit_timer_.armed())
+    commit_timer_.arm(runtime::Duration::zero(), [this] { commit_ready(); });
   return verdict;
 }
 

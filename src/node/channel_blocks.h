@@ -137,6 +137,7 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
                               std::shared_ptr<const common::Block> block,
                               state::BlockSource source);
+  // Stages every block the buffer has ready and commits them with one ledger sync.
   void commit_ready();
   void send(const PeerId& to, ::gossip::GossipMessage message, ::gossip::GossipMessage::Tag tag);
 
@@ -154,6 +155,7 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
+  runtime::Timer commit_timer_;          // due at once: commits what this turn made ready
   std::optional<PeerId> newest_pusher_;  // who pushed the newest block buffered ahead
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();

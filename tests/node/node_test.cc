@@ -633,6 +633,11 @@ TEST_F(NodeBlocksTest, AFullBatchIsSentAtOnceToOnePickOfPeers) {
   net.scheduler.run_for(seconds(1));
   EXPECT_EQ(height("peer1.org1"), 10u);
   EXPECT_EQ(height("peer2.org1"), 10u);
+  // The batch arrived in one turn of each follower's loop: one ledger sync for all ten.
+  for (const char* peer : {"peer1.org1", "peer2.org1"}) {
+    EXPECT_EQ(net.ledgers.at(peer)->staging().commits, std::vector<std::size_t>{10}) << peer;
+    EXPECT_EQ(net.node(peer).blocks("mychannel")->counters().group_commits, 1u) << peer;
+  }
 }
 
 TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
@@ -820,6 +825,8 @@ TEST_F(NodeBlockRejectionTest, BadBlocksAreDroppedCountedReportedOnceAndNeverCom
   EXPECT_EQ(n.blocks("mychannel")->counters().committed_by_push, 0u);
   // The genuine block 0 still goes in: the bad input changed nothing.
   n.on_message(from_peer0(), block_message(0, test_block(0, "")));
+  EXPECT_EQ(ledgers_.chain().height(), 0u) << "committed at the end of the loop's turn";
+  net.scheduler.run_for(milliseconds(1));
   EXPECT_EQ(ledgers_.chain().height(), 1u);
 }
 
