@@ -72,6 +72,9 @@ struct BlockCounters {
   std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
   std::uint64_t push_batches = 0;     // batches flushed (each a fresh pick of peers)
   std::uint64_t commit_failures = 0;  // verified, then refused by the ledger's chain check
+  // Ledger commits (syncs) for blocks from my org: each covers the run of blocks ready
+  // in the buffer at once, so committed_by_* / group_commits is the blocks per sync.
+  std::uint64_t group_commits = 0;
 };
 
 class ChannelBlocks final : public state::PullHost, public state::StateHost {
@@ -134,6 +137,7 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
                               std::shared_ptr<const common::Block> block,
                               state::BlockSource source);
+  // Stages every block the buffer has ready and commits them with one ledger sync.
   void commit_ready();
   void send(const PeerId& to, ::gossip::GossipMessage message, ::gossip::GossipMessage::Tag tag);
 
@@ -151,6 +155,7 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
+  runtime::Timer commit_timer_;          // due at once: commits what this turn made ready
   std::optional<PeerId> newest_pusher_;  // who pushed the newest block buffered ahead
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();

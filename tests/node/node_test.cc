@@ -11,6 +11,7 @@
 #include "gossip/envelope.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
+#include "ledger/chain.h"
 #include "ledger/memory_ledger.h"
 #include "msp/identities.pb.h"
 #include "node/leadership_store.h"
@@ -54,6 +55,48 @@ class TestCrypto final : public CryptoService {
   std::string hash(std::string_view data) const override { return crypto::detail::sha256(data); }
 };
 
+// A ledger with the group-commit split, as the disk store has: staged blocks are
+// neither visible nor stored until commit(), which records how many it covered.
+class StagingLedger final : public ledger::Ledger {
+ public:
+  std::uint64_t height() const override { return chain_.height(); }
+  std::string last_header_hash() const override { return chain_.last_header_hash(); }
+  std::optional<std::string> block_bytes(std::uint64_t number) const override {
+    return chain_.block_bytes(number);
+  }
+  std::optional<common::Block> block(std::uint64_t number) const override {
+    return chain_.block(number);
+  }
+  ledger::AppendResult append(const common::Block& block, std::string_view bytes) override {
+    if (!staged_.empty()) return {false, ledger::RefusalReason::kStorageFailure, "staged"};
+    return chain_.append(block, bytes);
+  }
+  ledger::AppendResult stage(const common::Block& block, std::string_view bytes) override {
+    auto link = ledger::check_chain_link(block, staged_height(), staged_last_header_hash());
+    if (!link.ok) return link;
+    staged_.emplace_back(block, std::string(bytes));
+    return {};
+  }
+  ledger::AppendResult commit() override {
+    if (staged_.empty()) return {};
+    commits.push_back(staged_.size());
+    for (const auto& [block, bytes] : staged_) EXPECT_TRUE(chain_.append(block, bytes).ok);
+    staged_.clear();
+    return {};
+  }
+  std::uint64_t staged_height() const override { return height() + staged_.size(); }
+  std::string staged_last_header_hash() const override {
+    return staged_.empty() ? last_header_hash()
+                           : ledger::header_hash(staged_.back().first.header());
+  }
+
+  std::vector<std::size_t> commits;  // blocks covered by each commit, in order
+
+ private:
+  ledger::MemoryLedger chain_;
+  std::vector<std::pair<common::Block, std::string>> staged_;
+};
+
 // A peer's blocks in memory. "Verification" stands in for protocol.md §3.5: the
 // data hash must match and metadata[SIGNATURES] must hold the orderer's mark.
 class TestLedgers final : public LedgerProvider, public ChannelLedger {
@@ -63,6 +106,7 @@ class TestLedgers final : public LedgerProvider, public ChannelLedger {
     return channel == "mychannel" ? this : nullptr;
   }
   ledger::Ledger& chain() override { return chain_; }
+  StagingLedger& staging() { return chain_; }
   ledger::AppendResult verify(const common::Block& block, std::uint64_t number) override {
     if (block.header().number() != number) return {false, ledger::RefusalReason::kWrongNumber, ""};
     if (block.header().data_hash() != ledger::data_hash(block.data()))
@@ -73,7 +117,7 @@ class TestLedgers final : public LedgerProvider, public ChannelLedger {
   }
 
  private:
-  ledger::MemoryLedger chain_;
+  StagingLedger chain_;
 };
 
 // Block `number` of a test chain whose previous block header is `previous`.
@@ -589,6 +633,11 @@ TEST_F(NodeBlocksTest, AFullBatchIsSentAtOnceToOnePickOfPeers) {
   net.scheduler.run_for(seconds(1));
   EXPECT_EQ(height("peer1.org1"), 10u);
   EXPECT_EQ(height("peer2.org1"), 10u);
+  // The batch arrived in one turn of each follower's loop: one ledger sync for all ten.
+  for (const char* peer : {"peer1.org1", "peer2.org1"}) {
+    EXPECT_EQ(net.ledgers.at(peer)->staging().commits, std::vector<std::size_t>{10}) << peer;
+    EXPECT_EQ(net.node(peer).blocks("mychannel")->counters().group_commits, 1u) << peer;
+  }
 }
 
 TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
@@ -620,6 +669,30 @@ TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) 
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   EXPECT_GE(blocks.state_counters().gap_requests, 1u);
   EXPECT_GE(blocks.counters().committed_by_state_transfer, 1u);
+}
+
+TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
+  // Block 2 never reaches peer2.org1 by push: 3, 4, 5 wait in its buffer.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_data_msg() &&
+           m.message.data_msg().payload().seq_num() == 2;
+  };
+  for (int i = 0; i < 6; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
+  ASSERT_EQ(height("peer2.org1"), 2u);
+  ASSERT_EQ(blocks.buffered(), 3u);
+  net.scheduler.run_for(milliseconds(150));  // the gap fetch brings block 2
+  ASSERT_EQ(height("peer2.org1"), 6u);
+  // 0 and 1 came one at a time; 2 filled the gap and 2..5 went to the ledger together.
+  EXPECT_EQ(net.ledgers.at("peer2.org1")->staging().commits, (std::vector<std::size_t>{1, 1, 4}));
+  EXPECT_EQ(blocks.counters().group_commits, 3u);
+  EXPECT_EQ(blocks.counters().committed_by_push + blocks.counters().committed_by_state_transfer,
+            6u);
+  // The peer that got every push in order committed each alone.
+  EXPECT_EQ(net.ledgers.at("peer1.org1")->staging().commits, std::vector<std::size_t>(6, 1));
 }
 
 class NodeUnbatchedBlocksTest : public NodeBlocksTest {
@@ -752,6 +825,8 @@ TEST_F(NodeBlockRejectionTest, BadBlocksAreDroppedCountedReportedOnceAndNeverCom
   EXPECT_EQ(n.blocks("mychannel")->counters().committed_by_push, 0u);
   // The genuine block 0 still goes in: the bad input changed nothing.
   n.on_message(from_peer0(), block_message(0, test_block(0, "")));
+  EXPECT_EQ(ledgers_.chain().height(), 0u) << "committed at the end of the loop's turn";
+  net.scheduler.run_for(milliseconds(1));
   EXPECT_EQ(ledgers_.chain().height(), 1u);
 }
 
