@@ -88,10 +88,14 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
     warn_(fmt::format("[{}] yielding leadership: the ordering service could not be reached", name));
     if (yield_) yield_(name);
   });
-  if (settings_.client.block_gossip_enabled)
+  if (settings_.client.block_gossip_enabled) {
     c->client->set_on_block([this, name](std::uint64_t number, const std::string& bytes) {
       if (on_block_) on_block_(name, number, bytes);
     });
+    c->client->set_on_verified([this, name](std::uint64_t number, const std::string& bytes) {
+      if (on_verified_) on_verified_(name, number, bytes);
+    });
+  }
   return channels_.emplace(name, std::move(c)).first->second.get();
 }
 
