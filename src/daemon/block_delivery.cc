@@ -14,11 +14,21 @@ struct BlockDelivery::Channel final : node::ChannelLedger {
   ledger::AppendResult verify(const common::Block& block, std::uint64_t number) override {
     return verifier->verify(block, number);
   }
+  void commit_staged(std::function<void(ledger::AppendResult)> done) override {
+    if (committer == nullptr) return done(ledger->commit());
+    committer->commit(*ledger, std::move(done));
+  }
 
-  ledger::BlockStore* ledger = nullptr;  // owned by the provider
+  ledger::BlockStore* ledger = nullptr;      // owned by the provider
+  BackgroundCommitter* committer = nullptr;  // null: commits on the loop
   std::unique_ptr<ledger::BlockVerifier> verifier;
   std::unique_ptr<deliver::DeliverClient> client;
 };
+
+void BlockDelivery::set_background_committer(BackgroundCommitter* committer) {
+  committer_ = committer;
+  for (auto& [name, channel] : channels_) channel->committer = committer;
+}
 
 node::ChannelLedger* BlockDelivery::ledger_for(const std::string& name) {
   return channel(name);
@@ -47,6 +57,7 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
   auto it = channels_.find(name);
   if (it != channels_.end()) return it->second.get();
   auto c = std::make_unique<Channel>();
+  c->committer = committer_;
   try {
     c->ledger = &stores_.open(name);
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/core_config.h"
+#include "daemon/background_commit.h"
 #include "deliver/deliver_client.h"
 #include "ledger/block_store.h"
 #include "ledger/block_verifier.h"
@@ -47,6 +48,9 @@ class BlockDelivery final : public node::LedgerProvider {
   using OnBlock = std::function<void(const std::string& channel, std::uint64_t number,
                                      const std::string& bytes)>;
   void set_on_block(OnBlock on_block) { on_block_ = std::move(on_block); }
+  // Gossiped blocks are then committed on `committer`'s thread; without one, on the
+  // loop. It must live while the loop runs and go before the ledgers.
+  void set_background_committer(BackgroundCommitter* committer);
   // A block verified and about to be appended (DeliverClient::set_on_verified).
   void set_on_verified(OnBlock on_verified) { on_verified_ = std::move(on_verified); }
 
@@ -80,6 +84,7 @@ class BlockDelivery final : public node::LedgerProvider {
   std::map<std::string, double> synced_;  // counter values already pushed to metrics
   OnBlock on_block_;
   OnBlock on_verified_;
+  BackgroundCommitter* committer_ = nullptr;
 };
 
 // Pushes `blocks`' height, buffer and counters for `channel` into `metrics`

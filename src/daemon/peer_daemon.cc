@@ -205,6 +205,8 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   std::unique_ptr<crypto::IdentityValidator> orderer_validator;
   std::unique_ptr<deliver::GrpcOrdererConnector> orderer_connector;
   std::unique_ptr<BlockDelivery> delivery;
+  // After `delivery`: destroyed first, finishing its commits while the ledgers exist.
+  std::unique_ptr<BackgroundCommitter> committer;
   std::unique_ptr<ops::DeliverMetrics> deliver_metrics;
   std::unique_ptr<ops::BlockMetrics> block_metrics;
   std::unique_ptr<runtime::Timer> metrics_timer;
@@ -567,6 +569,9 @@ int PeerDaemon::run(bool install_signal_handlers) {
   d.start_delivery();
   d.node = std::make_unique<node::Node>(d.settings, d.scheduler, *d.comm, *d.crypto, &d);
   if (d.delivery) {
+    d.committer = std::make_unique<BackgroundCommitter>(
+        [&d](std::function<void()> f) { asio::post(d.loop, std::move(f)); });
+    d.delivery->set_background_committer(d.committer.get());
     d.node->set_ledger_provider(d.delivery.get());
     d.delivery->set_on_block(
         [&d](const std::string& channel, std::uint64_t number, const std::string& bytes) {
@@ -655,6 +660,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
     d.start_loop_work();
   });
   d.loop.run();
+  d.committer.reset();  // its last commits finish while the ledgers are still open
   d.delivery.reset();
   d.orderer_connector.reset();  // joins its reader threads
   d.node.reset();

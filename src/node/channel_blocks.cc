@@ -134,7 +134,7 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   const ::gossip::DataMessage& data = message->message.data_msg();
   if (!data.has_payload()) return host_.drop(from, *message, DropReason::kMalformed);
   const std::uint64_t number = data.payload().seq_num();
-  if (number < height()) return host_.drop(from, *message, DropReason::kBlockTooOld);
+  if (number < buffer_base()) return host_.drop(from, *message, DropReason::kBlockTooOld);
   if (puller_.holds(number) || buffer_.holds(number))
     return host_.drop(from, *message, DropReason::kBlockDuplicate);
   auto block = verified(number, data.payload().data());
@@ -155,7 +155,7 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
 
 void ChannelBlocks::fetch_gap() {
   const auto highest = buffer_.highest();
-  if (!highest || *highest <= height()) return;  // filled meanwhile
+  if (!highest || *highest <= buffer_base()) return;  // filled meanwhile
   const PeerId* leader = channel_.believed_leader();
   PeerId from;
   if (leader && *leader != env_.discovery.self().pki_id)
@@ -164,7 +164,7 @@ void ChannelBlocks::fetch_gap() {
     from = *newest_pusher_;
   else
     return;
-  state_.fetch_gap(from, height(), *highest - 1);
+  state_.fetch_gap(from, buffer_base(), *highest - 1);
 }
 
 void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
@@ -203,8 +203,8 @@ BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& byt
                                     std::shared_ptr<const common::Block> block,
                                     BlockSource source) {
   const BufferVerdict verdict = buffer_.push(
-      height(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes), source,
-                                     std::move(block)});
+      buffer_base(), state::BufferedBlock{number, std::make_shared<const std::string>(bytes),
+                                          source, std::move(block)});
   // Committed at the end of this turn of the loop, not now: the blocks of one push
   // batch, or those that arrived while the last sync ran, then share one sync.
   if (verdict == BufferVerdict::kAccepted && !commit_timer_.armed())
@@ -212,11 +212,18 @@ BufferVerdict ChannelBlocks::buffer(std::uint64_t number, const std::string& byt
   return verdict;
 }
 
+std::uint64_t ChannelBlocks::buffer_base() const {
+  return committing_ ? std::max(staged_end_, height()) : height();
+}
+
 void ChannelBlocks::commit_ready() {
   // Group commit: every block that is ready now is staged, then made durable with one
   // sync; on a disk ledger that is one fdatasync per run of blocks instead of one per
   // block. Only then are they counted, the height published and the host told (a
   // block is forwarded on receipt, before the buffer, so forwarding does not wait).
+  // While a sync runs, ready blocks wait for it and then share the next one: a slow
+  // disk makes the runs longer, never the peer fall behind one sync per block.
+  if (committing_) return;
   ledger::Ledger& chain = ledger_.chain();
   std::vector<state::BufferedBlock> staged;
   while (auto next = buffer_.pop_next(chain.staged_height())) {
@@ -228,7 +235,20 @@ void ChannelBlocks::commit_ready() {
     staged.push_back(std::move(*next));
   }
   if (staged.empty()) return;
-  if (!chain.commit().ok) {
+  committing_ = true;
+  staged_end_ = staged.back().number + 1;
+  std::weak_ptr<const bool> alive = alive_;
+  ledger_.commit_staged([this, alive, staged](const ledger::AppendResult& result) {
+    if (alive.expired()) return;  // left the channel or stopped meanwhile
+    committing_ = false;
+    committed(staged, result);
+    commit_ready();  // what became ready during the sync
+  });
+}
+
+void ChannelBlocks::committed(const std::vector<state::BufferedBlock>& staged,
+                              const ledger::AppendResult& result) {
+  if (!result.ok) {
     counters_.commit_failures += staged.size();  // the sync failed: none of them is stored
     return;
   }
@@ -313,7 +333,7 @@ bool ChannelBlocks::take_pulled_blocks(const PeerId&, const std::vector<MessageP
   }
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     const ::gossip::Payload& payload = blocks[i]->message.data_msg().payload();
-    if (payload.seq_num() < height() || puller_.holds(payload.seq_num())) continue;
+    if (payload.seq_num() < buffer_base() || puller_.holds(payload.seq_num())) continue;
     puller_.add(payload.seq_num(), blocks[i]);  // offered onwards, not re-pushed
     buffer(payload.seq_num(), payload.data(), std::move(parsed[i]), BlockSource::kPull);
   }
@@ -346,7 +366,7 @@ std::size_t ChannelBlocks::take_state_blocks(const PeerId&,
                                              const std::vector<const ::gossip::Payload*>& blocks) {
   std::size_t taken = 0;
   for (const ::gossip::Payload* payload : blocks) {
-    if (payload->seq_num() < height() || buffer_.holds(payload->seq_num())) continue;
+    if (payload->seq_num() < buffer_base() || buffer_.holds(payload->seq_num())) continue;
     auto block = verified(payload->seq_num(), payload->data());
     if (!block) continue;
     if (buffer(payload->seq_num(), payload->data(), std::move(block),

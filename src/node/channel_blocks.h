@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,13 @@ class ChannelLedger {
   // protocol.md §3.5 for a block claimed to be `number`: channel, data hash,
   // orderer signature. The chain link (previous hash) is the ledger's check.
   virtual ledger::AppendResult verify(const common::Block& block, std::uint64_t number) = 0;
+  // Makes the blocks staged in chain() durable and then calls `done` with the outcome,
+  // on the node's loop. This default commits at once; a disk ledger may sync on a
+  // thread of its own, so that the loop goes on forwarding and answering while the
+  // disk works (ChannelBlocks stages nothing more until `done` ran).
+  virtual void commit_staged(std::function<void(ledger::AppendResult)> done) {
+    done(chain().commit());
+  }
 };
 
 class LedgerProvider {
@@ -158,7 +167,16 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
-  runtime::Timer commit_timer_;  // due at once: commits what this turn made ready
+  runtime::Timer commit_timer_;   // due at once: commits what this turn made ready
+  bool committing_ = false;       // a commit_staged() has not called back yet
+  std::uint64_t staged_end_ = 0;  // while committing: one past the last block it covers
+  // Expires with this object: a commit that calls back later finds it gone.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
+  // Where the buffer starts: the height, or past the blocks being committed.
+  std::uint64_t buffer_base() const;
+  // Counts, publishes and reports a commit's blocks once it is durable.
+  void committed(const std::vector<state::BufferedBlock>& blocks,
+                 const ledger::AppendResult& result);
   std::optional<PeerId> newest_pusher_;
   std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early  // who
                                                        // pushed the newest block buffered ahead

@@ -107,6 +107,21 @@ class TestLedgers final : public LedgerProvider, public ChannelLedger {
   }
   ledger::Ledger& chain() override { return chain_; }
   StagingLedger& staging() { return chain_; }
+  // With `defer_commits`, a commit waits for finish_commit(), as a disk ledger's
+  // commit on a thread of its own would.
+  void commit_staged(std::function<void(ledger::AppendResult)> done) override {
+    if (!defer_commits) return done(chain_.commit());
+    ASSERT_FALSE(pending_commit) << "a second commit while one is in flight";
+    pending_commit = std::move(done);
+  }
+  void finish_commit() {
+    ASSERT_TRUE(pending_commit);
+    auto done = std::move(pending_commit);
+    pending_commit = nullptr;
+    done(chain_.commit());
+  }
+  bool defer_commits = false;
+  std::function<void(ledger::AppendResult)> pending_commit;
   ledger::AppendResult verify(const common::Block& block, std::uint64_t number) override {
     if (block.header().number() != number) return {false, ledger::RefusalReason::kWrongNumber, ""};
     if (block.header().data_hash() != ledger::data_hash(block.data()))
@@ -719,6 +734,34 @@ TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
   // The peer that got every push committed each batch with one sync: 0, 1, 2, then 3..5.
   EXPECT_EQ(net.ledgers.at("peer1.org1")->staging().commits,
             (std::vector<std::size_t>{1, 1, 1, 3}));
+}
+
+// A commit that takes its time (a slow disk, synced off the loop): the peer goes on
+// forwarding, stages nothing more meanwhile, and commits what arrived in one go after.
+TEST_F(NodeBlocksTest, BlocksArrivingDuringASlowCommitAreForwardedAndShareTheNextCommit) {
+  count_pushes();
+  TestLedgers& follower = *net.ledgers.at("peer1.org1");
+  follower.defer_commits = true;
+  orderer_hands_over("peer0.org1");
+  net.scheduler.run_for(milliseconds(20));
+  ASSERT_TRUE(follower.pending_commit) << "block 0 is being committed";
+  EXPECT_EQ(height("peer1.org1"), 0u);
+  const int forwarded_before = pushes_from("peer1.org1");
+  for (int i = 0; i < 3; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  EXPECT_GT(pushes_from("peer1.org1"), forwarded_before) << "forwarding waited for the disk";
+  EXPECT_EQ(follower.staging().staged_height(), 1u) << "staged more while a commit ran";
+  follower.finish_commit();  // block 0 durable; 1..3 are ready and go together
+  EXPECT_EQ(height("peer1.org1"), 1u);
+  ASSERT_TRUE(follower.pending_commit);
+  follower.finish_commit();
+  EXPECT_EQ(height("peer1.org1"), 4u);
+  EXPECT_EQ(follower.staging().commits, (std::vector<std::size_t>{1, 3}));
+  EXPECT_EQ(net.node("peer1.org1").blocks("mychannel")->counters().committed_by_push, 4u);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_FALSE(follower.pending_commit) << "nothing left to commit";
 }
 
 class NodeUnbatchedBlocksTest : public NodeBlocksTest {
