@@ -89,6 +89,7 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
     out.seek_tls_cert_hash = comm::certificate_hash_of_pem(client.cert_pem);
   }
   out.orderer_credentials = comm::channel_credentials(orderer);
+  out.orderer_tls = orderer;
   out.summary = fmt::format("TLS on (client certificates {}; orderer CAs from {})",
                             t.client_auth_required ? "required" : "requested", orderer_from);
   if (!skipped_client_roots.empty())
@@ -96,6 +97,16 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
         "; peer.tls.clientRootCAs.files not found and not needed without client auth: {}",
         fmt::join(skipped_client_roots, ", "));
   return out;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> orderer_credentials_with(
+    const PeerTls& tls, const std::string& extra_roots_pem) {
+  if (!tls.orderer_tls) return nullptr;
+  comm::ClientTls orderer = *tls.orderer_tls;
+  std::string roots = extra_roots_pem;
+  if (!roots.empty() && roots.back() != '\n') roots += '\n';
+  orderer.server_roots_pem = roots + orderer.server_roots_pem;
+  return comm::channel_credentials(orderer);
 }
 
 }  // namespace fabnet::daemon

@@ -218,7 +218,8 @@ TEST(ConfigBlock, ReadsEveryOrdererOrgWithItsCaTlsCaAndEndpoints) {
   OrdererDefinition orderer = sample_orderer();
   orderer.tls_ca_cert_pem = pem("orderer-tls");
   const ChannelConfig read = read_config_block(
-      make_config_block(sample_channel(), orderer, {{"Org2MSP", pem("org2-tls")}}), "genesis.block");
+      make_config_block(sample_channel(), orderer, {{"Org2MSP", pem("org2-tls")}}),
+      "genesis.block");
   EXPECT_EQ(read.channel.name, "mychannel");
   ASSERT_EQ(read.orderer_orgs.size(), 1u);
   EXPECT_EQ(read.orderer_orgs[0].msp.msp_id, "OrdererMSP");

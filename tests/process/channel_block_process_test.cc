@@ -106,5 +106,69 @@ TEST(ChannelBlockProcess, RunningPeersJoinFromAConfigBlockAndElectALeader) {
       << net.log_tail("peer0.org1", 60);
 }
 
+// A peer started without --channels knows no orderer; joined from a genesis block, it
+// pulls from the ordering service that block names: at its endpoint, over mutual TLS
+// trusting the block's orderer TLS CA (peer.tls.rootcert.file is the peer org's TLS
+// CA only), verifying block signatures against the block's orderer CA. The other
+// peer gets the blocks through gossip; both reach the orderer's height.
+TEST(ChannelBlockProcess, APeerStartedWithoutAnOrdererPullsFromTheOrdererOfTheBlock) {
+  PeerNetwork net({"org1"}, 2, {{"mychannel", {}}}, {}, /*with_orderer=*/true,
+                  NetworkTls{true, true});
+  const std::vector<std::string> ids = {"peer0.org1", "peer1.org1"};
+  for (const std::string& id : ids) net.peer(id).without_channels_file = true;
+  net.start_orderer();
+  net.start_all();
+  ASSERT_EQ(net.broadcast("mychannel", 30, 300), 0);
+  ASSERT_TRUE(PeerNetwork::wait_until([&] { return net.orderer_height("mychannel") >= 3; },
+                                      milliseconds(10000)))
+      << net.orderer_height("mychannel");
+
+  // The block the orderer was started with: channels.yaml's mychannel and orderer
+  // (OrdererMSP's CA and TLS CA, the orderer's endpoint).
+  const config::ChannelDefinitions defs =
+      config::load_channel_definitions_file(net.channels_file());
+  ASSERT_TRUE(defs.orderer.has_value());
+  ASSERT_FALSE(defs.orderer->tls_ca_cert_pem.empty());
+  const std::filesystem::path block = net.root() / "mychannel.block";
+  std::ofstream(block, std::ios::binary)
+      << config::make_config_block(*defs.find("mychannel"), *defs.orderer);
+  for (const std::string& id : ids) {
+    auto s = net.status(id);
+    ASSERT_TRUE(s) << net.log_tail(id);
+    EXPECT_TRUE((*s)["channels"].empty()) << s->dump();
+    const std::string ops = "127.0.0.1:" + std::to_string(net.peer(id).ops_port);
+    EXPECT_EQ(run_fabnet({"peer", "channel", "join", "-b", block.string(), "--ops", ops}), 0)
+        << id << net.log_tail(id);
+  }
+
+  const long long target = net.orderer_height("mychannel");
+  const bool caught_up = PeerNetwork::wait_until(
+      [&] {
+        for (const std::string& id : ids)
+          if (net.height(id, "mychannel") != target) return false;
+        return true;
+      },
+      milliseconds(20000));
+  EXPECT_TRUE(caught_up) << "orderer height " << target << ", peers "
+                         << net.height("peer0.org1", "mychannel") << " and "
+                         << net.height("peer1.org1", "mychannel") << net.log_tail("peer0.org1", 40)
+                         << net.log_tail("peer1.org1", 40);
+  // One of them pulled from the orderer (the leader); nothing was refused.
+  double from_orderer = 0;
+  for (const std::string& id : ids) {
+    auto s = net.status(id);
+    ASSERT_TRUE(s);
+    const auto& ch = (*s)["channels"]["mychannel"];
+    from_orderer += ch["blocks_received"].get<double>();
+    EXPECT_TRUE(ch["blocks_refused"].empty()) << ch.dump();
+  }
+  EXPECT_GE(from_orderer, double(target));
+  const std::string log = net.log_tail("peer0.org1", 200) + net.log_tail("peer1.org1", 200);
+  EXPECT_NE(log.find("orderer from the config block: org(s) [OrdererMSP] at [" +
+                     net.orderer_endpoint() + "]"),
+            std::string::npos)
+      << log;
+}
+
 }  // namespace
 }  // namespace fabnet::testing
