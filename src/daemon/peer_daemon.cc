@@ -585,6 +585,15 @@ std::string PeerDaemon::Impl::join_from_block(const config::ChannelConfig& block
   if (!channels.find(channel.name)) channels.channels.push_back(channel);
   log->info("joined channel {} from its config block: orgs [{}]", channel.name,
             fmt::join(orgs, ", "));
+  if (tls.channel_tls_roots) {
+    // Fabric trusts the channel's orgs' TLS CAs for gossip (clients and servers).
+    std::size_t added = 0;
+    for (const config::BlockMsp& msp : block.application_msps)
+      added += tls.channel_tls_roots->add(msp.tls_root_certs_pem + msp.tls_intermediate_certs_pem);
+    if (added > 0)
+      log->info("[{}] gossip TLS now also trusts {} TLS CA certificate(s) of the block's orgs",
+                channel.name, added);
+  }
   if (keeps_file_orderer) {
     if (orderer_orgs != std::vector<std::string>{channels.orderer->msp_id})
       deliver_log->warn(

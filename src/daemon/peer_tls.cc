@@ -34,7 +34,8 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   comm::check_tls_certificate_valid("peer.tls.cert.file", server.cert_pem);
   server.key_pem = comm::read_tls_private_key("peer.tls.key.file", file(t.key_file));
   // Dials trust rootcert.file; Fabric adds the TLS CAs of every joined channel's orgs,
-  // which fabnet's channel definitions do not carry: list them in clientRootCAs.files.
+  // which channels.yaml does not carry (list them in clientRootCAs.files); those of a
+  // config block are added when it is joined (channel_tls_roots).
   const std::string roots =
       comm::read_tls_certificates("peer.tls.rootcert.file", file(t.root_cert_file));
   std::string client_roots = roots;
@@ -64,6 +65,9 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   gossip.server.client_roots_pem = client_roots;
   gossip.client.server_roots_pem = client_roots;
   gossip.client.client = client;
+  out.channel_tls_roots = std::make_shared<comm::TrustedRoots>();
+  gossip.server.extra_client_roots = out.channel_tls_roots;
+  gossip.client.extra_server_roots = out.channel_tls_roots;
   out.gossip = std::move(gossip);
 
   // The orderer's TLS CAs: the channel definitions' orderer.tls_ca_cert and the

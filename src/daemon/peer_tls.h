@@ -29,6 +29,10 @@ struct PeerTls {
   // What orderer_credentials was built from (nullopt: TLS off), for channels that
   // bring their own orderer TLS CAs (orderer_credentials_with).
   std::optional<comm::ClientTls> orderer_tls{};
+  // TLS CAs of the orgs of channels joined from their config blocks (tls_root_certs,
+  // tls_intermediate_certs), trusted for gossip beside the files' as Fabric does: for
+  // clients when client auth is required, and for the servers dialled. nullptr: TLS off.
+  std::shared_ptr<comm::TrustedRoots> channel_tls_roots{};
 };
 
 // Relative paths resolve against `core_file`'s folder. Throws std::runtime_error
