@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -118,6 +120,8 @@ TEST(ChannelBlockProcess, APeerStartedWithoutAnOrdererPullsFromTheOrdererOfTheBl
   for (const std::string& id : ids) net.peer(id).without_channels_file = true;
   net.start_orderer();
   net.start_all();
+  ASSERT_TRUE(PeerNetwork::wait_until(
+      [&] { return net.status("peer0.org1") && net.status("peer1.org1"); }, milliseconds(10000)));
   ASSERT_EQ(net.broadcast("mychannel", 30, 300), 0);
   ASSERT_TRUE(PeerNetwork::wait_until([&] { return net.orderer_height("mychannel") >= 3; },
                                       milliseconds(10000)))
@@ -168,6 +172,88 @@ TEST(ChannelBlockProcess, APeerStartedWithoutAnOrdererPullsFromTheOrdererOfTheBl
                      net.orderer_endpoint() + "]"),
             std::string::npos)
       << log;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Gossip over mutual TLS between orgs whose TLS CAs the peers' files do not name:
+// each peer trusts only its own org's TLS CA (rootcert.file, clientRootCAs.files).
+// Joined from a block without the orgs' tls_root_certs, the two orgs' anchor peers
+// cannot reach each other; joined (again) from a block with them, they can, as
+// Fabric trusts a channel's org TLS CAs for gossip.
+TEST(ChannelBlockProcess, GossipTlsTrustsTheTlsCasOfTheBlocksOrgs) {
+  PeerNetwork net({"org1", "org2"}, 1, {{"mychannel", {}}}, {}, /*with_orderer=*/false,
+                  NetworkTls{true, true});
+  net.set_anchor_peers({{"org1", {0}}, {"org2", {0}}});
+  std::map<std::string, std::string> tls_cas;  // MSP ID -> its TLS CA
+  for (const std::string org : {"org1", "org2"}) {
+    PeerProcess& p = net.peer("peer0." + org);
+    p.without_channels_file = true;
+    const std::filesystem::path ca = net.root() / "crypto" / "peerOrganizations" /
+                                     (org + ".example.com") / "tlsca" /
+                                     ("tlsca." + org + ".example.com-cert.pem");
+    tls_cas[p.spec.msp_id] = read_file(ca);
+    // Only the own org's TLS CA for clients (the harness lists every org's).
+    std::string env = read_file(p.dir / "tls.env");
+    const auto at = env.find("CORE_PEER_TLS_CLIENTROOTCAS_FILES=");
+    ASSERT_NE(at, std::string::npos);
+    env = env.substr(0, at) + "CORE_PEER_TLS_CLIENTROOTCAS_FILES=" + ca.string() + "\n";
+    std::ofstream(p.dir / "tls.env") << env;
+  }
+  net.start_all();
+  ASSERT_TRUE(PeerNetwork::wait_until(
+      [&] { return net.status("peer0.org1") && net.status("peer0.org2"); }, milliseconds(10000)));
+
+  const config::ChannelDefinitions defs =
+      config::load_channel_definitions_file(net.channels_file());
+  const config::ChannelDefinition& channel = *defs.find("mychannel");
+  ASSERT_EQ(channel.orgs.size(), 2u);
+  config::OrdererDefinition orderer;  // nobody runs it; gossip is what is tested
+  orderer.msp_id = "OrdererMSP";
+  orderer.ca_cert_pem = crypto::make_certificate_authority("ca.example.com", "example.com",
+                                                           std::chrono::system_clock::now())
+                            .certificate_pem;
+  orderer.endpoints = {"127.0.0.1:1"};
+  const std::filesystem::path without = net.root() / "without-tls-cas.block";
+  const std::filesystem::path with = net.root() / "with-tls-cas.block";
+  std::ofstream(without, std::ios::binary) << config::make_config_block(channel, orderer);
+  std::ofstream(with, std::ios::binary) << config::make_config_block(channel, orderer, tls_cas);
+
+  auto join = [&](const std::filesystem::path& block) {
+    for (const std::string id : {"peer0.org1", "peer0.org2"}) {
+      const std::string ops = "127.0.0.1:" + std::to_string(net.peer(id).ops_port);
+      EXPECT_EQ(run_fabnet({"peer", "channel", "join", "-b", block.string(), "--ops", ops}), 0)
+          << id << net.log_tail(id);
+    }
+  };
+  // Whether each peer has the other org's peer among its alive members.
+  auto cross_org = [&] {
+    for (const std::string id : {"peer0.org1", "peer0.org2"}) {
+      auto s = net.status(id);
+      if (!s) return false;
+      bool other = false;
+      for (const auto& m : (*s)["alive_members"])
+        other = other || m["org"].get<std::string>() != net.peer(id).spec.msp_id;
+      if (!other) return false;
+    }
+    return true;
+  };
+
+  join(without);
+  // Two reconnect intervals (2.5 s): the anchor contacts are retried and still refused.
+  EXPECT_FALSE(PeerNetwork::wait_until(cross_org, milliseconds(6000)))
+      << "orgs met over TLS without trusting each other's TLS CA";
+  join(with);
+  EXPECT_TRUE(PeerNetwork::wait_until(cross_org, milliseconds(15000)))
+      << net.log_tail("peer0.org1", 40) << net.log_tail("peer0.org2", 40);
+  EXPECT_NE(net.log_tail("peer0.org1", 80).find("gossip TLS now also trusts 2 TLS CA"),
+            std::string::npos)
+      << net.log_tail("peer0.org1", 80);
 }
 
 }  // namespace
