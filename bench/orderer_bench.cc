@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,27 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// User + system CPU seconds of process `pid` so far (/proc/PID/stat, fields 14-15).
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
   return fabnet::testing::spawn_process(argv, log);
@@ -162,6 +184,8 @@ int main(int argc, char** argv) {
   });
 
   const auto start = Clock::now();
+  const double orderer_cpu_start = process_cpu_seconds(orderer);
+  const double client_cpu_start = own_cpu_seconds();
   std::vector<std::thread> senders;
   std::atomic<int> refused{0};
   for (int s = 0; s < streams; ++s) {
@@ -190,6 +214,8 @@ int main(int argc, char** argv) {
   fabnet::testing::PeerNetwork::wait_until([&] { return delivered.load() >= envelopes; },
                                            std::chrono::seconds(10));
   const auto end = Clock::now();
+  const double orderer_cpu = process_cpu_seconds(orderer) - orderer_cpu_start;
+  const double client_cpu = own_cpu_seconds() - client_cpu_start;
   deliver_context.TryCancel();
   deliver_thread.join();
 
@@ -214,6 +240,15 @@ int main(int argc, char** argv) {
               static_cast<double>(blocks.load()) / all_seconds);
   std::printf("  SUCCESS -> block at deliver client: p50 %.2f ms, p99 %.2f ms (n=%zu)\n",
               percentile(latency_ms, 0.5), percentile(latency_ms, 0.99), latency_ms.size());
+  // CPU time does not depend on what else runs on the machine, wall time does: the
+  // ceiling is what the cores could do if they ran nothing but this orderer and client.
+  const double cores = static_cast<double>(std::thread::hardware_concurrency());
+  const double orderer_us = orderer_cpu * 1e6 / envelopes, client_us = client_cpu * 1e6 / envelopes;
+  std::printf(
+      "  CPU per envelope: orderer %.1f us, this client %.1f us; CPU-bound ceiling on %.0f "
+      "cores: %.0f envelopes/s (orderer alone: %.0f)\n",
+      orderer_us, client_us, cores, cores * 1e6 / (orderer_us + client_us),
+      cores * 1e6 / orderer_us);
   ::kill(orderer, SIGTERM);
   ::waitpid(orderer, nullptr, 0);
   std::error_code ec;

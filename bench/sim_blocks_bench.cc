@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "fast_block_timings.h"
 #include "sim/scenario.h"
 #include "sim/sim_result.h"
 #include "sim/simulation.h"
@@ -35,31 +36,6 @@ constexpr const char* kDefaultTimings = R"(settings:
     gossip:
       useLeaderElection: true
       orgLeader: false
-)";
-
-constexpr const char* kFastTimings = R"(settings:
-  peer:
-    gossip:
-      useLeaderElection: true
-      orgLeader: false
-      election:
-        startupGracePeriod: 5s
-        membershipSampleInterval: 1s
-        leaderAliveThreshold: 1s
-        leaderElectionDuration: 500ms
-      aliveTimeInterval: 500ms
-      aliveExpirationTimeout: 2.5s
-      reconnectInterval: 2.5s
-      pullInterval: 500ms
-      digestWaitTime: 100ms
-      requestWaitTime: 200ms
-      responseWaitTime: 300ms
-      publishStateInfoInterval: 100ms
-      requestStateInfoInterval: 100ms
-      publishCertPeriod: 1h
-      state:
-        checkInterval: 1s
-        responseTimeout: 1s
 )";
 
 std::string text(const std::optional<Duration>& d) {
@@ -113,7 +89,7 @@ int main(int argc, char** argv) {
       "name: blocks-bench\nseed: {}\nduration: {}s\nnetwork:\n  orgs: [{{name: org1, msp_id: "
       "Org1MSP, peers: {}}}]\n  channels: [{{name: ch, orgs: [org1]}}]\n  start_spread: 2s\n",
       seed, secs(total), peers);
-  yaml += fast ? kFastTimings : kDefaultTimings;
+  yaml += fast ? fabnet::sim::testing::fast_block_settings() : kDefaultTimings;
   yaml += fmt::format("link: {{latency: 5ms, jitter: 5ms, loss: {}}}\n", loss);
   yaml += fmt::format(
       "blocks: {{rate: {}, envelopes: 10, envelope_bytes: 1024, from: 60s, until: {}s, "

@@ -119,10 +119,14 @@ void BlockDelivery::attach_orderer(const std::string& name, Channel& c,
     warn_(fmt::format("[{}] yielding leadership: the ordering service could not be reached", name));
     if (yield_) yield_(name);
   });
-  if (settings_.client.block_gossip_enabled)
+  if (settings_.client.block_gossip_enabled) {
     c.client->set_on_block([this, name](std::uint64_t number, const std::string& bytes) {
       if (on_block_) on_block_(name, number, bytes);
     });
+    c.client->set_on_verified([this, name](std::uint64_t number, const std::string& bytes) {
+      if (on_verified_) on_verified_(name, number, bytes);
+    });
+  }
 }
 
 void BlockDelivery::set_orderer(const std::string& name, ChannelOrderer orderer) {

@@ -73,6 +73,8 @@ class BlockDelivery final : public node::LedgerProvider {
   using OnBlock = std::function<void(const std::string& channel, std::uint64_t number,
                                      const std::string& bytes)>;
   void set_on_block(OnBlock on_block) { on_block_ = std::move(on_block); }
+  // A block verified and about to be appended (DeliverClient::set_on_verified).
+  void set_on_verified(OnBlock on_verified) { on_verified_ = std::move(on_verified); }
 
   // node::LedgerProvider: the channel's disk ledger and its verifier, shared with
   // the deliver client, so every path appends to the one block store.
@@ -105,6 +107,7 @@ class BlockDelivery final : public node::LedgerProvider {
   std::map<std::string, std::unique_ptr<Channel>> channels_;
   std::map<std::string, double> synced_;  // counter values already pushed to metrics
   OnBlock on_block_;
+  OnBlock on_verified_;
 };
 
 // Pushes `blocks`' height, buffer and counters for `channel` into `metrics`

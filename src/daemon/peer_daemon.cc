@@ -657,6 +657,10 @@ int PeerDaemon::run(bool install_signal_handlers) {
         [&d](const std::string& channel, std::uint64_t number, const std::string& bytes) {
           if (d.node) d.node->on_orderer_block(channel, number, bytes);
         });
+    d.delivery->set_on_verified(
+        [&d](const std::string& channel, std::uint64_t number, const std::string& bytes) {
+          if (d.node) d.node->on_orderer_block_verified(channel, number, bytes);
+        });
   }
 
   if (!core.operations_listen_address.empty()) {

@@ -6,6 +6,7 @@
 
 #include "deliver/backoff.h"
 #include "deliver/seek.h"
+#include "ledger/chain.h"
 
 namespace fabnet::deliver {
 
@@ -119,6 +120,12 @@ void DeliverClient::on_block(const std::string& bytes) {
                                   "the block does not parse as common.Block"};
   } else {
     result = deps_.check_block(block);
+    // The org may get the block before the append, so it must chain here first.
+    if (result.ok && on_verified_) {
+      result =
+          ledger::check_chain_link(block, deps_.ledger.height(), deps_.ledger.last_header_hash());
+      if (result.ok) on_verified_(block.header().number(), bytes);
+    }
     if (result.ok) result = deps_.ledger.append(block, bytes);
   }
   if (!result.ok) {

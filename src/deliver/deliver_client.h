@@ -83,6 +83,10 @@ class DeliverClient {
 
   // Every appended block, after the append (next: dissemination to the org).
   void set_on_block(BlockCallback callback) { on_block_ = std::move(callback); }
+  // Every block that passed verification, before the (durable, slow) append: the org
+  // can be sent the block while this peer's disk syncs it, as Fabric's deliver client
+  // hands a block to gossip and to the committer at once. Not called for a refused block.
+  void set_on_verified(BlockCallback callback) { on_verified_ = std::move(callback); }
   // The dynamic leader gave up; runs once per give-up, after the client stopped itself.
   void set_on_give_up(std::function<void()> callback) { on_give_up_ = std::move(callback); }
   // Warnings (failures, static leader over budget) for the driver's log.
@@ -117,6 +121,7 @@ class DeliverClient {
   DeliverSettings settings_;
   DeliverDependencies deps_;
   BlockCallback on_block_;
+  BlockCallback on_verified_;
   std::function<void()> on_give_up_;
   Notice on_warning_;
 

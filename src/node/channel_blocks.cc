@@ -102,11 +102,22 @@ MessagePtr ChannelBlocks::data_message(std::uint64_t number, const std::string& 
   return host_.seal(std::move(message), /*sign=*/false);  // blocks are not signed (§10.1)
 }
 
-void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& bytes) {
-  ++counters_.committed_from_orderer;
+void ChannelBlocks::on_orderer_block_verified(std::uint64_t number, const std::string& bytes) {
+  if (number != height() || puller_.holds(number)) return;  // only the next block, once
   const MessagePtr message = data_message(number, bytes);
   puller_.add(number, message);
   push(message, nullptr);
+  pushed_before_append_ = number;
+}
+
+void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& bytes) {
+  ++counters_.committed_from_orderer;
+  if (pushed_before_append_ != number) {
+    const MessagePtr message = data_message(number, bytes);
+    puller_.add(number, message);
+    push(message, nullptr);
+  }
+  pushed_before_append_.reset();
   channel_.set_ledger_height(height());
   commit_ready();  // drops buffered copies the deliver client has passed
   host_.on_block_committed(channel_.name(), number, BlockSource::kDeliver);

@@ -59,7 +59,7 @@ struct BlockSettings {
   // newest buffered block), instead of waiting for the next pull round or state
   // check (seconds). One lost push otherwise holds up every later block (they are
   // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
-  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(50);
+  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(15);
   state::PullSettings pull;
   state::StateTransferSettings state;
 };
@@ -92,6 +92,9 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   // A block this peer (the leader) received from the ordering service, already
   // verified and appended by the deliver client: spread it to my org.
   void on_orderer_block(std::uint64_t number, const std::string& bytes);
+  // The same block, verified but not yet appended: spread it now, so the org does not
+  // wait for this peer's disk (on_orderer_block then does not push it again).
+  void on_orderer_block_verified(std::uint64_t number, const std::string& bytes);
 
   // Inbound, tag and channel already checked by the node.
   void on_data_message(const ConnectionInfo& from, const MessagePtr& message);
@@ -155,8 +158,10 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
-  runtime::Timer commit_timer_;          // due at once: commits what this turn made ready
-  std::optional<PeerId> newest_pusher_;  // who pushed the newest block buffered ahead
+  runtime::Timer commit_timer_;  // due at once: commits what this turn made ready
+  std::optional<PeerId> newest_pusher_;
+  std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early  // who
+                                                       // pushed the newest block buffered ahead
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
   // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's

@@ -373,6 +373,12 @@ void Node::on_orderer_block(const std::string& channel, std::uint64_t number,
   if (c && c->blocks() && impl_->running) c->blocks()->on_orderer_block(number, bytes);
 }
 
+void Node::on_orderer_block_verified(const std::string& channel, std::uint64_t number,
+                                     const std::string& bytes) {
+  ChannelState* c = impl_->channel_named(channel);
+  if (c && c->blocks() && impl_->running) c->blocks()->on_orderer_block_verified(number, bytes);
+}
+
 const ChannelBlocks* Node::blocks(const std::string& channel) const {
   const ChannelState* c = impl_->channel_named(channel);
   return c ? c->blocks() : nullptr;

@@ -139,6 +139,10 @@ class Node {
   // The leader's deliver client verified and appended block `number` of `channel`:
   // spread it to my org (protocol.md §10.1–§10.2).
   void on_orderer_block(const std::string& channel, std::uint64_t number, const std::string& bytes);
+  // The deliver client verified block `number` and is about to append it: spread it
+  // already (ChannelBlocks::on_orderer_block_verified).
+  void on_orderer_block_verified(const std::string& channel, std::uint64_t number,
+                                 const std::string& bytes);
   // The channel's blocks, or nullptr if it keeps none (or is not joined).
   const ChannelBlocks* blocks(const std::string& channel) const;
 

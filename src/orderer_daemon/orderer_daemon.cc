@@ -77,27 +77,29 @@ class OrderedReplies {
   void fill(std::uint64_t slot, ::orderer::BroadcastResponse response) {
     std::lock_guard lock(mutex_);
     ready_.emplace(slot, std::move(response));
-    changed_.notify_all();
+    // A block answers many envelopes at once: wake the writer only for the one it awaits.
+    if (slot == next_write_) changed_.notify_all();
   }
   // Waits until fewer than `limit` replies are outstanding (back-pressure on reads).
   void wait_room(std::size_t limit) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return next_slot_ - next_write_ < limit || closed_; });
   }
-  // The next response in order; nullopt once `finish()` ran and all were written.
-  std::optional<::orderer::BroadcastResponse> next() {
+  // Every response ready in order from the next one on (at least one); empty once
+  // `finish()` ran and all were written, or the stream closed.
+  std::vector<::orderer::BroadcastResponse> next_run() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] {
       return ready_.contains(next_write_) || (finished_ && next_write_ == next_slot_) || closed_;
     });
-    if (closed_) return std::nullopt;
-    auto it = ready_.find(next_write_);
-    if (it == ready_.end()) return std::nullopt;
-    auto response = std::move(it->second);
-    ready_.erase(it);
-    ++next_write_;
-    changed_.notify_all();
-    return response;
+    std::vector<::orderer::BroadcastResponse> run;
+    if (closed_) return run;
+    for (auto it = ready_.begin(); it != ready_.end() && it->first == next_write_;
+         it = ready_.erase(it), ++next_write_) {
+      run.push_back(std::move(it->second));
+    }
+    if (!run.empty()) changed_.notify_all();  // room for the reader (wait_room)
+    return run;
   }
   void finish() {
     std::lock_guard lock(mutex_);
@@ -343,10 +345,16 @@ grpc::Status OrdererDaemon::Impl::Broadcast(
   metrics->broadcast_streams_opened.with().inc();
   auto replies = std::make_shared<OrderedReplies>();
   std::thread writer([&] {
-    while (auto response = replies->next()) {
-      if (!stream->Write(*response)) {
-        replies->close();
-        break;
+    // A run of answers (a block's SUCCESSes) leaves in as few writes as gRPC can make:
+    // all but the last carry the buffer hint.
+    for (auto run = replies->next_run(); !run.empty(); run = replies->next_run()) {
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        grpc::WriteOptions options;
+        if (i + 1 < run.size()) options.set_buffer_hint();
+        if (!stream->Write(run[i], options)) {
+          replies->close();
+          return;
+        }
       }
     }
   });

@@ -1190,6 +1190,9 @@ void Simulation::start_delivery(PeerSlot& p) {
     c.client->set_on_block([full, channel](std::uint64_t number, const std::string& bytes) {
       full->node().on_orderer_block(channel, number, bytes);
     });
+    c.client->set_on_verified([full, channel](std::uint64_t number, const std::string& bytes) {
+      full->node().on_orderer_block_verified(channel, number, bytes);
+    });
     c.client->set_on_give_up([this, full, channel, index] {
       log_.record(now(), index, "deliver_give_up", channel);
       full->node().yield(channel);

@@ -38,6 +38,10 @@ struct Peer {
       handed_on.push_back(number);
       EXPECT_EQ(bytes, *ledger.block_bytes(number));
     });
+    client.set_on_verified([this](std::uint64_t number, const std::string&) {
+      verified.push_back(number);
+      EXPECT_EQ(ledger.height(), number) << "handed on before the append, not after";
+    });
     client.set_on_give_up([this] { ++give_ups; });
     client.set_on_warning([this](std::string_view w) { warnings.emplace_back(w); });
   }
@@ -47,6 +51,7 @@ struct Peer {
   ledger::BlockVerifier verifier;  // the channel's rules (protocol.md §3.5)
   DeliverClient client;
   std::vector<std::uint64_t> handed_on;
+  std::vector<std::uint64_t> verified;  // set_on_verified, before each append
   int give_ups = 0;
   std::vector<std::string> warnings;
 };
@@ -139,6 +144,7 @@ TEST_F(DeliverClientTest, ReceivesVerifiesAppendsAndHandsOnEveryBlock) {
   scheduler.run_for(1s);
   EXPECT_EQ(peer.ledger.height(), 6u);
   EXPECT_EQ(peer.handed_on, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(peer.verified, peer.handed_on);
   EXPECT_EQ(peer.client.counters().blocks_received, 6u);
   EXPECT_EQ(peer.client.counters().connects, 1u);
   EXPECT_TRUE(peer.client.connected());
@@ -366,6 +372,7 @@ TEST_P(BadBlockTest, IsRefusedCountedNeverAppendedAndCountsAsAFailure) {
   EXPECT_EQ(peer.client.counters().refused.at(GetParam().reason), 1u);
   EXPECT_EQ(peer.client.counters().failures, 1u);
   EXPECT_EQ(peer.handed_on.size(), 2u);
+  EXPECT_EQ(peer.verified.size(), 2u) << "a refused block is never handed on early either";
 
   scheduler.run_for(1s);  // reconnects after 100 ms and gets the honest block
   ASSERT_EQ(orderer.seeks().size(), 2u);

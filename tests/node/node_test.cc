@@ -621,6 +621,28 @@ TEST_F(NodeBlocksTest, ALonePushWaitsForTheNextTickOfTheBatchClockAtMost) {
   EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->push_pending(), 0u);
 }
 
+// The leader spreads an orderer block while its own disk still syncs it: the push
+// does not wait for the append, and the append does not push the block again.
+TEST_F(NodeBlocksTest, TheLeaderPushesAVerifiedBlockBeforeItsOwnAppendAndOnlyOnce) {
+  count_pushes();
+  ledger::Ledger& chain = net.ledgers.at("peer0.org1")->chain();
+  const std::string bytes = test_block(0, chain.last_header_hash());
+  net.node("peer0.org1").on_orderer_block_verified("mychannel", 1, bytes);  // not the next
+  net.node("peer0.org1").on_orderer_block_verified("mychannel", 0, bytes);
+  net.scheduler.run_for(milliseconds(10));
+  EXPECT_EQ(pushes_from("peer0.org1"), 2) << "both peers of my org, before the append";
+  EXPECT_EQ(chain.height(), 0u);
+  common::Block block;
+  block.ParseFromString(bytes);
+  ASSERT_TRUE(chain.append(block, bytes).ok);
+  net.node("peer0.org1").on_orderer_block("mychannel", 0, bytes);
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(pushes_from("peer0.org1"), 2) << "pushed again after the append";
+  EXPECT_EQ(height("peer1.org1"), 1u);
+  EXPECT_EQ(height("peer2.org1"), 1u);
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().committed_from_orderer, 1u);
+}
+
 TEST_F(NodeBlocksTest, AFullBatchIsSentAtOnceToOnePickOfPeers) {
   count_pushes();
   for (int i = 0; i < 9; ++i) orderer_hands_over("peer0.org1");
@@ -664,7 +686,7 @@ TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) 
     orderer_hands_over("peer0.org1");
     net.scheduler.run_for(milliseconds(20));
   }
-  net.scheduler.run_for(milliseconds(150));  // gap_fetch_delay 50 ms, then one round trip
+  net.scheduler.run_for(milliseconds(150));  // gap_fetch_delay 15 ms, then one round trip
   EXPECT_EQ(height("peer2.org1"), 6u);
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   EXPECT_GE(blocks.state_counters().gap_requests, 1u);
@@ -677,10 +699,13 @@ TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
     return to == "peer2.org1" && m.message.has_data_msg() &&
            m.message.data_msg().payload().seq_num() == 2;
   };
+  // 0, 1 and 2 a batch each; 3, 4 and 5 together, so that all three are buffered
+  // before the gap fetch (gap_fetch_delay 15 ms) brings 2.
   for (int i = 0; i < 6; ++i) {
     orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
+    net.scheduler.run_for(milliseconds(i < 3 ? 20 : 3));
   }
+  net.scheduler.run_for(milliseconds(5));
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   ASSERT_EQ(height("peer2.org1"), 2u);
   ASSERT_EQ(blocks.buffered(), 3u);
@@ -691,8 +716,9 @@ TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
   EXPECT_EQ(blocks.counters().group_commits, 3u);
   EXPECT_EQ(blocks.counters().committed_by_push + blocks.counters().committed_by_state_transfer,
             6u);
-  // The peer that got every push in order committed each alone.
-  EXPECT_EQ(net.ledgers.at("peer1.org1")->staging().commits, std::vector<std::size_t>(6, 1));
+  // The peer that got every push committed each batch with one sync: 0, 1, 2, then 3..5.
+  EXPECT_EQ(net.ledgers.at("peer1.org1")->staging().commits,
+            (std::vector<std::size_t>{1, 1, 1, 3}));
 }
 
 class NodeUnbatchedBlocksTest : public NodeBlocksTest {

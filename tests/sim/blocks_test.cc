@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "fast_block_timings.h"
 #include "ledger/block_builder.h"
 #include "ledger/block_hash.h"
 #include "sim/scenario.h"
@@ -19,41 +20,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Fast gossip timings plus fast pull and state transfer.
-constexpr std::string_view kBlockSettings = R"(settings:
-  peer:
-    gossip:
-      useLeaderElection: true
-      orgLeader: false
-      election:
-        startupGracePeriod: 5s
-        membershipSampleInterval: 1s
-        leaderAliveThreshold: 1s
-        leaderElectionDuration: 500ms
-      aliveTimeInterval: 500ms
-      aliveExpirationTimeout: 2.5s
-      reconnectInterval: 2.5s
-      pullInterval: 500ms
-      digestWaitTime: 100ms
-      requestWaitTime: 200ms
-      responseWaitTime: 300ms
-      publishStateInfoInterval: 100ms
-      requestStateInfoInterval: 100ms
-      publishCertPeriod: 1h
-      state:
-        enabled: {state}
-        checkInterval: 1s
-        responseTimeout: 1s
-)";
-
 // One org of `peers` peers on channel `ch`, blocks at `rate` per second from 6s
 // until `until`, the given link and faults.
 Scenario block_scenario(int peers, std::string_view duration, std::string_view until,
                         std::string_view faults,
                         std::string_view link = "{latency: 5ms, jitter: 5ms}", double rate = 5,
                         bool state = true, std::uint64_t seed = 1) {
-  std::string settings(kBlockSettings);
-  settings.replace(settings.find("{state}"), 7, state ? "true" : "false");
+  const std::string settings = testing::fast_block_settings(state);
   std::string yaml =
       "name: blocks\nseed: " + std::to_string(seed) + "\nduration: " + std::string(duration) +
       "\nnetwork:\n  orgs:\n    - {name: org1, msp_id: Org1MSP, peers: " + std::to_string(peers) +
