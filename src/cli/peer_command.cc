@@ -143,7 +143,7 @@ class PeerCommand final : public Command {
       }
       block = bytes.str();
       try {  // checked here too, so a bad file is named before the peer is asked
-        join_channel_ = config::channel_from_config_block(block, block_path_).channels.front().name;
+        join_channel_ = config::read_config_block(block, block_path_).channel.name;
       } catch (const std::exception& e) {
         fmt::print(err, "fabnet peer channel join: {}\n", e.what());
         return kExitConfig;

@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +31,25 @@ class TlsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// TLS CA certificates trusted beside a credential's own, which grow while servers and
+// clients run: a channel joined at run time brings its orgs' TLS CAs, and Fabric then
+// trusts them for gossip in both directions. Shared by the daemon (adds) and the
+// credentials (read at each handshake or dial); thread-safe.
+class TrustedRoots {
+ public:
+  // Adds the certificates of `pem` not yet trusted; returns how many were new. Text
+  // that holds no certificate adds none.
+  std::size_t add(std::string_view pem);
+  std::string pem() const;        // every added certificate, PEM
+  std::uint64_t version() const;  // grows with every add that added something
+
+ private:
+  mutable std::mutex mutex_;
+  std::string pem_;
+  std::set<std::string> ders_;
+  std::uint64_t version_ = 0;
+};
+
 struct TlsKeyPair {
   std::string cert_pem;  // leaf first; a chain may follow
   std::string key_pem;
@@ -43,12 +64,17 @@ struct ServerTls {
   // brought none, and binds the one it brought (protocol.md §4.2).
   bool client_auth_required = false;
   std::string client_roots_pem;  // required when client_auth_required
+  // With client_auth_required: CAs trusted beside client_roots_pem, as they are at each
+  // handshake (the certificate check then runs in fabnet, not in gRPC's TLS stack).
+  std::shared_ptr<const TrustedRoots> extra_client_roots{};
 };
 
 // What a TLS client trusts and presents.
 struct ClientTls {
   std::string server_roots_pem;      // CAs the server's certificate must chain to
   std::optional<TlsKeyPair> client;  // presented when the server asks
+  // CAs trusted beside server_roots_pem, as they are when the credentials are made.
+  std::shared_ptr<const TrustedRoots> extra_server_roots{};
 };
 
 // Reads a PEM file for the setting `key`; throws TlsError when the path is empty,
@@ -60,6 +86,11 @@ std::string read_tls_private_key(std::string_view key, const std::filesystem::pa
 void check_tls_certificate_valid(std::string_view key, const std::string& cert_pem);
 
 std::shared_ptr<grpc::ServerCredentials> server_credentials(const ServerTls& tls);
+
+// "" when `chain_pem` (a client's leaf certificate first, then any intermediates) chains
+// to one of `roots_pem` as a TLS client certificate valid now, else why not. An
+// intermediate among the roots is an anchor, as in Go's x509 pools.
+std::string verify_client_certificate(std::string_view chain_pem, std::string_view roots_pem);
 std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const ClientTls& tls);
 
 // SHA-256 of the DER of the first certificate in `pem` (protocol.md §3.4); "" when

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/common.pb.h"
@@ -46,8 +47,21 @@ class Reader {
     return message;
   }
 
-  // The org's MSP ID and CA certificates from its MSP value.
-  ChannelOrg org(const common::ConfigGroup& group, const std::string& path) const {
+  // Repeated PEM certificates, concatenated with a newline after each.
+  std::string pems(const google::protobuf::RepeatedPtrField<std::string>& certs,
+                   const std::string& path) const {
+    std::string out;
+    for (const std::string& pem : certs) {
+      if (pem.find("-----BEGIN") == std::string::npos)
+        fail(path, "holds a certificate that is not PEM", "PEM text");
+      out += pem;
+      if (!pem.empty() && pem.back() != '\n') out += '\n';
+    }
+    return out;
+  }
+
+  // The org's MSP from its MSP value.
+  BlockMsp msp(const common::ConfigGroup& group, const std::string& path) const {
     const auto msp_value = group.values().find(kMsp);
     if (msp_value == group.values().end()) fail(path + "/" + kMsp, "is missing", "the org's MSP");
     const std::string msp_path = path + "/" + kMsp;
@@ -59,15 +73,29 @@ class Reader {
     if (fabric.name().empty()) fail(msp_path, "has no name", "the MSP ID");
     if (fabric.root_certs().empty())
       fail(msp_path, "has no root_certs", "the org's CA certificates");
-    ChannelOrg org;
-    org.msp_id = fabric.name();
-    for (const std::string& pem : fabric.root_certs()) {
-      if (pem.find("-----BEGIN") == std::string::npos)
-        fail(msp_path + ".root_certs", "holds a certificate that is not PEM", "PEM text");
-      org.ca_cert_pem += pem;
-      if (!pem.empty() && pem.back() != '\n') org.ca_cert_pem += '\n';
+    BlockMsp out;
+    out.msp_id = fabric.name();
+    out.root_certs_pem = pems(fabric.root_certs(), msp_path + ".root_certs");
+    out.intermediate_certs_pem =
+        pems(fabric.intermediate_certs(), msp_path + ".intermediate_certs");
+    out.tls_root_certs_pem = pems(fabric.tls_root_certs(), msp_path + ".tls_root_certs");
+    out.tls_intermediate_certs_pem =
+        pems(fabric.tls_intermediate_certs(), msp_path + ".tls_intermediate_certs");
+    if (fabric.has_fabric_node_ous()) {
+      const msp::FabricNodeOUs& n = fabric.fabric_node_ous();
+      BlockNodeOus ous;
+      ous.enable = n.enable();
+      auto ou = [](const msp::FabricOUIdentifier& id, std::string& into) {
+        if (!id.organizational_unit_identifier().empty())
+          into = id.organizational_unit_identifier();
+      };
+      ou(n.client_ou_identifier(), ous.client_ou);
+      ou(n.peer_ou_identifier(), ous.peer_ou);
+      ou(n.admin_ou_identifier(), ous.admin_ou);
+      ou(n.orderer_ou_identifier(), ous.orderer_ou);
+      out.node_ous = ous;
     }
-    return org;
+    return out;
   }
 
  private:
@@ -83,8 +111,7 @@ std::vector<std::string> addresses_of(const Reader& reader, const common::Config
 
 }  // namespace
 
-ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
-                                             std::string_view source_name) {
+ChannelConfig read_config_block(std::string_view block_bytes, std::string_view source_name) {
   const Reader reader{std::string(source_name)};
   const auto block = reader.parse<common::Block>(block_bytes, "block", "common.Block");
   if (!block.has_data() || block.data().data_size() == 0)
@@ -104,9 +131,8 @@ ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
       payload.data(), "block.data[0] config envelope", "common.ConfigEnvelope");
   const common::ConfigGroup& root = config_envelope.config().channel_group();
 
-  ChannelDefinitions out;
-  out.source = std::string(source_name);
-  ChannelDefinition& channel = out.channels.emplace_back();
+  ChannelConfig out;
+  ChannelDefinition& channel = out.channel;
   channel.name = header.channel_id();
 
   const auto application = root.groups().find(kApplication);
@@ -114,7 +140,10 @@ ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
     reader.fail("Channel/Application", "is missing", "the channel's application orgs");
   for (const auto& [name, group] : application->second.groups()) {
     const std::string path = "Channel/Application/" + name;
-    ChannelOrg org = reader.org(group, path);
+    BlockMsp msp = reader.msp(group, path);
+    ChannelOrg org;
+    org.msp_id = msp.msp_id;
+    org.ca_cert_pem = msp.root_certs_pem;
     if (const auto anchors = group.values().find(kAnchorPeers); anchors != group.values().end()) {
       const auto peers = reader.parse<protos::AnchorPeers>(
           anchors->second.value(), path + "/" + kAnchorPeers, "protos.AnchorPeers");
@@ -127,6 +156,7 @@ ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
       }
     }
     channel.orgs.push_back(std::move(org));
+    out.application_msps.push_back(std::move(msp));
   }
   if (channel.orgs.empty()) reader.fail("Channel/Application", "has no orgs", "at least one org");
 
@@ -134,51 +164,79 @@ ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
   if (orderer_group == root.groups().end())
     reader.fail("Channel/Orderer", "is missing", "the channel's ordering service");
   const common::ConfigGroup& orderer = orderer_group->second;
-  if (orderer.groups().size() != 1)
-    reader.fail("Channel/Orderer", fmt::format("has {} orderer orgs", orderer.groups().size()),
-                "exactly one (fabnet verifies blocks against one orderer org)");
-  const auto& [orderer_name, orderer_org] = *orderer.groups().begin();
-  const std::string orderer_path = "Channel/Orderer/" + orderer_name;
-  OrdererDefinition definition;
-  const ChannelOrg org = reader.org(orderer_org, orderer_path);
-  definition.msp_id = org.msp_id;
-  definition.ca_cert_pem = org.ca_cert_pem;
-  // Per-org endpoints win over the channel-wide list (protocol.md §10.1).
-  if (const auto endpoints = orderer_org.values().find(kEndpoints);
-      endpoints != orderer_org.values().end())
-    definition.endpoints = addresses_of(reader, endpoints->second, orderer_path + "/" + kEndpoints);
-  if (definition.endpoints.empty())
-    if (const auto global = root.values().find(kOrdererAddresses); global != root.values().end())
-      definition.endpoints = addresses_of(reader, global->second, "Channel/OrdererAddresses");
-  if (definition.endpoints.empty())
-    reader.fail(orderer_path + "/" + kEndpoints, "is missing (and so is Channel/OrdererAddresses)",
+  if (orderer.groups().empty())
+    reader.fail("Channel/Orderer", "has no orderer orgs", "the orgs that sign the blocks");
+  // By group name: a protobuf map's order is unspecified, and endpoints keep org order.
+  const std::map<std::string, common::ConfigGroup> orderer_orgs(orderer.groups().begin(),
+                                                                orderer.groups().end());
+  for (const auto& [name, group] : orderer_orgs) {
+    const std::string path = "Channel/Orderer/" + name;
+    BlockOrdererOrg& org = out.orderer_orgs.emplace_back();
+    org.msp = reader.msp(group, path);
+    if (const auto endpoints = group.values().find(kEndpoints); endpoints != group.values().end())
+      org.endpoints = addresses_of(reader, endpoints->second, path + "/" + kEndpoints);
+  }
+  if (const auto global = root.values().find(kOrdererAddresses); global != root.values().end())
+    out.orderer_addresses = addresses_of(reader, global->second, "Channel/OrdererAddresses");
+  if (orderer_endpoints_of(out).empty())
+    reader.fail("Channel/Orderer/" + orderer_orgs.begin()->first + "/" + kEndpoints,
+                "is missing (and so is Channel/OrdererAddresses)",
                 "the orderer endpoints peers pull blocks from");
   if (const auto size = orderer.values().find(kBatchSize); size != orderer.values().end()) {
     const auto batch = reader.parse<orderer::BatchSize>(
         size->second.value(), "Channel/Orderer/BatchSize", "orderer.BatchSize");
     if (batch.max_message_count() == 0)
       reader.fail("Channel/Orderer/BatchSize.max_message_count", "is 0", "a positive count");
-    definition.batch.max_message_count = batch.max_message_count();
-    definition.batch.absolute_max_bytes = batch.absolute_max_bytes();
-    definition.batch.preferred_max_bytes = batch.preferred_max_bytes();
+    out.batch.max_message_count = batch.max_message_count();
+    out.batch.absolute_max_bytes = batch.absolute_max_bytes();
+    out.batch.preferred_max_bytes = batch.preferred_max_bytes();
   }
   if (const auto timeout = orderer.values().find(kBatchTimeout);
       timeout != orderer.values().end()) {
     const auto value = reader.parse<orderer::BatchTimeout>(
         timeout->second.value(), "Channel/Orderer/BatchTimeout", "orderer.BatchTimeout");
     try {
-      definition.batch.batch_timeout = parse_go_duration(value.timeout());
+      out.batch.batch_timeout = parse_go_duration(value.timeout());
     } catch (const std::exception& e) {
       reader.fail("Channel/Orderer/BatchTimeout",
                   fmt::format("is \"{}\": {}", value.timeout(), e.what()),
                   "a Go duration such as 2s");
     }
   }
+  return out;
+}
+
+std::vector<std::string> orderer_endpoints_of(const ChannelConfig& config) {
+  std::vector<std::string> per_org;
+  for (const BlockOrdererOrg& org : config.orderer_orgs)
+    per_org.insert(per_org.end(), org.endpoints.begin(), org.endpoints.end());
+  return per_org.empty() ? config.orderer_addresses : per_org;
+}
+
+ChannelDefinitions channel_from_config_block(std::string_view block_bytes,
+                                             std::string_view source_name) {
+  ChannelConfig config = read_config_block(block_bytes, source_name);
+  if (config.orderer_orgs.size() != 1)
+    throw ConfigError(std::string(source_name), "Channel/Orderer", "",
+                      fmt::format("has {} orderer orgs", config.orderer_orgs.size()),
+                      "exactly one (fabnet verifies blocks against one orderer org)");
+  ChannelDefinitions out;
+  out.source = std::string(source_name);
+  OrdererDefinition definition;
+  const BlockMsp& msp = config.orderer_orgs.front().msp;
+  definition.msp_id = msp.msp_id;
+  definition.ca_cert_pem = msp.root_certs_pem;
+  definition.tls_ca_cert_pem = msp.tls_root_certs_pem;
+  definition.endpoints = orderer_endpoints_of(config);
+  definition.batch = config.batch;
+  out.channels.push_back(std::move(config.channel));
   out.orderer = std::move(definition);
   return out;
 }
 
-ChannelDefinitions channel_from_config_block_file(const std::filesystem::path& path) {
+namespace {
+
+std::string read_block_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path))
     throw ConfigError(path.string(), "", "", "cannot read the block file",
@@ -186,7 +244,17 @@ ChannelDefinitions channel_from_config_block_file(const std::filesystem::path& p
                       "by configtxgen)");
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  return channel_from_config_block(bytes.str(), path.string());
+  return bytes.str();
+}
+
+}  // namespace
+
+ChannelDefinitions channel_from_config_block_file(const std::filesystem::path& path) {
+  return channel_from_config_block(read_block_file(path), path.string());
+}
+
+ChannelConfig read_config_block_file(const std::filesystem::path& path) {
+  return read_config_block(read_block_file(path), path.string());
 }
 
 namespace {
@@ -198,12 +266,14 @@ void put_value(common::ConfigGroup& group, const std::string& name,
   slot.set_mod_policy("Admins");
 }
 
-common::ConfigGroup org_group(const std::string& msp_id, const std::string& ca_cert_pem) {
+common::ConfigGroup org_group(const std::string& msp_id, const std::string& ca_cert_pem,
+                              const std::string& tls_root_certs_pem) {
   common::ConfigGroup group;
   group.set_mod_policy("Admins");
   msp::FabricMSPConfig fabric;
   fabric.set_name(msp_id);
   fabric.add_root_certs(ca_cert_pem);
+  if (!tls_root_certs_pem.empty()) fabric.add_tls_root_certs(tls_root_certs_pem);
   fabric.mutable_crypto_config()->set_signature_hash_family("SHA2");
   fabric.mutable_crypto_config()->set_identity_identifier_hash_function("SHA256");
   msp::MSPConfig msp;
@@ -215,7 +285,8 @@ common::ConfigGroup org_group(const std::string& msp_id, const std::string& ca_c
 
 }  // namespace
 
-std::string make_config_block(const ChannelDefinition& channel, const OrdererDefinition& orderer) {
+std::string make_config_block(const ChannelDefinition& channel, const OrdererDefinition& orderer,
+                              const std::map<std::string, std::string>& tls_root_certs) {
   common::ConfigGroup root;
   root.set_mod_policy("Admins");
   common::OrdererAddresses addresses;
@@ -225,7 +296,9 @@ std::string make_config_block(const ChannelDefinition& channel, const OrdererDef
   common::ConfigGroup& application = (*root.mutable_groups())[kApplication];
   application.set_mod_policy("Admins");
   for (const ChannelOrg& org : channel.orgs) {
-    common::ConfigGroup group = org_group(org.msp_id, org.ca_cert_pem);
+    const auto tls = tls_root_certs.find(org.msp_id);
+    common::ConfigGroup group = org_group(
+        org.msp_id, org.ca_cert_pem, tls == tls_root_certs.end() ? std::string() : tls->second);
     if (!org.anchor_peers.empty()) {
       protos::AnchorPeers anchors;
       for (const std::string& endpoint : org.anchor_peers) {
@@ -252,7 +325,7 @@ std::string make_config_block(const ChannelDefinition& channel, const OrdererDef
   orderer::BatchTimeout timeout;
   timeout.set_timeout(format_duration(orderer.batch.batch_timeout));
   put_value(orderer_group, kBatchTimeout, timeout);
-  common::ConfigGroup org = org_group(orderer.msp_id, orderer.ca_cert_pem);
+  common::ConfigGroup org = org_group(orderer.msp_id, orderer.ca_cert_pem, orderer.tls_ca_cert_pem);
   put_value(org, kEndpoints, addresses);
   (*orderer_group.mutable_groups())[orderer.msp_id] = std::move(org);
 

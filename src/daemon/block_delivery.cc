@@ -1,6 +1,7 @@
 #include "daemon/block_delivery.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <random>
@@ -34,16 +35,34 @@ node::ChannelLedger* BlockDelivery::ledger_for(const std::string& name) {
   return channel(name);
 }
 
+crypto::IdentityValidator::Orgs block_signer_orgs(const config::ChannelConfig& config) {
+  crypto::IdentityValidator::Orgs orgs;
+  for (const config::BlockOrdererOrg& org : config.orderer_orgs) {
+    crypto::IdentityValidator::OrgMsp& msp = orgs[org.msp.msp_id];
+    msp.ca_pems.push_back(org.msp.root_certs_pem);
+    if (!org.msp.intermediate_certs_pem.empty())
+      msp.ca_pems.push_back(org.msp.intermediate_certs_pem);
+    if (org.msp.node_ous) {
+      crypto::NodeOUs ous;
+      ous.enable = org.msp.node_ous->enable;
+      ous.client_ou = org.msp.node_ous->client_ou;
+      ous.peer_ou = org.msp.node_ous->peer_ou;
+      ous.admin_ou = org.msp.node_ous->admin_ou;
+      ous.orderer_ou = org.msp.node_ous->orderer_ou;
+      msp.node_ous = ous;
+    }
+  }
+  return orgs;
+}
+
 BlockDelivery::BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
-                             deliver::OrdererConnector& connector,
                              const gossip::CryptoService& crypto,
-                             ledger::BlockVerifier::IdentityCheck orderer_identity_check,
-                             Yield yield, Log info, Log warn)
+                             std::optional<ChannelOrderer> default_orderer, Yield yield, Log info,
+                             Log warn)
     : settings_(std::move(settings)),
       scheduler_(scheduler),
-      connector_(connector),
       crypto_(crypto),
-      identity_check_(std::move(orderer_identity_check)),
+      default_orderer_(std::move(default_orderer)),
       yield_(std::move(yield)),
       info_(std::move(info)),
       warn_(std::move(warn)),
@@ -53,9 +72,16 @@ BlockDelivery::~BlockDelivery() {
   stop_all();
 }
 
+const ChannelOrderer* BlockDelivery::orderer_of(const std::string& name) const {
+  if (auto it = own_orderers_.find(name); it != own_orderers_.end()) return &it->second;
+  return default_orderer_ ? &*default_orderer_ : nullptr;
+}
+
 BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
   auto it = channels_.find(name);
   if (it != channels_.end()) return it->second.get();
+  const ChannelOrderer* orderer = orderer_of(name);
+  if (orderer == nullptr) return nullptr;  // no ordering service: no block flow
   auto c = std::make_unique<Channel>();
   c->committer = committer_;
   try {
@@ -66,24 +92,29 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
   }
   if (!c->ledger->recovery().detail.empty())
     warn_(fmt::format("[{}] ledger repaired on open: {}", name, c->ledger->recovery().detail));
-  c->verifier = std::make_unique<ledger::BlockVerifier>(
-      name, std::set<std::string, std::less<>>{settings_.orderer_msp_id}, crypto_, identity_check_);
+  attach_orderer(name, *c, *orderer);
+  return channels_.emplace(name, std::move(c)).first->second.get();
+}
 
+void BlockDelivery::attach_orderer(const std::string& name, Channel& c,
+                                   const ChannelOrderer& orderer) {
+  c.verifier = std::make_unique<ledger::BlockVerifier>(name, orderer.msp_ids, crypto_,
+                                                       orderer.identity_check);
   deliver::DeliverSettings s;
   s.channel = name;
   s.identity = settings_.identity;
   s.tls_cert_hash = settings_.tls_cert_hash;
-  s.endpoints = settings_.orderer_endpoints;
+  s.endpoints = orderer.endpoints;
   s.static_leader = settings_.static_leader;
   s.reconnect_backoff_threshold = settings_.client.reconnect_backoff_threshold;
   s.reconnect_total_time_threshold = settings_.client.reconnect_total_time_threshold;
   s.seed = std::random_device{}();
-  Channel* raw = c.get();
+  Channel* raw = &c;
   deliver::DeliverDependencies deps{
       scheduler_,
-      connector_,
+      *orderer.connector,
       crypto_,
-      *c->ledger,
+      *c.ledger,
       [raw](const common::Block& block) {
         return raw->verifier->verify(block, raw->ledger->height());
       },
@@ -93,29 +124,50 @@ BlockDelivery::Channel* BlockDelivery::channel(const std::string& name) {
                                              .count());
       },
       [] { return ledger::random_nonce(); }};
-  c->client = std::make_unique<deliver::DeliverClient>(std::move(s), std::move(deps));
-  c->client->set_on_warning([this](std::string_view w) { warn_(w); });
-  c->client->set_on_give_up([this, name] {
+  c.client = std::make_unique<deliver::DeliverClient>(std::move(s), std::move(deps));
+  c.client->set_on_warning([this](std::string_view w) { warn_(w); });
+  c.client->set_on_give_up([this, name] {
     warn_(fmt::format("[{}] yielding leadership: the ordering service could not be reached", name));
     if (yield_) yield_(name);
   });
   if (settings_.client.block_gossip_enabled) {
-    c->client->set_on_block([this, name](std::uint64_t number, const std::string& bytes) {
+    c.client->set_on_block([this, name](std::uint64_t number, const std::string& bytes) {
       if (on_block_) on_block_(name, number, bytes);
     });
-    c->client->set_on_verified([this, name](std::uint64_t number, const std::string& bytes) {
+    c.client->set_on_verified([this, name](std::uint64_t number, const std::string& bytes) {
       if (on_verified_) on_verified_(name, number, bytes);
     });
   }
-  return channels_.emplace(name, std::move(c)).first->second.get();
+}
+
+void BlockDelivery::set_orderer(const std::string& name, ChannelOrderer orderer) {
+  const ChannelOrderer& stored =
+      own_orderers_.insert_or_assign(name, std::move(orderer)).first->second;
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;  // built on first use
+  Channel& c = *it->second;
+  const bool was_running = c.client->running();
+  if (was_running) c.client->stop();
+  // The old client goes before the new one exists: its stream is closed, and a late
+  // event of it has no client to reach.
+  c.client.reset();
+  attach_orderer(name, c, stored);
+  info_(fmt::format("[{}] orderer now [{}] (from {})", name, fmt::join(stored.endpoints, ", "),
+                    stored.source));
+  if (was_running) {
+    info_(fmt::format("[{}] leader: pulling blocks from the ordering service from height {}", name,
+                      c.ledger->height()));
+    c.client->start();
+  }
 }
 
 void BlockDelivery::on_leadership(const std::string& name, bool leader) {
   Channel* c = channel(name);
   if (c == nullptr) return;
   if (leader && !c->client->running()) {
-    info_(fmt::format("[{}] leader: pulling blocks from the ordering service from height {}", name,
-                      c->ledger->height()));
+    info_(
+        fmt::format("[{}] leader: pulling blocks from the ordering service at [{}] from height {}",
+                    name, fmt::join(orderer_of(name)->endpoints, ", "), c->ledger->height()));
     c->client->start();
   } else if (!leader && c->client->running()) {
     info_(fmt::format("[{}] no longer leader: deliver client stopped at height {}", name,
@@ -152,6 +204,7 @@ void BlockDelivery::refresh_metrics(const std::vector<std::string>& channels,
 }
 
 nlohmann::json BlockDelivery::status(const std::string& name) {
+  if (orderer_of(name) == nullptr) return nlohmann::json::object();  // no block flow
   Channel* c = channel(name);
   if (c == nullptr) return {{"height", nullptr}, {"error", "ledger unavailable"}};
   const deliver::DeliverClient& client = *c->client;

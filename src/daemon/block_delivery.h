@@ -6,10 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "config/config_block.h"
 #include "config/core_config.h"
+#include "crypto/msp.h"
 #include "daemon/background_commit.h"
 #include "deliver/deliver_client.h"
 #include "ledger/block_store.h"
@@ -21,27 +25,49 @@ namespace fabnet::daemon {
 
 struct BlockDeliverySettings {
   config::DeliveryClientSettings client;
-  std::filesystem::path ledgers_root;          // <peer.fileSystemPath>/ledgersData/chains
-  std::vector<std::string> orderer_endpoints;  // addressOverrides already applied
-  std::string orderer_msp_id;                  // whose signatures blocks must carry
-  std::string identity;                        // own serialized identity (seek creator)
-  bool static_leader = false;                  // peer.gossip.orgLeader: never gives up
-  std::string tls_cert_hash{};  // seek binding to the client TLS certificate ("" = none)
+  std::filesystem::path ledgers_root;  // <peer.fileSystemPath>/ledgersData/chains
+  std::string identity;                // own serialized identity (seek creator)
+  bool static_leader = false;          // peer.gossip.orgLeader: never gives up
+  std::string tls_cert_hash{};         // seek binding to the client TLS certificate ("" = none)
 };
+
+// A channel's ordering service as this peer pulls from it: where, through which
+// connector (TLS trust), and whose signatures its blocks must carry.
+struct ChannelOrderer {
+  std::vector<std::string> endpoints;          // addressOverrides already applied
+  std::set<std::string, std::less<>> msp_ids;  // orderer orgs whose signatures count
+  // Whether a block signer's serialized identity is a valid orderer of those orgs.
+  ledger::BlockVerifier::IdentityCheck identity_check;
+  deliver::OrdererConnector* connector = nullptr;  // outlives the BlockDelivery
+  std::string source;  // where the definition came from, for logs ("--channels", ...)
+};
+
+// The block signers a config block admits: each orderer org's root and intermediate
+// certificates, with its NodeOUs (so that IdentityValidator asks for role orderer
+// where the block's MSP tells roles apart).
+crypto::IdentityValidator::Orgs block_signer_orgs(const config::ChannelConfig& config);
 
 // The peer's side of the block flow, per channel: the disk ledger, its verifier and
 // the deliver client, which runs while this peer leads the channel's org (protocol.md
-// §10.1). Lives on the daemon's loop.
+// §10.1). A channel pulls from its own ChannelOrderer (set_orderer: a channel joined
+// from its config block) or else from the default one (--channels); a channel with
+// neither has no ledger here. Lives on the daemon's loop.
 class BlockDelivery final : public node::LedgerProvider {
  public:
   using Yield = std::function<void(const std::string& channel)>;
   using Log = std::function<void(std::string_view message)>;
 
   BlockDelivery(BlockDeliverySettings settings, runtime::Scheduler& scheduler,
-                deliver::OrdererConnector& connector, const gossip::CryptoService& crypto,
-                ledger::BlockVerifier::IdentityCheck orderer_identity_check, Yield yield, Log info,
-                Log warn);
+                const gossip::CryptoService& crypto, std::optional<ChannelOrderer> default_orderer,
+                Yield yield, Log info, Log warn);
   ~BlockDelivery() override;
+
+  // `channel` pulls from `orderer` from now on. When its deliver client runs (this
+  // peer leads), the old client is stopped before the new one starts: never two
+  // clients for one channel.
+  void set_orderer(const std::string& channel, ChannelOrderer orderer);
+  // The channel's orderer (its own or the default); nullptr when none.
+  const ChannelOrderer* orderer_of(const std::string& channel) const;
 
   // Blocks the leader's deliver client appended, for the node to spread in the org
   // (peer.deliveryclient.blockGossipEnabled).
@@ -70,12 +96,14 @@ class BlockDelivery final : public node::LedgerProvider {
  private:
   struct Channel;
   Channel* channel(const std::string& name);
+  // (Re)builds `c`'s verifier and deliver client for `orderer`.
+  void attach_orderer(const std::string& name, Channel& c, const ChannelOrderer& orderer);
 
   BlockDeliverySettings settings_;
   runtime::Scheduler& scheduler_;
-  deliver::OrdererConnector& connector_;
   const gossip::CryptoService& crypto_;
-  ledger::BlockVerifier::IdentityCheck identity_check_;
+  std::optional<ChannelOrderer> default_orderer_;
+  std::map<std::string, ChannelOrderer> own_orderers_;  // by channel (set_orderer)
   Yield yield_;
   Log info_;
   Log warn_;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "comm/grpc_comm.h"
@@ -120,8 +121,12 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   void stop_on_loop();
   void start_delivery();
   // On the loop: defines and joins the channel of a config block (`peer channel
-  // join -b`); "" when joined, else why not.
-  std::string join_from_block(const config::ChannelDefinitions& block);
+  // join -b`), pulling from the block's orderer; "" when joined, else why not.
+  std::string join_from_block(const config::ChannelConfig& block);
+  // The deliver connector trusting `extra_tls_roots` (PEM) beside peer.tls's orderer
+  // CAs; one per distinct set, kept until the daemon ends (its reader threads are
+  // joined off the loop).
+  deliver::OrdererConnector& orderer_connector_for(const std::string& extra_tls_roots);
   void refresh_metrics();
   json status() const;
   // Runs `work` on the loop and waits for its result (HTTP threads use this); nullopt
@@ -200,10 +205,14 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   ops::MetricsRegistry registry;
   std::unique_ptr<ops::GossipMetrics> metrics;
   std::unique_ptr<ops::OperationsServer> operations;
-  // Block flow (protocol.md §10.1): absent when the channel definitions name no orderer.
+  // Block flow (protocol.md §10.1): a channel pulls from the orderer of --channels, or
+  // from that of the config block it was joined from; with neither it has no ledger.
   std::shared_ptr<spdlog::logger> deliver_log = logging::get_logger("deliveryClient");
   std::unique_ptr<crypto::IdentityValidator> orderer_validator;
-  std::unique_ptr<deliver::GrpcOrdererConnector> orderer_connector;
+  // By the extra TLS roots they trust ("" = peer.tls's orderer CAs only).
+  std::map<std::string, std::unique_ptr<deliver::GrpcOrdererConnector>> orderer_connectors;
+  std::set<std::string> file_channels;               // channels defined by --channels
+  std::map<std::string, std::string> block_orderer;  // channel → its block orderer's digest
   std::unique_ptr<BlockDelivery> delivery;
   // After `delivery`: destroyed first, finishing its commits while the ledgers exist.
   std::unique_ptr<BackgroundCommitter> committer;
@@ -236,9 +245,10 @@ void PeerDaemon::Impl::load() {
     throw DaemonError(fmt::format("{}: {}", msp_dir.string(), role.error()));
   // Without --channels the peer starts in no channel, as Fabric's peer does, and
   // joins channels from their config blocks (`fabnet peer channel join -b`).
-  if (!options.channels_file.empty())
+  if (!options.channels_file.empty()) {
     channels = config::load_channel_definitions_file(options.channels_file);
-  else
+    for (const auto& channel : channels.channels) file_channels.insert(channel.name);
+  } else
     channels.source = "no channel definitions (--channels not given)";
   try {
     tls = load_peer_tls(core, options.core_file, channels);
@@ -450,32 +460,39 @@ void PeerDaemon::Impl::start_delivery() {
   const config::CoreConfig& core = options.core;
   deliver_metrics = std::make_unique<ops::DeliverMetrics>(registry);
   block_metrics = std::make_unique<ops::BlockMetrics>(registry);
-  if (!channels.orderer) {
-    deliver_log->warn("{} names no orderer: leaders pull no blocks", channels.source);
-    return;
+  std::optional<ChannelOrderer> from_file;
+  if (channels.orderer) {
+    ChannelOrderer o;
+    for (const std::string& endpoint : channels.orderer->endpoints)
+      o.endpoints.push_back(core.delivery_client.resolve(endpoint));
+    o.msp_ids = {channels.orderer->msp_id};
+    o.identity_check = [this](std::string_view identity) {
+      // Blocks are signed by orderers (NodeOU orderer where it can be told).
+      return orderer_validator
+          ->validate(identity, std::chrono::system_clock::now(), crypto::kBlockSignerRoles)
+          .ok();
+    };
+    o.connector = &orderer_connector_for("");
+    o.source = channels.source;
+    from_file = std::move(o);
+  } else if (options.channels_file.empty()) {
+    deliver_log->info(
+        "started without --channels: a channel pulls blocks from the orderer named in the config "
+        "block it is joined from (peer channel join -b)");
+  } else {
+    deliver_log->warn(
+        "{} names no orderer: its channels pull no blocks (a channel joined from a config block "
+        "pulls from the block's orderer)",
+        channels.source);
   }
-  deliver::GrpcOrdererSettings grpc_settings;
-  grpc_settings.conn_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(core.delivery_client.conn_timeout);
-  grpc_settings.credentials = tls.orderer_credentials;
-  orderer_connector = std::make_unique<deliver::GrpcOrdererConnector>(loop, grpc_settings);
   BlockDeliverySettings s;
   s.client = core.delivery_client;
   s.ledgers_root = std::filesystem::path(core.file_system_path) / "ledgersData" / "chains";
-  for (const std::string& endpoint : channels.orderer->endpoints)
-    s.orderer_endpoints.push_back(core.delivery_client.resolve(endpoint));
-  s.orderer_msp_id = channels.orderer->msp_id;
   s.identity = settings.self.identity;
   s.static_leader = settings.leader_mode == election::LeaderMode::kStaticLeader;
   s.tls_cert_hash = tls.seek_tls_cert_hash;
   delivery = std::make_unique<BlockDelivery>(
-      std::move(s), scheduler, *orderer_connector, *crypto,
-      [this](std::string_view identity) {
-        // Blocks are signed by orderers (NodeOU orderer where it can be told).
-        return orderer_validator
-            ->validate(identity, std::chrono::system_clock::now(), crypto::kBlockSignerRoles)
-            .ok();
-      },
+      std::move(s), scheduler, *crypto, std::move(from_file),
       [this](const std::string& channel) {
         if (node) node->yield(channel);
       },
@@ -483,16 +500,67 @@ void PeerDaemon::Impl::start_delivery() {
       [this](std::string_view m) { deliver_log->warn("{}", m); });
 }
 
-std::string PeerDaemon::Impl::join_from_block(const config::ChannelDefinitions& block) {
+deliver::OrdererConnector& PeerDaemon::Impl::orderer_connector_for(
+    const std::string& extra_tls_roots) {
+  // Without TLS every channel dials plaintext through one connector.
+  const std::string key = tls.orderer_tls ? extra_tls_roots : std::string();
+  auto& slot = orderer_connectors[key];
+  if (!slot) {
+    deliver::GrpcOrdererSettings grpc_settings;
+    grpc_settings.conn_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        options.core.delivery_client.conn_timeout);
+    grpc_settings.credentials =
+        key.empty() ? tls.orderer_credentials : orderer_credentials_with(tls, key);
+    slot = std::make_unique<deliver::GrpcOrdererConnector>(loop, grpc_settings);
+  }
+  return *slot;
+}
+
+std::string PeerDaemon::Impl::join_from_block(const config::ChannelConfig& block) {
   if (!node) return "the peer is not running";
-  const config::ChannelDefinition& channel = block.channels.front();
+  const config::ChannelDefinition& channel = block.channel;
   const std::string& me = options.core.local_msp_id;
   std::vector<std::string> orgs;
   for (const config::ChannelOrg& org : channel.orgs) orgs.push_back(org.msp_id);
   if (!channel.find_org(me))
     return fmt::format("org {} is not a member of channel {}: the block lists [{}]", me,
                        channel.name, fmt::join(orgs, ", "));
+  std::vector<std::string> orderer_orgs;
+  for (const config::BlockOrdererOrg& org : block.orderer_orgs)
+    orderer_orgs.push_back(org.msp.msp_id);
+  // A channel of --channels keeps the orderer given there, as before.
+  const bool keeps_file_orderer = file_channels.contains(channel.name) && channels.orderer;
+  std::optional<ChannelOrderer> orderer;
+  std::string orderer_digest;
   try {
+    if (!keeps_file_orderer) {
+      ChannelOrderer o;
+      for (const std::string& endpoint : config::orderer_endpoints_of(block))
+        o.endpoints.push_back(options.core.delivery_client.resolve(endpoint));
+      o.msp_ids.insert(orderer_orgs.begin(), orderer_orgs.end());
+      // Throws naming the org when a CA certificate of the block does not parse.
+      auto signers = std::make_shared<const crypto::IdentityValidator>(block_signer_orgs(block));
+      o.identity_check = [signers](std::string_view identity) {
+        return signers
+            ->validate(identity, std::chrono::system_clock::now(), crypto::kBlockSignerRoles)
+            .ok();
+      };
+      std::string tls_roots;
+      for (const config::BlockOrdererOrg& org : block.orderer_orgs)
+        tls_roots += org.msp.tls_root_certs_pem + org.msp.tls_intermediate_certs_pem;
+      o.source = fmt::format("the config block of {}", channel.name);
+      orderer_digest = fmt::format("{}|{}|{}", fmt::join(o.endpoints, ","),
+                                   fmt::join(orderer_orgs, ","), tls_roots);
+      for (const config::BlockOrdererOrg& org : block.orderer_orgs)
+        orderer_digest += "|" + org.msp.root_certs_pem + org.msp.intermediate_certs_pem;
+      if (tls.orderer_tls && tls_roots.empty())
+        deliver_log->warn(
+            "[{}] the config block names no TLS root certificates for orderer org(s) [{}]: the "
+            "deliver client trusts only the orderer CAs of peer.tls",
+            channel.name, fmt::join(orderer_orgs, ", "));
+      o.connector = &orderer_connector_for(tls_roots);
+      orderer = std::move(o);
+    }
     crypto::IdentityValidator::Orgs updated = validator_orgs;
     for (const config::ChannelOrg& org : channel.orgs) {
       std::vector<std::string>& pems = updated[org.msp_id].ca_pems;
@@ -500,9 +568,18 @@ std::string PeerDaemon::Impl::join_from_block(const config::ChannelDefinitions& 
         pems.push_back(org.ca_cert_pem);
     }
     auto validator = std::make_shared<const crypto::IdentityValidator>(updated);
-    node->define_channel(node::ChannelDefinition{channel.name, orgs});
+    node::ChannelDefinition definition{channel.name, orgs};
+    for (const config::ChannelOrg& org : channel.orgs)
+      for (const std::string& endpoint : org.anchor_peers)
+        definition.anchor_peers.push_back({org.msp_id, endpoint});
+    node->define_channel(definition);
     validator_orgs = std::move(updated);
     crypto->set_validator(std::move(validator));
+    // Before joining: joining may make this peer the leader at once.
+    if (orderer && block_orderer[channel.name] != orderer_digest) {
+      block_orderer[channel.name] = orderer_digest;
+      delivery->set_orderer(channel.name, std::move(*orderer));
+    }
     node->join_channel(channel.name);
   } catch (const std::exception& e) {
     return e.what();
@@ -510,17 +587,25 @@ std::string PeerDaemon::Impl::join_from_block(const config::ChannelDefinitions& 
   if (!channels.find(channel.name)) channels.channels.push_back(channel);
   log->info("joined channel {} from its config block: orgs [{}]", channel.name,
             fmt::join(orgs, ", "));
-  if (block.orderer) {
-    if (!delivery || !channels.orderer) {
+  if (tls.channel_tls_roots) {
+    // Fabric trusts the channel's orgs' TLS CAs for gossip (clients and servers).
+    std::size_t added = 0;
+    for (const config::BlockMsp& msp : block.application_msps)
+      added += tls.channel_tls_roots->add(msp.tls_root_certs_pem + msp.tls_intermediate_certs_pem);
+    if (added > 0)
+      log->info("[{}] gossip TLS now also trusts {} TLS CA certificate(s) of the block's orgs",
+                channel.name, added);
+  }
+  if (keeps_file_orderer) {
+    if (orderer_orgs != std::vector<std::string>{channels.orderer->msp_id})
       deliver_log->warn(
-          "[{}] the block names orderer org {} at [{}], but this peer started without an "
-          "orderer in --channels: it pulls no blocks for this channel",
-          channel.name, block.orderer->msp_id, fmt::join(block.orderer->endpoints, ", "));
-    } else if (block.orderer->msp_id != channels.orderer->msp_id) {
-      deliver_log->warn(
-          "[{}] the block names orderer org {}, this peer pulls blocks from {} (--channels)",
-          channel.name, block.orderer->msp_id, channels.orderer->msp_id);
-    }
+          "[{}] the block names orderer org(s) [{}]; this channel is defined in {} and pulls "
+          "blocks from {} as given there",
+          channel.name, fmt::join(orderer_orgs, ", "), channels.source, channels.orderer->msp_id);
+  } else {
+    deliver_log->info("[{}] orderer from the config block: org(s) [{}] at [{}]", channel.name,
+                      fmt::join(orderer_orgs, ", "),
+                      fmt::join(delivery->orderer_of(channel.name)->endpoints, ", "));
   }
   return {};
 }
@@ -610,14 +695,14 @@ int PeerDaemon::run(bool install_signal_handlers) {
     };
     routes.join_channel_block = [&d](const std::string& bytes) {
       ops::OperationsRoutes::JoinResult joined;
-      config::ChannelDefinitions block;
+      config::ChannelConfig block;
       try {
-        block = config::channel_from_config_block(bytes, "the posted config block");
+        block = config::read_config_block(bytes, "the posted config block");
       } catch (const std::exception& e) {
         joined.error = e.what();
         return joined;
       }
-      joined.channel = block.channels.front().name;
+      joined.channel = block.channel.name;
       auto result =
           d.on_loop<std::string>([&d, block]() -> std::string { return d.join_from_block(block); });
       joined.error = result ? *result : std::string("event loop busy");
@@ -662,7 +747,7 @@ int PeerDaemon::run(bool install_signal_handlers) {
   d.loop.run();
   d.committer.reset();  // its last commits finish while the ledgers are still open
   d.delivery.reset();
-  d.orderer_connector.reset();  // joins its reader threads
+  d.orderer_connectors.clear();  // joins their reader threads
   d.node.reset();
   return 0;
 }

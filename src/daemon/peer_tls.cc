@@ -34,7 +34,8 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   comm::check_tls_certificate_valid("peer.tls.cert.file", server.cert_pem);
   server.key_pem = comm::read_tls_private_key("peer.tls.key.file", file(t.key_file));
   // Dials trust rootcert.file; Fabric adds the TLS CAs of every joined channel's orgs,
-  // which fabnet's channel definitions do not carry: list them in clientRootCAs.files.
+  // which channels.yaml does not carry (list them in clientRootCAs.files); those of a
+  // config block are added when it is joined (channel_tls_roots).
   const std::string roots =
       comm::read_tls_certificates("peer.tls.rootcert.file", file(t.root_cert_file));
   std::string client_roots = roots;
@@ -64,6 +65,9 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
   gossip.server.client_roots_pem = client_roots;
   gossip.client.server_roots_pem = client_roots;
   gossip.client.client = client;
+  out.channel_tls_roots = std::make_shared<comm::TrustedRoots>();
+  gossip.server.extra_client_roots = out.channel_tls_roots;
+  gossip.client.extra_server_roots = out.channel_tls_roots;
   out.gossip = std::move(gossip);
 
   // The orderer's TLS CAs: the channel definitions' orderer.tls_ca_cert and the
@@ -89,6 +93,7 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
     out.seek_tls_cert_hash = comm::certificate_hash_of_pem(client.cert_pem);
   }
   out.orderer_credentials = comm::channel_credentials(orderer);
+  out.orderer_tls = orderer;
   out.summary = fmt::format("TLS on (client certificates {}; orderer CAs from {})",
                             t.client_auth_required ? "required" : "requested", orderer_from);
   if (!skipped_client_roots.empty())
@@ -96,6 +101,16 @@ PeerTls load_peer_tls(const config::CoreConfig& core, const std::filesystem::pat
         "; peer.tls.clientRootCAs.files not found and not needed without client auth: {}",
         fmt::join(skipped_client_roots, ", "));
   return out;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> orderer_credentials_with(
+    const PeerTls& tls, const std::string& extra_roots_pem) {
+  if (!tls.orderer_tls) return nullptr;
+  comm::ClientTls orderer = *tls.orderer_tls;
+  std::string roots = extra_roots_pem;
+  if (!roots.empty() && roots.back() != '\n') roots += '\n';
+  orderer.server_roots_pem = roots + orderer.server_roots_pem;
+  return comm::channel_credentials(orderer);
 }
 
 }  // namespace fabnet::daemon

@@ -404,5 +404,55 @@ TEST_F(TlsCommTest, ExpiredCertificatesAreRefused) {
   }
 }
 
+// A channel joined at run time brings its orgs' TLS CAs (Fabric trusts them for gossip
+// both ways): a running server with clientAuthRequired takes clients of a CA added to
+// its TrustedRoots after it started, and a dial made after the add trusts such servers.
+TEST_F(TlsCommTest, TlsCasAddedAtRunTimeAreTrustedByTheRunningServerAndLaterDials) {
+  auto b_roots = std::make_shared<TrustedRoots>();
+  CommTls b_tls = comm_tls(ca_, ca_.issue("peerB"), true);
+  b_tls.server.extra_client_roots = b_roots;
+  Peer b("peerB", loop_, tls_settings(b_tls));
+  ASSERT_EQ(b.start_error, "");
+  Peer a("peerA", loop_, tls_settings(comm_tls(ca_, other_ca_.issue("peerA"), true)));
+  a.comm->send("peerB", b.address(), gossip_message(1));
+  ASSERT_TRUE(run_until([&] { return a.failed_dials() >= 1; }));
+  run_for(200ms);
+  EXPECT_TRUE(b.received.empty()) << "a client of a CA not (yet) trusted got in";
+
+  EXPECT_EQ(b_roots->add(other_ca_.cert_pem()), 1u);
+  EXPECT_EQ(b_roots->add(other_ca_.cert_pem()), 0u);  // once
+  a.comm->send("peerB", b.address(), gossip_message(2));
+  ASSERT_TRUE(run_until([&] { return b.received.size() == 1; }))
+      << "failed dials: " << a.failed_dials();
+
+  // The dialler's side: a server of other_ca_ is refused until other_ca_ is added.
+  auto c_roots = std::make_shared<TrustedRoots>();
+  CommTls c_tls = comm_tls(ca_, ca_.issue("peerC"), false);
+  c_tls.client.extra_server_roots = c_roots;
+  Peer c("peerC", loop_, tls_settings(c_tls));
+  Peer d("peerD", loop_, tls_settings(comm_tls(ca_, other_ca_.issue("peerD"), false)));
+  c.comm->send("peerD", d.address(), gossip_message(3));
+  ASSERT_TRUE(run_until([&] { return c.failed_dials() >= 1; }));
+  EXPECT_TRUE(d.received.empty());
+  c_roots->add(other_ca_.cert_pem());
+  c.comm->send("peerD", d.address(), gossip_message(4));
+  ASSERT_TRUE(run_until([&] { return d.received.size() == 1; }));
+}
+
+TEST(TlsTrust, AClientCertificateMustChainToARootAndBeValidNow) {
+  const TestCa ca("tls-ca");
+  const TestCa other("other-ca");
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_EQ(verify_client_certificate(ca.issue("peer").cert_pem, ca.cert_pem()), "");
+  EXPECT_EQ(verify_client_certificate(ca.issue("peer").cert_pem, other.cert_pem() + ca.cert_pem()),
+            "");
+  EXPECT_NE(verify_client_certificate(other.issue("peer").cert_pem, ca.cert_pem()), "");
+  EXPECT_NE(verify_client_certificate(
+                ca.issue("old", {"IP:127.0.0.1"}, now - 48h, now - 24h).cert_pem, ca.cert_pem()),
+            "");
+  EXPECT_NE(verify_client_certificate("not a certificate", ca.cert_pem()), "");
+  EXPECT_NE(verify_client_certificate(ca.issue("peer").cert_pem, ""), "");
+}
+
 }  // namespace
 }  // namespace fabnet::comm

@@ -6,6 +6,7 @@
 
 #include "common/common.pb.h"
 #include "common/configtx.pb.h"
+#include "common/configuration.pb.h"
 #include "msp/msp_config.pb.h"
 #include "orderer/configuration.pb.h"
 
@@ -176,6 +177,140 @@ TEST(ConfigBlock, UnsupportedShapesAreRefusedWithWhatWasExpected) {
                      timeout.SerializeAsString());
                }),
                {"Channel/Orderer/BatchTimeout", "soon", "Go duration"});
+}
+
+// Channel/Orderer/<org> with its own MSP (CA `ca`) and Endpoints (none when empty).
+void add_orderer_org(common::ConfigGroup& root, const std::string& msp_id, const std::string& ca,
+                     const std::vector<std::string>& endpoints) {
+  auto& orderers = *(*root.mutable_groups())["Orderer"].mutable_groups();
+  common::ConfigGroup org = orderers.at("OrdererMSP");
+  auto& msp_value = (*org.mutable_values())["MSP"];
+  msp::MSPConfig msp;
+  msp.ParseFromString(msp_value.value());
+  msp::FabricMSPConfig fabric;
+  fabric.ParseFromString(msp.config());
+  fabric.set_name(msp_id);
+  fabric.clear_root_certs();
+  fabric.add_root_certs(ca);
+  msp.set_config(fabric.SerializeAsString());
+  msp_value.set_value(msp.SerializeAsString());
+  org.mutable_values()->erase("Endpoints");
+  if (!endpoints.empty()) {
+    common::OrdererAddresses addresses;
+    for (const std::string& e : endpoints) addresses.add_addresses(e);
+    (*org.mutable_values())["Endpoints"].set_value(addresses.SerializeAsString());
+  }
+  orderers[msp_id] = org;
+}
+
+void erase_org_endpoints(common::ConfigGroup& root, const std::string& msp_id) {
+  (*root.mutable_groups())["Orderer"].mutable_groups()->at(msp_id).mutable_values()->erase(
+      "Endpoints");
+}
+
+void set_global_addresses(common::ConfigGroup& root, const std::vector<std::string>& endpoints) {
+  common::OrdererAddresses addresses;
+  for (const std::string& e : endpoints) addresses.add_addresses(e);
+  (*root.mutable_values())["OrdererAddresses"].set_value(addresses.SerializeAsString());
+}
+
+TEST(ConfigBlock, ReadsEveryOrdererOrgWithItsCaTlsCaAndEndpoints) {
+  OrdererDefinition orderer = sample_orderer();
+  orderer.tls_ca_cert_pem = pem("orderer-tls");
+  const ChannelConfig read = read_config_block(
+      make_config_block(sample_channel(), orderer, {{"Org2MSP", pem("org2-tls")}}),
+      "genesis.block");
+  EXPECT_EQ(read.channel.name, "mychannel");
+  ASSERT_EQ(read.orderer_orgs.size(), 1u);
+  EXPECT_EQ(read.orderer_orgs[0].msp.msp_id, "OrdererMSP");
+  EXPECT_EQ(read.orderer_orgs[0].msp.root_certs_pem, pem("orderer"));
+  EXPECT_EQ(read.orderer_orgs[0].msp.tls_root_certs_pem, pem("orderer-tls"));
+  EXPECT_EQ(read.orderer_orgs[0].endpoints, orderer.endpoints);
+  EXPECT_EQ(read.orderer_addresses, orderer.endpoints);
+  EXPECT_EQ(read.batch.max_message_count, 7u);
+  ASSERT_EQ(read.application_msps.size(), 2u);
+  for (const BlockMsp& msp : read.application_msps)
+    EXPECT_EQ(msp.tls_root_certs_pem, msp.msp_id == "Org2MSP" ? pem("org2-tls") : "");
+  // channel_from_config_block carries the orderer's TLS CA too.
+  EXPECT_EQ(channel_from_config_block(make_config_block(sample_channel(), orderer), "b")
+                .orderer->tls_ca_cert_pem,
+            pem("orderer-tls"));
+}
+
+TEST(ConfigBlock, NodeOusOfAnMspAreRead) {
+  const ChannelConfig read =
+      read_config_block(with_config([](common::ConfigGroup& root) {
+                          auto& value = (*(*root.mutable_groups())["Orderer"]
+                                              .mutable_groups()
+                                              ->at("OrdererMSP")
+                                              .mutable_values())["MSP"];
+                          msp::MSPConfig msp;
+                          msp.ParseFromString(value.value());
+                          msp::FabricMSPConfig fabric;
+                          fabric.ParseFromString(msp.config());
+                          fabric.mutable_fabric_node_ous()->set_enable(true);
+                          fabric.mutable_fabric_node_ous()
+                              ->mutable_orderer_ou_identifier()
+                              ->set_organizational_unit_identifier("ordering");
+                          msp.set_config(fabric.SerializeAsString());
+                          value.set_value(msp.SerializeAsString());
+                        }),
+                        "genesis.block");
+  ASSERT_TRUE(read.orderer_orgs[0].msp.node_ous.has_value());
+  EXPECT_TRUE(read.orderer_orgs[0].msp.node_ous->enable);
+  EXPECT_EQ(read.orderer_orgs[0].msp.node_ous->orderer_ou, "ordering");
+  EXPECT_EQ(read.orderer_orgs[0].msp.node_ous->peer_ou, "peer");
+  EXPECT_FALSE(read.application_msps[0].node_ous.has_value());
+}
+
+// Fabric's rule: per-org Endpoints of every orderer org when any org has some, and
+// then the channel-wide OrdererAddresses are ignored; otherwise OrdererAddresses.
+TEST(ConfigBlock, PerOrgOrdererEndpointsWinOverTheChannelWideAddresses) {
+  const ChannelConfig both =
+      read_config_block(with_config([](common::ConfigGroup& root) {
+                          add_orderer_org(root, "Orderer2MSP", pem("o2"), {"o2.example.com:7050"});
+                          set_global_addresses(root, {"global.example.com:7050"});
+                        }),
+                        "genesis.block");
+  ASSERT_EQ(both.orderer_orgs.size(), 2u);
+  EXPECT_EQ(orderer_endpoints_of(both),
+            (std::vector<std::string>{"o2.example.com:7050", "orderer.example.com:7050",
+                                      "127.0.0.1:7050"}));  // by org (group) name
+
+  // One org with endpoints is enough to ignore the global list.
+  const ChannelConfig one =
+      read_config_block(with_config([](common::ConfigGroup& root) {
+                          add_orderer_org(root, "Orderer2MSP", pem("o2"), {"o2.example.com:7050"});
+                          erase_org_endpoints(root, "OrdererMSP");
+                          set_global_addresses(root, {"global.example.com:7050"});
+                        }),
+                        "genesis.block");
+  EXPECT_EQ(orderer_endpoints_of(one), std::vector<std::string>{"o2.example.com:7050"});
+
+  const ChannelConfig global =
+      read_config_block(with_config([](common::ConfigGroup& root) {
+                          add_orderer_org(root, "Orderer2MSP", pem("o2"), {});
+                          erase_org_endpoints(root, "OrdererMSP");
+                          set_global_addresses(root, {"global.example.com:7050"});
+                        }),
+                        "genesis.block");
+  EXPECT_EQ(orderer_endpoints_of(global), std::vector<std::string>{"global.example.com:7050"});
+  EXPECT_EQ(global.orderer_orgs[0].msp.msp_id, "Orderer2MSP");
+  EXPECT_EQ(global.orderer_orgs[0].msp.root_certs_pem, pem("o2"));
+}
+
+TEST(ConfigBlock, NoOrdererEndpointAnywhereIsRefused) {
+  try {
+    read_config_block(with_config([](common::ConfigGroup& root) {
+                        add_orderer_org(root, "Orderer2MSP", pem("o2"), {});
+                        erase_org_endpoints(root, "OrdererMSP");
+                        root.mutable_values()->erase("OrdererAddresses");
+                      }),
+                      "genesis.block");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("orderer endpoints"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ConfigBlock, AMissingFileIsAClearError) {

@@ -307,7 +307,9 @@ void PeerNetwork::start(const std::string& id) {
   std::vector<std::string> argv = {
       FABNET_BINARY, "peer",         "start", "--config", (p.dir / "core.yaml").string(),
       "--channels",  channels_file()};
-  for (const auto& channel : p.spec.channels) {
+  if (p.without_channels_file) argv.resize(5);
+  for (const auto& channel :
+       p.without_channels_file ? std::vector<std::string>{} : p.spec.channels) {
     argv.push_back("--join");
     argv.push_back(channel);
   }

@@ -38,6 +38,9 @@ struct PeerProcess {
   std::string pki_id_hex;  // known once it answered /status
   // With peer.gossip.externalEndpoint = its endpoint (set_anchor_peers).
   bool external_endpoint = false;
+  // Started without --channels (and --join): in no channel, knowing no orderer, until
+  // it joins one from a config block (`peer channel join -b`).
+  bool without_channels_file = false;
 
   std::string id() const { return spec.name + "." + spec.org; }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(gossip_port); }
