@@ -94,8 +94,8 @@ TEST(IdentityValidator, ACachedIdentityIsStillCheckedAgainstTheTime) {
   EXPECT_TRUE(validator.validate(identity, kDuringValidity));
   EXPECT_TRUE(validator.validate(identity, not_after));
   // Another org's claim on the same certificate is another identity.
-  EXPECT_FALSE(validator.validate(serialize_identity("Org2MSP", peer_pem(0, "peer0")),
-                                  kDuringValidity));
+  EXPECT_FALSE(
+      validator.validate(serialize_identity("Org2MSP", peer_pem(0, "peer0")), kDuringValidity));
 }
 
 TEST(IdentityValidator, RefusesCaCertificateUsedAsIdentity) {
