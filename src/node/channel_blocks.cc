@@ -164,7 +164,11 @@ void ChannelBlocks::fetch_gap() {
     from = *newest_pusher_;
   else
     return;
-  state_.fetch_gap(from, buffer_base(), *highest - 1);
+  // Another request is in flight (an earlier gap): try again once it may have been
+  // answered, rather than wait for the next push, which never comes after the last
+  // block of a burst.
+  if (!state_.fetch_gap(from, buffer_base(), *highest - 1) && state_.fetching())
+    gap_timer_.arm(env_.settings.blocks.gap_fetch_delay, [this] { fetch_gap(); });
 }
 
 void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {

@@ -172,6 +172,10 @@ struct TestNetwork {
   std::map<std::string, std::unique_ptr<TestLedgers>> ledgers;
   // Messages for which this returns true are lost in transit.
   std::function<bool(const std::string& from, const std::string& to, const SignedGossip&)> lose;
+  // Transit time of a message when set; 1 ms otherwise.
+  std::function<runtime::Duration(const std::string& from, const std::string& to,
+                                  const SignedGossip&)>
+      latency;
   std::vector<ChannelDefinition> channels{{"mychannel", {"Org1MSP", "Org2MSP"}},
                                           {"other", {"Org1MSP", "Org2MSP"}}};
   // Adjusts each node's settings before it is built.
@@ -220,7 +224,8 @@ struct TestNetwork {
     const Node& sender = *peers.at(from).node;
     ConnectionInfo info{sender.id(), sender.settings().self.identity,
                         sender.settings().self.endpoint};
-    scheduler.schedule(milliseconds(1), [this, info, to, message] {
+    const runtime::Duration transit = latency ? latency(from, to, *message) : milliseconds(1);
+    scheduler.schedule(transit, [this, info, to, message] {
       auto it = peers.find(to);
       if (it == peers.end() || !it->second.node) return;  // receiver crashed meanwhile
       it->second.node->on_message(info, message);
@@ -706,6 +711,29 @@ TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) 
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   EXPECT_GE(blocks.state_counters().gap_requests, 1u);
   EXPECT_GE(blocks.counters().committed_by_state_transfer, 1u);
+}
+
+TEST_F(NodeBlocksTest, ASecondGapFoundWhileTheFirstIsFetchedIsFetchedWithoutAnotherPush) {
+  // Blocks 2 and 4 never reach peer2.org1 by push, and state responses to it are slow:
+  // the gap at 4 is found while the request for 2 is still out, and block 5 is the
+  // last push, so nothing but the retry of the gap fetch brings 4 before the next
+  // pull round (400 ms here).
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    if (to != "peer2.org1" || !m.message.has_data_msg()) return false;
+    const std::uint64_t n = m.message.data_msg().payload().seq_num();
+    return n == 2 || n == 4;
+  };
+  net.latency = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_state_response() ? milliseconds(40)
+                                                                : milliseconds(1);
+  };
+  for (int i = 0; i < 6; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(12));
+  }
+  net.scheduler.run_for(milliseconds(150));
+  EXPECT_EQ(height("peer2.org1"), 6u);
+  EXPECT_GE(net.node("peer2.org1").blocks("mychannel")->state_counters().gap_requests, 2u);
 }
 
 TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
