@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -159,11 +160,17 @@ int main(int argc, char** argv) {
       const auto w = written.find(n);
       if (w != written.end() && peers_with[n] == peers) propagation.push_back(t - w->second);
     }
+    // No block at every peer yet: no figure, rather than a 0 that reads as instant.
+    const auto figure = [&propagation](double value) {
+      return propagation.empty() ? std::string("—") : std::to_string(std::lround(value));
+    };
     std::printf(
-        "| %d | %.0f | %lld | %.0f | %.0f | %.0f | %s |%s\n", rate,
-        static_cast<double>(to - from) / load_s, to - from, percentile(propagation, 0.5),
-        percentile(propagation, 0.99),
-        propagation.empty() ? 0.0 : *std::max_element(propagation.begin(), propagation.end()),
+        "| %d | %.0f | %lld | %s | %s | %s | %s |%s\n", rate,
+        static_cast<double>(to - from) / load_s, to - from,
+        figure(percentile(propagation, 0.5)).c_str(), figure(percentile(propagation, 0.99)).c_str(),
+        figure(propagation.empty() ? 0.0
+                                   : *std::max_element(propagation.begin(), propagation.end()))
+            .c_str(),
         caught_up ? (std::to_string(static_cast<long long>(catch_up_ms)) + " ms").c_str()
                   : "not within 60 s",
         status == 0 ? "" : " (broadcast client failed)");
