@@ -177,9 +177,8 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   // Counts, publishes and reports a commit's blocks once it is durable.
   void committed(const std::vector<state::BufferedBlock>& blocks,
                  const ledger::AppendResult& result);
-  std::optional<PeerId> newest_pusher_;
-  std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early  // who
-                                                       // pushed the newest block buffered ahead
+  std::optional<PeerId> newest_pusher_;                // who pushed the newest block buffered ahead
+  std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
   // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's
