@@ -20,6 +20,7 @@ class PublicKey {
 
  private:
   friend class Signer;
+  friend Status verify_signature(const PublicKey&, std::string_view, std::string_view);
   explicit PublicKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
   std::shared_ptr<EVP_PKEY> key_;
 };

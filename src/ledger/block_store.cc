@@ -4,6 +4,7 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -107,6 +108,24 @@ bool write_all(int fd, std::string_view bytes, std::uint64_t offset) {
     offset += static_cast<std::uint64_t>(written);
   }
   return true;
+}
+
+// A record's header and body in one system call where the kernel takes them whole
+// (the usual case); what a short write leaves goes out piece by piece.
+bool write_record(int fd, std::string_view header, std::string_view body, std::uint64_t offset) {
+  iovec parts[2] = {{const_cast<char*>(header.data()), header.size()},
+                    {const_cast<char*>(body.data()), body.size()}};
+  ssize_t written = -1;
+  do {
+    written = ::pwritev(fd, parts, 2, static_cast<off_t>(offset));
+  } while (written < 0 && errno == EINTR);
+  if (written < 0) return false;
+  auto done = static_cast<std::size_t>(written);
+  const std::size_t from_header = std::min(done, header.size());
+  header.remove_prefix(from_header);
+  body.remove_prefix(std::min(done - from_header, body.size()));
+  offset += done;
+  return write_all(fd, header, offset) && write_all(fd, body, offset + header.size());
 }
 
 // Reads exactly `size` bytes, or fewer at end of file.
@@ -494,8 +513,7 @@ AppendResult BlockStore::stage_block(const common::Block& block, std::string_vie
   }
 
   const auto path = file_path(current_file_);
-  if (!write_all(current_fd_, record_header(bytes), current_size_) ||
-      !write_all(current_fd_, bytes, current_size_ + kRecordHeaderBytes)) {
+  if (!write_record(current_fd_, record_header(bytes), bytes, current_size_)) {
     const auto error = errno_text();
     (void)::ftruncate(current_fd_, static_cast<off_t>(current_size_));
     return refused(RefusalReason::kStorageFailure,

@@ -241,6 +241,29 @@ struct OrdererDaemon::Impl final : OrdererObserver, ::orderer::AtomicBroadcast::
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<::orderer::DeliverResponse, common::Envelope>* stream) override;
 
+  // Hands a valid envelope to the loop, in release order. Envelopes released while
+  // the loop has not yet taken the previous ones go in the same hand-off: one wake
+  // of the loop per run instead of one per envelope.
+  void to_order(std::string channel, std::string envelope, Orderer::Reply answer) {
+    {
+      std::lock_guard lock(order_mutex);
+      order_queue.push_back({std::move(channel), std::move(envelope), std::move(answer)});
+      if (order_drain_posted) return;
+      order_drain_posted = true;
+    }
+    asio::post(loop, [this] {
+      std::vector<ToOrder> run;
+      {
+        std::lock_guard lock(order_mutex);
+        run.swap(order_queue);
+        order_drain_posted = false;
+      }
+      for (ToOrder& item : run) {
+        orderer->order(item.channel, std::move(item.envelope), std::move(item.answer));
+      }
+    });
+  }
+
   bool admit() {
     if (stopping.load()) return false;
     if (streams.fetch_add(1) >= options.max_streams) {
@@ -269,6 +292,14 @@ struct OrdererDaemon::Impl final : OrdererObserver, ::orderer::AtomicBroadcast::
   std::atomic<int> streams{0};
   std::atomic<bool> stopping{false};
   std::thread shutdown_thread;
+  struct ToOrder {
+    std::string channel;
+    std::string envelope;
+    Orderer::Reply answer;
+  };
+  std::mutex order_mutex;
+  std::vector<ToOrder> order_queue;  // valid envelopes on their way to the loop
+  bool order_drain_posted = false;
   // Broadcast's signature checks, one worker per core. Declared last: destroyed (and
   // joined) first, before anything its jobs use.
   std::unique_ptr<OrderedWorkers> workers =
@@ -387,10 +418,8 @@ grpc::Status OrdererDaemon::Impl::Broadcast(
                       if (stopping.load()) {
                         return answer(common::SERVICE_UNAVAILABLE, "the orderer is stopping");
                       }
-                      asio::post(loop, [this, job, answer = std::move(answer)]() mutable {
-                        orderer->order(job->second.channel, std::move(job->first),
-                                       std::move(answer));
-                      });
+                      to_order(std::move(job->second.channel), std::move(job->first),
+                               std::move(answer));
                     });
   }
   replies->finish();

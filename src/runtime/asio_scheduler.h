@@ -27,7 +27,9 @@ class AsioScheduler final : public Scheduler {
   asio::io_context& io_;
   std::chrono::steady_clock::time_point epoch_;
   TimerId next_id_ = 1;
+  // A zero-delay entry has no timer: its callback was posted.
   std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted callbacks check it
 };
 
 }  // namespace fabnet::runtime
