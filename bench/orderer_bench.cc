@@ -231,10 +231,9 @@ int main(int argc, char** argv) {
         }
         return;
       }
-      // Eight envelopes per write to the socket.
-      grpc::WriteOptions options;
-      if ((written_ + 1) % 8 != 0 && written_ + 1 < batch_.size()) options.set_buffer_hint();
-      StartWrite(&batch_[written_++].first, options);
+      // No buffer hint: a hinted write may wait for a later write to flush it, and
+      // the next write starts only when this one is done.
+      StartWrite(&batch_[written_++].first);
     }
     const std::vector<std::pair<common::Envelope, std::string>>& batch_;
     std::function<void(const std::string&, bool)> answered_;

@@ -458,8 +458,31 @@ AppendResult BlockStore::stage(const common::Block& block, std::string_view byte
 }
 
 AppendResult BlockStore::commit() {
+  // The sync runs without mutex_: the writer stages the next blocks meanwhile, and
+  // readers of the chain state (staged_last_header_hash, on a peer's event loop) never
+  // wait for the disk. Blocks staged during the sync wait for the next commit.
+  std::lock_guard one_at_a_time(commit_mutex_);
+  CommitPlan plan;
+  {
+    std::unique_lock lock(mutex_);
+    if (staged_.empty()) return accepted();
+    if (failed_) {
+      refusals_.add(RefusalReason::kStorageFailure);
+      return refused(RefusalReason::kStorageFailure,
+                     "an earlier write failed to reach the disk; reopen the store");
+    }
+    plan = plan_commit();
+  }
+  if (before_sync_) before_sync_();
+  AppendResult result = sync(plan);
   std::unique_lock lock(mutex_);
-  auto result = commit_staged();
+  if (!result.ok) {
+    // As in commit_staged: nothing staged is trusted after a failed sync.
+    drop_staged();
+    failed_ = true;
+  } else {
+    result = publish(plan);
+  }
   if (!result.ok) refusals_.add(result.reason);
   return result;
 }
@@ -544,45 +567,43 @@ void BlockStore::drop_staged() {
   unsynced_files_.clear();
 }
 
-AppendResult BlockStore::commit_staged() {
-  if (staged_.empty()) return accepted();
-  if (failed_) {
-    return refused(RefusalReason::kStorageFailure,
-                   "an earlier write failed to reach the disk; reopen the store");
-  }
-  if (options_.sync == SyncPolicy::kEveryBlock) {
-    // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
-    // state is unknown, so no further append is trusted until a reopen re-reads it.
-    for (const std::uint32_t file : unsynced_files_) {
-      if (::fdatasync(file_descriptor(file)) != 0) {
-        const auto error = errno_text();
-        drop_staged();
-        failed_ = true;
-        return refused(RefusalReason::kStorageFailure,
-                       fmt::format("fdatasync of {} failed: {}", file_path(file).string(), error));
-      }
-    }
-    if (directory_dirty_) {
-      try {
-        sync_directory(blocks_dir_);
-      } catch (const BlockStoreError& error) {
-        drop_staged();
-        failed_ = true;
-        return refused(RefusalReason::kStorageFailure, error.what());
-      }
-    }
-  }
-  unsynced_files_.clear();
+BlockStore::CommitPlan BlockStore::plan_commit() {
+  CommitPlan plan{staged_.size(), {}, directory_dirty_, current_file_, current_size_};
+  plan.files.swap(unsynced_files_);
   directory_dirty_ = false;
+  return plan;
+}
 
+AppendResult BlockStore::sync(const CommitPlan& plan) const {
+  if (options_.sync != SyncPolicy::kEveryBlock) return accepted();
+  for (const std::uint32_t file : plan.files) {
+    if (::fdatasync(file_descriptor(file)) != 0) {
+      const auto error = errno_text();
+      return refused(RefusalReason::kStorageFailure,
+                     fmt::format("fdatasync of {} failed: {}", file_path(file).string(), error));
+    }
+  }
+  if (plan.directory_dirty) {
+    try {
+      sync_directory(blocks_dir_);
+    } catch (const BlockStoreError& error) {
+      return refused(RefusalReason::kStorageFailure, error.what());
+    }
+  }
+  return accepted();
+}
+
+AppendResult BlockStore::publish(const CommitPlan& plan) {
   // The index is not synced: the block files are the truth, and opening the store
   // re-indexes whole records beyond what the index holds. A crash can only make the
   // index lag, since it is written after the files are durable.
   leveldb::WriteBatch batch;
   std::uint64_t number = height_;
-  for (const Staged& staged : staged_) batch.Put(block_key(number++), encode_location(staged.at));
+  for (std::size_t i = 0; i < plan.count; ++i) {
+    batch.Put(block_key(number++), encode_location(staged_[i].at));
+  }
   batch.Put(std::string(kHeightKey), encode_height(number));
-  batch.Put(std::string(kLastHashKey), staged_.back().hash);
+  batch.Put(std::string(kLastHashKey), staged_[plan.count - 1].hash);
   if (auto status = index_->Write(leveldb::WriteOptions(), &batch); !status.ok()) {
     drop_staged();
     failed_ = true;
@@ -590,13 +611,30 @@ AppendResult BlockStore::commit_staged() {
         RefusalReason::kStorageFailure,
         fmt::format("index write to {} failed: {}", index_dir_.string(), status.ToString()));
   }
-  last_header_hash_ = staged_.back().hash;
-  committed_file_ = current_file_;
-  committed_size_ = current_size_;
-  staged_.clear();
+  last_header_hash_ = staged_[plan.count - 1].hash;
+  committed_file_ = plan.end_file;
+  committed_size_ = plan.end_size;
+  staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(plan.count));
   // Published last: a reader that sees the new height finds its index entry.
   height_.store(number, std::memory_order_release);
   return accepted();
+}
+
+AppendResult BlockStore::commit_staged() {
+  if (staged_.empty()) return accepted();
+  if (failed_) {
+    return refused(RefusalReason::kStorageFailure,
+                   "an earlier write failed to reach the disk; reopen the store");
+  }
+  const CommitPlan plan = plan_commit();
+  // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
+  // state is unknown, so no further append is trusted until a reopen re-reads it.
+  if (auto synced = sync(plan); !synced.ok) {
+    drop_staged();
+    failed_ = true;
+    return synced;
+  }
+  return publish(plan);
 }
 
 BlockStoreProvider::BlockStoreProvider(std::filesystem::path root, BlockStoreOptions options)

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -93,6 +94,10 @@ class BlockStore final : public Ledger {
   std::uint64_t staged_height() const override;
   std::string staged_last_header_hash() const override;
 
+  // Test seam: `hook` runs in commit() just before it syncs, without the store's lock
+  // held. Set it before the store is shared with other threads.
+  void set_before_sync(std::function<void()> hook) { before_sync_ = std::move(hook); }
+
   const RecoveryReport& recovery() const { return recovery_; }
   RefusalCounts refusals() const { return refusals_.snapshot(); }
   const std::filesystem::path& blocks_dir() const { return blocks_dir_; }
@@ -112,6 +117,18 @@ class BlockStore final : public Ledger {
   void truncate_files(std::uint32_t file, std::uint64_t size);
   void open_current_file();
   AppendResult stage_block(const common::Block& block, std::string_view bytes);
+  // What one commit makes durable: the first `count` staged blocks, which end at
+  // (end_file, end_size), written to `files` (and a new file's directory entry).
+  struct CommitPlan {
+    std::size_t count = 0;
+    std::set<std::uint32_t> files;
+    bool directory_dirty = false;
+    std::uint32_t end_file = 0;
+    std::uint64_t end_size = 0;
+  };
+  CommitPlan plan_commit();
+  AppendResult sync(const CommitPlan& plan) const;
+  AppendResult publish(const CommitPlan& plan);
   AppendResult commit_staged();
   void drop_staged();
 
@@ -120,6 +137,7 @@ class BlockStore final : public Ledger {
   BlockStoreOptions options_;
   std::unique_ptr<leveldb::DB> index_;
 
+  std::mutex commit_mutex_;          // one commit() at a time (its sync runs without mutex_)
   mutable std::shared_mutex mutex_;  // guards the chain state below (height_ is also read bare)
   std::atomic<std::uint64_t> height_ = 0;
   std::string last_header_hash_;
@@ -142,6 +160,7 @@ class BlockStore final : public Ledger {
 
   RecoveryReport recovery_;
   RefusalCounter refusals_;
+  std::function<void()> before_sync_;
 };
 
 // One BlockStore per channel under a root folder: block files in <root>/chains/<channel>/,

@@ -376,13 +376,12 @@ grpc::Status OrdererDaemon::Impl::Broadcast(
   metrics->broadcast_streams_opened.with().inc();
   auto replies = std::make_shared<OrderedReplies>();
   std::thread writer([&] {
-    // A run of answers (a block's SUCCESSes) leaves in as few writes as gRPC can make:
-    // all but the last carry the buffer hint.
+    // No buffer hint on these writes: a sync Write returns only once its message left,
+    // and a hinted one may wait for a later write to flush it, which this thread would
+    // never get to make (seen as a stream whose last answers never came).
     for (auto run = replies->next_run(); !run.empty(); run = replies->next_run()) {
       for (std::size_t i = 0; i < run.size(); ++i) {
-        grpc::WriteOptions options;
-        if (i + 1 < run.size()) options.set_buffer_hint();
-        if (!stream->Write(run[i], options)) {
+        if (!stream->Write(run[i])) {
           replies->close();
           return;
         }

@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <future>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "ledger/block_hash.h"
 #include "store_test_support.h"
@@ -113,6 +116,46 @@ TEST_F(BlockStoreTest, StagedBlocksAreInvisibleUntilOneCommitPublishesThemAll) {
   const auto store = open(options);
   EXPECT_EQ(store->recovery().detail, "");
   expect_holds_prefix(*store, chain, 8);
+}
+
+// A peer stages the next blocks on its event loop while the committer thread syncs:
+// neither staging nor reading the chain state may wait for the disk.
+TEST_F(BlockStoreTest, BlocksAreStagedWhileACommitSyncs) {
+  const auto chain = make_chain(4, 2, 1000);
+  const auto options = BlockStoreOptions{5000, SyncPolicy::kEveryBlock};
+  std::promise<void> syncing, go_on;
+  std::atomic<bool> in_sync{false}, first{true};
+  const auto hold_first_sync = [&] {
+    if (!first.exchange(false)) return;
+    in_sync = true;
+    syncing.set_value();
+    go_on.get_future().wait_for(std::chrono::seconds(10));
+    in_sync = false;
+  };
+  {
+    const auto store = open(options);
+    store->set_before_sync(hold_first_sync);
+    append_all(*store, chain, 0, 1);
+    ASSERT_TRUE(store->stage(chain[1].block, chain[1].bytes).ok);
+    ASSERT_TRUE(store->stage(chain[2].block, chain[2].bytes).ok);
+    AppendResult first_commit;
+    std::thread committer([&] { first_commit = store->commit(); });
+    syncing.get_future().wait();
+    EXPECT_EQ(store->staged_last_header_hash(), header_hash(chain[2].block.header()));
+    const auto during = store->stage(chain[3].block, chain[3].bytes);
+    EXPECT_TRUE(in_sync) << "stage() waited for the sync";
+    go_on.set_value();
+    committer.join();
+    ASSERT_TRUE(during.ok) << during.detail;
+    ASSERT_TRUE(first_commit.ok) << first_commit.detail;
+    expect_holds_prefix(*store, chain, 3);  // what was staged when the commit began
+    EXPECT_EQ(store->staged_height(), 4u);
+    ASSERT_TRUE(store->commit().ok);
+    expect_holds_prefix(*store, chain, 4);
+  }
+  const auto store = open(options);
+  EXPECT_EQ(store->recovery().detail, "");
+  expect_holds_prefix(*store, chain, 4);
 }
 
 TEST_F(BlockStoreTest, StagedButUncommittedRecordsAreRecoveredFromTheFilesOnOpen) {
