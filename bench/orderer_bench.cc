@@ -174,7 +174,11 @@ int main(int argc, char** argv) {
   std::thread deliver_thread([&] {
     orderer::DeliverResponse response;
     while (delivered.load() < envelopes && deliver->Read(&response)) {
-      if (!response.has_block()) break;
+      if (!response.has_block()) {
+        std::printf("  Deliver stream ended with status %s\n",
+                    common::Status_Name(response.status()).c_str());
+        break;
+      }
       const auto now = Clock::now();
       ++blocks;
       std::lock_guard lock(mutex);

@@ -68,7 +68,7 @@ struct BlockSettings {
   // newest buffered block), instead of waiting for the next pull round or state
   // check (seconds). One lost push otherwise holds up every later block (they are
   // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
-  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(15);
+  runtime::Duration gap_fetch_delay = std::chrono::milliseconds(2);
   state::PullSettings pull;
   state::StateTransferSettings state;
 };
