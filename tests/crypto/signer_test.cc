@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "crypto/identity.h"
 #include "generated_network.h"
 #include "test_support.h"
@@ -83,6 +87,40 @@ TEST(Signer, SignatureOfAnotherKeyIsRefused) {
   const KeyPair mine = peer_keys(0, "peer0");
   const KeyPair theirs = peer_keys(1, "peer0");
   EXPECT_FALSE(verify_signature(mine.public_key, "payload", theirs.signer.sign("payload")));
+}
+
+// verify_signature and sign keep a ready context per key and thread: a key made,
+// used and dropped again and again (more keys than a thread keeps) must always be
+// the key checked against, never a context left from an earlier one.
+TEST(Signer, ContextsKeptPerKeyNeverCheckAgainstAnotherKey) {
+  const KeyPair org1 = peer_keys(0, "peer0");
+  const KeyPair org2 = peer_keys(1, "peer0");
+  const std::string by_org1 = org1.signer.sign("payload");
+  const std::string by_org2 = org2.signer.sign("payload");
+  for (int round = 0; round < 300; ++round) {
+    const KeyPair fresh = peer_keys(round % 2, "peer0");  // a new key object each round
+    const std::string& good = round % 2 == 0 ? by_org1 : by_org2;
+    const std::string& other = round % 2 == 0 ? by_org2 : by_org1;
+    ASSERT_TRUE(verify_signature(fresh.public_key, "payload", good)) << round;
+    ASSERT_FALSE(verify_signature(fresh.public_key, "payload", other)) << round;
+    ASSERT_TRUE(verify_signature(fresh.public_key, "payload", fresh.signer.sign("payload")));
+  }
+  // Other threads, each with its own contexts, agree.
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (!verify_signature(org1.public_key, "payload", by_org1) ||
+            verify_signature(org2.public_key, "payload", by_org1) ||
+            !verify_signature(org2.public_key, "payload", org2.signer.sign("payload"))) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Signer, NonCanonicalOrDegenerateEncodingsAreRefused) {
