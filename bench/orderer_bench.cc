@@ -35,6 +35,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include "crypto/msp.h"
 #include "orderer/ab.grpc.pb.h"
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
       fs::temp_directory_path() / ("fabnet-orderer-bench-" + std::to_string(rd()));
   fs::create_directories(root);
   const int port = fabnet::testing::free_tcp_port();
+  const int ops_port = fabnet::testing::free_tcp_port();
   const std::string endpoint = "127.0.0.1:" + std::to_string(port);
   std::ofstream(root / "network.yaml")
       << "orgs:\n  - {name: Org1, msp_id: Org1MSP, domain: org1.example.com, peers: 1}\n"
@@ -128,7 +130,8 @@ int main(int argc, char** argv) {
       << "General:\n  ListenPort: " << port
       << "\n  LocalMSPDir: crypto/ordererOrganizations/example.com/orderers/orderer.example.com/"
          "msp\n  LocalMSPID: OrdererMSP\nFileLedger:\n  Location: ledger\n"
-         "Operations:\n  ListenAddress: \"\"\n";
+         "Operations:\n  ListenAddress: 127.0.0.1:"
+      << ops_port << "\n";
   const pid_t orderer =
       spawn({FABNET_BINARY, "orderer", "start", "--config", (root / "orderer.yaml").string(),
              "--channels", (root / "crypto/channels.yaml").string()},
@@ -281,10 +284,19 @@ int main(int argc, char** argv) {
     orderer::DeliverResponse response;
     int got = 0;
     while (probe->Read(&response) && response.has_block()) ++got;
+    // What the orderer counts as handed to Deliver sessions (both streams).
+    std::string sent = "?";
+    httplib::Client ops("127.0.0.1", ops_port);
+    if (auto metrics = ops.Get("/metrics"); metrics && metrics->status == 200) {
+      std::istringstream lines(metrics->body);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("deliver_blocks_sent{", 0) == 0) sent = line.substr(line.rfind(' ') + 1);
+      }
+    }
     std::printf(
         "  WARNING: the Deliver stream stopped after %llu blocks; a second stream from there "
-        "got %d block(s)\n",
-        static_cast<unsigned long long>(blocks.load()), got);
+        "got %d block(s); the orderer counts %s blocks handed to Deliver streams\n",
+        static_cast<unsigned long long>(blocks.load()), got, sent.c_str());
   }
   const double orderer_cpu = process_cpu_seconds(orderer) - orderer_cpu_start;
   const double client_cpu = own_cpu_seconds() - client_cpu_start;
