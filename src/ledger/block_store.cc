@@ -439,15 +439,19 @@ std::optional<common::Block> BlockStore::block(std::uint64_t number) const {
 }
 
 AppendResult BlockStore::append(const common::Block& block, std::string_view bytes) {
-  std::unique_lock lock(mutex_);
-  if (!staged_.empty()) {
-    // One writer uses one mode; mixing would make this block wait on others' sync.
-    return refused(RefusalReason::kStorageFailure, "append() while staged blocks await commit()");
+  {
+    std::unique_lock lock(mutex_);
+    if (!staged_.empty()) {
+      // One writer uses one mode; mixing would make this block wait on others' sync.
+      return refused(RefusalReason::kStorageFailure, "append() while staged blocks await commit()");
+    }
+    auto result = stage_block(block, bytes);
+    if (!result.ok) {
+      refusals_.add(result.reason);
+      return result;
+    }
   }
-  auto result = stage_block(block, bytes);
-  if (result.ok) result = commit_staged();
-  if (!result.ok) refusals_.add(result.reason);
-  return result;
+  return commit();  // this block alone: the writer stages nothing else meanwhile
 }
 
 AppendResult BlockStore::stage(const common::Block& block, std::string_view bytes) {
@@ -462,26 +466,30 @@ AppendResult BlockStore::commit() {
   // readers of the chain state (staged_last_header_hash, on a peer's event loop) never
   // wait for the disk. Blocks staged during the sync wait for the next commit.
   std::lock_guard one_at_a_time(commit_mutex_);
+  AppendResult result = accepted();
   CommitPlan plan;
   {
     std::unique_lock lock(mutex_);
     if (staged_.empty()) return accepted();
     if (failed_) {
-      refusals_.add(RefusalReason::kStorageFailure);
-      return refused(RefusalReason::kStorageFailure,
-                     "an earlier write failed to reach the disk; reopen the store");
+      result = refused(RefusalReason::kStorageFailure,
+                       "an earlier write failed to reach the disk; reopen the store");
+    } else {
+      plan = plan_commit();
     }
-    plan = plan_commit();
   }
-  if (before_sync_) before_sync_();
-  AppendResult result = sync(plan);
-  std::unique_lock lock(mutex_);
-  if (!result.ok) {
-    // As in commit_staged: nothing staged is trusted after a failed sync.
-    drop_staged();
-    failed_ = true;
-  } else {
-    result = publish(plan);
+  if (result.ok) {
+    if (before_sync_) before_sync_();
+    result = sync(plan);
+    std::unique_lock lock(mutex_);
+    if (!result.ok) {
+      // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
+      // state is unknown, so no further append is trusted until a reopen re-reads it.
+      drop_staged();
+      failed_ = true;
+    } else {
+      result = publish(plan);
+    }
   }
   if (!result.ok) refusals_.add(result.reason);
   return result;
@@ -618,23 +626,6 @@ AppendResult BlockStore::publish(const CommitPlan& plan) {
   // Published last: a reader that sees the new height finds its index entry.
   height_.store(number, std::memory_order_release);
   return accepted();
-}
-
-AppendResult BlockStore::commit_staged() {
-  if (staged_.empty()) return accepted();
-  if (failed_) {
-    return refused(RefusalReason::kStorageFailure,
-                   "an earlier write failed to reach the disk; reopen the store");
-  }
-  const CommitPlan plan = plan_commit();
-  // After a failed fdatasync the kernel may have dropped the dirty pages: the file's
-  // state is unknown, so no further append is trusted until a reopen re-reads it.
-  if (auto synced = sync(plan); !synced.ok) {
-    drop_staged();
-    failed_ = true;
-    return synced;
-  }
-  return publish(plan);
 }
 
 BlockStoreProvider::BlockStoreProvider(std::filesystem::path root, BlockStoreOptions options)

@@ -94,8 +94,8 @@ class BlockStore final : public Ledger {
   std::uint64_t staged_height() const override;
   std::string staged_last_header_hash() const override;
 
-  // Test seam: `hook` runs in commit() just before it syncs, without the store's lock
-  // held. Set it before the store is shared with other threads.
+  // Test seam: `hook` runs in commit() (append() commits too) just before it syncs,
+  // without the store's lock held. Set it before the store is shared with other threads.
   void set_before_sync(std::function<void()> hook) { before_sync_ = std::move(hook); }
 
   const RecoveryReport& recovery() const { return recovery_; }
@@ -129,7 +129,6 @@ class BlockStore final : public Ledger {
   CommitPlan plan_commit();
   AppendResult sync(const CommitPlan& plan) const;
   AppendResult publish(const CommitPlan& plan);
-  AppendResult commit_staged();
   void drop_staged();
 
   std::filesystem::path blocks_dir_;

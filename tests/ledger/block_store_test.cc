@@ -134,8 +134,8 @@ TEST_F(BlockStoreTest, BlocksAreStagedWhileACommitSyncs) {
   };
   {
     const auto store = open(options);
-    store->set_before_sync(hold_first_sync);
     append_all(*store, chain, 0, 1);
+    store->set_before_sync(hold_first_sync);
     ASSERT_TRUE(store->stage(chain[1].block, chain[1].bytes).ok);
     ASSERT_TRUE(store->stage(chain[2].block, chain[2].bytes).ok);
     AppendResult first_commit;
