@@ -164,11 +164,13 @@ int main(int argc, char** argv) {
   std::atomic<std::uint64_t> blocks{0};
   std::atomic<int> delivered{0};
 
-  // Deliver client: from the next block on, BLOCK_UNTIL_READY.
+  // Deliver client: from block 1 (the fresh chain holds only block 0), BLOCK_UNTIL_READY.
+  // Not `next_commit`: that is the height when the orderer reads the seek, which the
+  // first Broadcast blocks may already have passed (the stream then misses block 1).
   grpc::ClientContext deliver_context;
   auto deliver = stub->Deliver(&deliver_context);
   orderer::SeekInfo seek;
-  seek.mutable_start()->mutable_next_commit();
+  seek.mutable_start()->mutable_specified()->set_number(1);
   seek.mutable_stop()->mutable_specified()->set_number(UINT64_MAX);
   common::Envelope seek_envelope;
   seek_envelope.ParseFromString(fabnet::orderer::make_seek_envelope(
@@ -183,6 +185,11 @@ int main(int argc, char** argv) {
         break;
       }
       const auto now = Clock::now();
+      if (response.block().header().number() != 1 + blocks.load()) {
+        std::printf("  WARNING: the Deliver stream sent block %llu where block %llu was due\n",
+                    static_cast<unsigned long long>(response.block().header().number()),
+                    static_cast<unsigned long long>(1 + blocks.load()));
+      }
       ++blocks;
       std::lock_guard lock(mutex);
       for (const auto& id : fabnet::orderer::tx_ids_of(response.block())) {
@@ -275,7 +282,7 @@ int main(int argc, char** argv) {
     probe_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
     auto probe = stub->Deliver(&probe_context);
     orderer::SeekInfo from_missing;
-    from_missing.mutable_start()->mutable_specified()->set_number(blocks.load());
+    from_missing.mutable_start()->mutable_specified()->set_number(1 + blocks.load());
     from_missing.mutable_stop()->mutable_newest();
     common::Envelope probe_seek;
     probe_seek.ParseFromString(fabnet::orderer::make_seek_envelope(
