@@ -1,5 +1,6 @@
 #include "crypto/signer.h"
 
+#include <cstdint>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -8,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "crypto/ecdsa_signature.h"
+#include "crypto/fixed_key_verifier.h"
 #include "crypto/openssl_handles.h"
 
 namespace fabnet::crypto {
@@ -53,11 +55,20 @@ struct KeyContext {
   std::weak_ptr<EVP_PKEY> owner;  // tells a reused address from the key it was made for
   std::unique_ptr<EVP_PKEY_CTX, detail::FreeWith<EVP_PKEY_CTX_free>> context;
   const BIGNUM* order = nullptr;
+  // Verify only: after kVerifiesBeforeTable uses on this thread the key gets a table of
+  // its multiples (detail::FixedKeyVerifier), shared by every thread.
+  std::uint64_t verifies = 0;
+  std::shared_ptr<const detail::FixedKeyVerifier> fixed;
 };
+
+// Building a key's table costs about 400 verifies; a key checked this often on one
+// thread (a Broadcast client's, the orderer's block key) is likely to be checked
+// many more times.
+constexpr std::uint64_t kVerifiesBeforeTable = 1000;
 
 enum class Operation { kVerify, kSign };
 
-const KeyContext* key_context(const std::shared_ptr<EVP_PKEY>& key, Operation operation) {
+KeyContext* key_context(const std::shared_ptr<EVP_PKEY>& key, Operation operation) {
   constexpr std::size_t kMaxPerThread = 256;
   thread_local std::unordered_map<const EVP_PKEY*, KeyContext> verify_contexts, sign_contexts;
   auto& contexts = operation == Operation::kVerify ? verify_contexts : sign_contexts;
@@ -86,7 +97,7 @@ const KeyContext* key_context(const std::shared_ptr<EVP_PKEY>& key, Operation op
 
 Status verify_signature(const PublicKey& key, std::string_view payload,
                         std::string_view signature) {
-  const KeyContext* verifier = key_context(key.key_, Operation::kVerify);
+  KeyContext* verifier = key_context(key.key_, Operation::kVerify);
   if (verifier == nullptr) {
     return Error{"public key is not on P-256 or P-384: " + detail::take_openssl_errors()};
   }
@@ -101,6 +112,15 @@ Status verify_signature(const PublicKey& key, std::string_view payload,
     return Error{"signature: s > N/2 (high-S); expected a low-S signature"};
   }
   const std::string digest = detail::sha256(payload);
+  if (++verifier->verifies == kVerifiesBeforeTable) {
+    verifier->fixed = detail::shared_fixed_key_verifier(key.key_.get());
+  }
+  if (verifier->fixed) {
+    if (!verifier->fixed->verify(digest, parsed.get())) {
+      return Error{"signature: does not verify over SHA-256(payload)"};
+    }
+    return {};
+  }
   // EVP_PKEY_verify may be called again and again on one initialised context.
   const int verdict = EVP_PKEY_verify(verifier->context.get(), detail::bytes_of(signature),
                                       signature.size(), detail::bytes_of(digest), digest.size());

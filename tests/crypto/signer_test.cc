@@ -123,6 +123,31 @@ TEST(Signer, ContextsKeptPerKeyNeverCheckAgainstAnotherKey) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+// After many verifies on a thread a key is checked through its table of multiples
+// (crypto/fixed_key_verifier.h): the verdicts must stay exactly Fabric's.
+TEST(Signer, AKeyUsedOftenKeepsItsVerdictsOnceItHasATable) {
+  const KeyPair keys = peer_keys(0, "peer0");
+  const KeyPair other = peer_keys(1, "peer0");
+  const std::string signature = keys.signer.sign("payload");
+  const auto check_all = [&](const char* when) {
+    EXPECT_TRUE(verify_signature(keys.public_key, "payload", signature)) << when;
+    EXPECT_TRUE(verify_signature(keys.public_key, "other", keys.signer.sign("other"))) << when;
+    EXPECT_FALSE(verify_signature(keys.public_key, "payloaD", signature)) << when;
+    EXPECT_FALSE(verify_signature(keys.public_key, "payload", other.signer.sign("payload")))
+        << when;
+    EXPECT_FALSE(verify_signature(keys.public_key, "payload", testing::flip_s(signature)))
+        << when;
+  };
+  // In a thread of its own, so the count of verifies starts from zero.
+  std::thread([&] {
+    check_all("before the table");
+    for (int i = 0; i < 1100; ++i) {
+      ASSERT_TRUE(verify_signature(keys.public_key, "payload", signature));
+    }
+    check_all("with the table");
+  }).join();
+}
+
 TEST(Signer, NonCanonicalOrDegenerateEncodingsAreRefused) {
   const KeyPair keys = peer_keys(0, "peer0");
   const std::string signature = keys.signer.sign("payload");
