@@ -40,11 +40,11 @@ std::string p256_public_point(const EVP_PKEY* key) {
   unsigned char point[133];
   std::size_t point_length = 0;
   const bool ok = key != nullptr && EVP_PKEY_is_a(key, "EC") &&
-                  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name,
-                                                 sizeof name, &length) == 1 &&
+                  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
+                                                 &length) == 1 &&
                   std::string_view(name, length) == "prime256v1" &&
-                  EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                                  sizeof point, &point_length) == 1;
+                  EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
+                                                  &point_length) == 1;
   ERR_clear_error();  // nothing to report: a failure here only means "no table"
   return ok ? std::string(reinterpret_cast<const char*>(point), point_length) : std::string();
 }
@@ -57,8 +57,8 @@ std::unique_ptr<const FixedKeyVerifier> make_for_point(const std::string& encode
   // oct2point refuses a point off the curve; Q ≠ O for a key from a certificate.
   const bool ok =
       q && key_as_generator && context != nullptr &&
-      EC_POINT_oct2point(p256(), q.get(), bytes_of(encoded_point), encoded_point.size(),
-                         context) == 1 &&
+      EC_POINT_oct2point(p256(), q.get(), bytes_of(encoded_point), encoded_point.size(), context) ==
+          1 &&
       EC_POINT_is_at_infinity(p256(), q.get()) == 0 &&
       EC_GROUP_set_generator(key_as_generator.get(), q.get(), EC_GROUP_get0_order(p256()),
                              EC_GROUP_get0_cofactor(p256())) == 1 &&
@@ -75,7 +75,9 @@ std::unique_ptr<const FixedKeyVerifier> FixedKeyVerifier::make(const EVP_PKEY* k
   return make_for_point(p256_public_point(key));
 }
 
-FixedKeyVerifier::~FixedKeyVerifier() { EC_GROUP_free(key_as_generator_); }
+FixedKeyVerifier::~FixedKeyVerifier() {
+  EC_GROUP_free(key_as_generator_);
+}
 
 bool FixedKeyVerifier::verify(std::string_view digest, const ECDSA_SIG* signature) const {
   if (digest.size() != 32 || signature == nullptr) return false;
@@ -104,8 +106,8 @@ bool FixedKeyVerifier::verify(std::string_view digest, const ECDSA_SIG* signatur
   const bool valid =
       x != nullptr && from_g && from_q &&
       BN_bin2bn(bytes_of(digest), static_cast<int>(digest.size()), e) != nullptr &&
-      BN_mod_inverse(w, s, order, context) != nullptr && BN_mod_mul(u1, e, w, order, context) == 1 &&
-      BN_mod_mul(u2, r, w, order, context) == 1 &&
+      BN_mod_inverse(w, s, order, context) != nullptr &&
+      BN_mod_mul(u1, e, w, order, context) == 1 && BN_mod_mul(u2, r, w, order, context) == 1 &&
       EC_POINT_mul(curve, from_g.get(), u1, nullptr, nullptr, context) == 1 &&
       EC_POINT_mul(key_as_generator_, from_q.get(), u2, nullptr, nullptr, context) == 1 &&
       EC_POINT_add(curve, from_g.get(), from_g.get(), from_q.get(), context) == 1 &&

@@ -49,9 +49,8 @@ bool openssl_verify(const Key& key, const std::string& digest, const ECDSA_SIG* 
   std::unique_ptr<EVP_PKEY_CTX, FreeWith<EVP_PKEY_CTX_free>> context(
       EVP_PKEY_CTX_new(key.pkey.get(), nullptr));
   EVP_PKEY_verify_init(context.get());
-  const int verdict =
-      EVP_PKEY_verify(context.get(), der, static_cast<std::size_t>(length), bytes_of(digest),
-                      digest.size());
+  const int verdict = EVP_PKEY_verify(context.get(), der, static_cast<std::size_t>(length),
+                                      bytes_of(digest), digest.size());
   OPENSSL_free(der);
   return verdict == 1;
 }

@@ -135,8 +135,7 @@ TEST(Signer, AKeyUsedOftenKeepsItsVerdictsOnceItHasATable) {
     EXPECT_FALSE(verify_signature(keys.public_key, "payloaD", signature)) << when;
     EXPECT_FALSE(verify_signature(keys.public_key, "payload", other.signer.sign("payload")))
         << when;
-    EXPECT_FALSE(verify_signature(keys.public_key, "payload", testing::flip_s(signature)))
-        << when;
+    EXPECT_FALSE(verify_signature(keys.public_key, "payload", testing::flip_s(signature))) << when;
   };
   // In a thread of its own, so the count of verifies starts from zero.
   std::thread([&] {
