@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "peer_network.h"
 
 namespace {
@@ -33,6 +35,23 @@ using fabnet::testing::NetworkTimings;
 using fabnet::testing::PeerNetwork;
 using namespace std::chrono_literals;
 constexpr char kChannel[] = "mychannel";
+
+// The sum over all peers of each `family{labels}` counter of /metrics, keyed
+// "family{labels}" without the channel label.
+void add_counters(const std::string& metrics, const std::vector<std::string>& families,
+                  std::map<std::string, double>& sums) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    for (const std::string& family : families) {
+      if (line.rfind(family + "{", 0) != 0) continue;
+      const auto space = line.rfind(' ');
+      std::string key = line.substr(0, space);
+      if (auto channel = key.find("channel=\"mychannel\","); channel != std::string::npos)
+        key.erase(channel, std::string("channel=\"mychannel\",").size());
+      sums[key] += std::stod(line.substr(space + 1));
+    }
+  }
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -174,6 +193,18 @@ int main(int argc, char** argv) {
         caught_up ? (std::to_string(static_cast<long long>(catch_up_ms)) + " ms").c_str()
                   : "not within 60 s",
         status == 0 ? "" : " (broadcast client failed)");
+    // What the peers counted so far (all rates up to this one): how blocks came, the
+    // state requests, and every message a peer dropped, by reason.
+    std::map<std::string, double> sums;
+    for (const std::string& id : ids)
+      add_counters(net.metrics(id),
+                   {"gossip_state_blocks_committed", "gossip_state_requests",
+                    "gossip_comm_messages_dropped"},
+                   sums);
+    std::string summary;
+    for (const auto& [key, value] : sums)
+      if (value > 0) summary += fmt::format("{}{} {:.0f}", summary.empty() ? "" : ", ", key, value);
+    std::printf("  peers' counters so far: %s\n", summary.c_str());
     std::fflush(stdout);
   }
   return 0;

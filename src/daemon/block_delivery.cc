@@ -235,6 +235,13 @@ void refresh_block_metrics(const std::string& channel, const node::ChannelBlocks
        double(k.committed_by_state_transfer));
   sync(metrics.blocks_pushed, {channel}, double(k.forwarded));
   sync(metrics.commit_failures, {channel}, double(k.commit_failures));
+  const state::StateCounters& st = blocks.state_counters();
+  sync(metrics.state_requests, {channel, "sent"}, double(st.requests_sent));
+  sync(metrics.state_requests, {channel, "gap"}, double(st.gap_requests));
+  sync(metrics.state_requests, {channel, "gap_timeout"}, double(st.gap_timeouts));
+  sync(metrics.state_requests, {channel, "retry"}, double(st.retries));
+  sync(metrics.state_requests, {channel, "gave_up"}, double(st.gave_up));
+  sync(metrics.state_requests, {channel, "answered"}, double(st.responses_sent));
 }
 
 }  // namespace fabnet::daemon

@@ -67,6 +67,7 @@ ChannelBlocks::ChannelBlocks(const ChannelEnvironment& env, ChannelHost& host,
       state_(channel.name(), env.settings.blocks.state, env.scheduler, *this),
       push_timer_(env.scheduler),
       gap_timer_(env.scheduler),
+      tail_timer_(env.scheduler),
       commit_timer_(env.scheduler),
       push_epoch_(env.scheduler.now()) {
   channel_.set_ledger_height(height());
@@ -84,6 +85,7 @@ void ChannelBlocks::stop() {
   state_.stop();
   push_timer_.cancel();
   gap_timer_.cancel();
+  tail_timer_.cancel();
   commit_timer_.cancel();
   pending_pushes_.clear();  // nothing is sent once stopped
 }
@@ -108,6 +110,8 @@ void ChannelBlocks::on_orderer_block_verified(std::uint64_t number, const std::s
   puller_.add(number, message);
   push(message, nullptr);
   pushed_before_append_ = number;
+  newest_orderer_block_ = message;
+  arm_tail_push();
 }
 
 void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& bytes) {
@@ -116,11 +120,26 @@ void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& by
     const MessagePtr message = data_message(number, bytes);
     puller_.add(number, message);
     push(message, nullptr);
+    newest_orderer_block_ = message;
+    arm_tail_push();
   }
   pushed_before_append_.reset();
   channel_.set_ledger_height(height());
   commit_ready();  // drops buffered copies the deliver client has passed
   host_.on_block_committed(channel_.name(), number, BlockSource::kDeliver);
+}
+
+void ChannelBlocks::arm_tail_push() {
+  const runtime::Duration delay = env_.settings.blocks.tail_push_delay;
+  if (delay <= runtime::Duration::zero()) return;
+  tail_timer_.arm(delay, [this] {
+    if (!newest_orderer_block_) return;
+    ++counters_.tail_pushes;
+    for (const PeerId& peer : channel_.org_view()) {
+      const discovery::Member* member = env_.discovery.member(peer);
+      if (member) host_.send(peer, member->preferred_endpoint(), newest_orderer_block_);
+    }
+  });
 }
 
 std::shared_ptr<const common::Block> ChannelBlocks::verified(std::uint64_t number,
@@ -155,20 +174,45 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
 
 void ChannelBlocks::fetch_gap() {
   const auto highest = buffer_.highest();
-  if (!highest || *highest <= buffer_base()) return;  // filled meanwhile
-  const PeerId* leader = channel_.believed_leader();
-  PeerId from;
-  if (leader && *leader != env_.discovery.self().pki_id)
-    from = *leader;
-  else if (newest_pusher_)
-    from = *newest_pusher_;
-  else
+  if (!highest || *highest <= buffer_base()) {  // filled meanwhile
+    gap_attempts_ = 0;
     return;
+  }
+  // Whom to ask, in order: the leader (it has every block first), the peer that pushed
+  // the newest buffered block, then, after both went unanswered, any peer of my org.
+  const PeerId& self = env_.discovery.self().pki_id;
+  std::vector<PeerId> in_line;
+  if (const PeerId* leader = channel_.believed_leader(); leader && *leader != self)
+    in_line.push_back(*leader);
+  if (newest_pusher_ && (in_line.empty() || *newest_pusher_ != in_line.front()))
+    in_line.push_back(*newest_pusher_);
+  std::vector<PeerId> others = channel_.org_view();
+  std::erase_if(others, [&in_line](const PeerId& peer) {
+    return std::find(in_line.begin(), in_line.end(), peer) != in_line.end();
+  });
+  PeerId from;
+  if (gap_attempts_ < in_line.size()) {
+    from = in_line[gap_attempts_];
+  } else if (auto any = pick_random(std::move(others), 1, env_.random); !any.empty()) {
+    from = any.front();
+  } else if (!in_line.empty()) {
+    from = in_line.front();
+  } else {
+    return;
+  }
   // Another request is in flight (an earlier gap): try again once it may have been
   // answered, rather than wait for the next push, which never comes after the last
   // block of a burst.
-  if (!state_.fetch_gap(from, buffer_base(), *highest - 1) && state_.fetching())
-    gap_timer_.arm(env_.settings.blocks.gap_fetch_delay, [this] { fetch_gap(); });
+  const BlockSettings& settings = env_.settings.blocks;
+  if (!state_.fetch_gap(from, buffer_base(), *highest - 1, settings.gap_fetch_timeout) &&
+      state_.fetching())
+    gap_timer_.arm(settings.gap_fetch_delay, [this] { fetch_gap(); });
+}
+
+void ChannelBlocks::gap_request_expired() {
+  ++gap_attempts_;
+  gap_timer_.cancel();
+  fetch_gap();
 }
 
 void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
@@ -368,6 +412,7 @@ void ChannelBlocks::send_state_message(const PeerId& to, GossipMessage message) 
 
 std::size_t ChannelBlocks::take_state_blocks(const PeerId&,
                                              const std::vector<const ::gossip::Payload*>& blocks) {
+  gap_attempts_ = 0;  // answered: the next gap asks the leader first again
   std::size_t taken = 0;
   for (const ::gossip::Payload* payload : blocks) {
     if (payload->seq_num() < buffer_base() || buffer_.holds(payload->seq_num())) continue;

@@ -69,6 +69,17 @@ struct BlockSettings {
   // check (seconds). One lost push otherwise holds up every later block (they are
   // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
   runtime::Duration gap_fetch_delay = std::chrono::milliseconds(2);
+  // fabnet's: a gap request unanswered for this long is sent again at once, to the
+  // next peer in line (the leader, the newest block's pusher, then any peer of my org
+  // in the channel), instead of waiting state.responseTimeout (3 s) and then the
+  // advertised heights. A lost request or answer then costs this, not seconds.
+  runtime::Duration gap_fetch_timeout = std::chrono::milliseconds(300);
+  // fabnet's: once the ordering service has sent the leader no new block for this
+  // long, the leader sends its newest block once more, to every peer of my org in the
+  // channel. A follower that missed the last push of a burst has no later block to
+  // show it the gap and would wait for the next pull round (pullInterval, 4 s); the
+  // others drop the copy as a duplicate. Zero: off, as Fabric.
+  runtime::Duration tail_push_delay = std::chrono::milliseconds(250);
   state::PullSettings pull;
   state::StateTransferSettings state;
 };
@@ -84,6 +95,7 @@ struct BlockCounters {
   // Ledger commits (syncs) for blocks from my org: each covers the run of blocks ready
   // in the buffer at once, so committed_by_* / group_commits is the blocks per sync.
   std::uint64_t group_commits = 0;
+  std::uint64_t tail_pushes = 0;  // newest orderer blocks sent again to the org (tail_push_delay)
 };
 
 class ChannelBlocks final : public state::PullHost, public state::StateHost {
@@ -134,6 +146,7 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   void send_state_message(const PeerId& to, ::gossip::GossipMessage message) override;
   std::size_t take_state_blocks(const PeerId& from,
                                 const std::vector<const ::gossip::Payload*>& blocks) override;
+  void gap_request_expired() override;
 
  private:
   // The data message carrying `number`, as gossiped (unsigned, CHAN_AND_ORG).
@@ -167,9 +180,11 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
-  runtime::Timer commit_timer_;   // due at once: commits what this turn made ready
-  bool committing_ = false;       // a commit_staged() has not called back yet
-  std::uint64_t staged_end_ = 0;  // while committing: one past the last block it covers
+  runtime::Timer tail_timer_;        // tail_push_delay after the newest orderer block
+  MessagePtr newest_orderer_block_;  // as pushed, for the tail push
+  runtime::Timer commit_timer_;      // due at once: commits what this turn made ready
+  bool committing_ = false;          // a commit_staged() has not called back yet
+  std::uint64_t staged_end_ = 0;     // while committing: one past the last block it covers
   // Expires with this object: a commit that calls back later finds it gone.
   std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   // Where the buffer starts: the height, or past the blocks being committed.
@@ -179,8 +194,12 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
                  const ledger::AppendResult& result);
   std::optional<PeerId> newest_pusher_;                // who pushed the newest block buffered ahead
   std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early
+  // (Re)starts the wait after which the newest orderer block goes to the whole org.
+  void arm_tail_push();
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
+  // Gap requests of the current gap that went unanswered: picks the next peer to ask.
+  std::size_t gap_attempts_ = 0;
   // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's
   // free-running emitter, but arms a timer only while a batch waits.
   runtime::TimePoint push_epoch_{};

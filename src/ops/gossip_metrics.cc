@@ -49,6 +49,10 @@ BlockMetrics::BlockMetrics(MetricsRegistry& registry)
                                      "Blocks pushed or forwarded to peers of my org", {"channel"})),
       commit_failures(registry.counter("gossip_state_commit_failures",
                                        "Verified blocks the ledger refused (they did not chain)",
-                                       {"channel"})) {}
+                                       {"channel"})),
+      state_requests(registry.counter(
+          "gossip_state_requests",
+          "State transfer requests by event (sent, gap, gap_timeout, retry, gave_up, answered)",
+          {"channel", "event"})) {}
 
 }  // namespace fabnet::ops

@@ -55,6 +55,12 @@ struct BlockMetrics {
   CounterFamily& blocks_committed;
   CounterFamily& blocks_pushed;    // gossip_state_blocks_pushed{channel}: pushed or forwarded
   CounterFamily& commit_failures;  // gossip_state_commit_failures{channel}: verified, not chained
+  // gossip_state_requests{channel,event}: state transfer as the asking side. event:
+  // sent (every request), gap (of sent, fetches of a gap below buffered blocks),
+  // gap_timeout (a gap request unanswered in gap_fetch_timeout, then asked elsewhere),
+  // retry and gave_up (the periodic path, after responseTimeout), answered (requests
+  // of other peers this peer answered).
+  CounterFamily& state_requests;
 };
 
 }  // namespace fabnet::ops

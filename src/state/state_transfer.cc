@@ -32,10 +32,11 @@ void StateTransfer::check_now() {
   check();
 }
 
-bool StateTransfer::fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end) {
+bool StateTransfer::fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end,
+                              runtime::Duration timeout) {
   if (!running_ || outstanding_ || end < start) return false;
   end = std::min(end, start + settings_.batch_size - 1);
-  Outstanding request{peer, host_.new_nonce(), start, end, 0};
+  Outstanding request{peer, host_.new_nonce(), start, end, 0, true};
   ::gossip::GossipMessage message;
   message.set_nonce(request.nonce);
   message.mutable_state_request()->set_start_seq_num(start);
@@ -44,7 +45,7 @@ bool StateTransfer::fetch_gap(const PeerId& peer, std::uint64_t start, std::uint
   ++counters_.requests_sent;
   ++counters_.gap_requests;
   outstanding_ = std::move(request);
-  response_timer_.arm(settings_.response_timeout, [this] { on_timeout(); });
+  response_timer_.arm(timeout, [this] { on_timeout(); });
   return true;
 }
 
@@ -83,6 +84,12 @@ bool StateTransfer::request_next(int attempt) {
 
 void StateTransfer::on_timeout() {
   if (!outstanding_) return;
+  if (outstanding_->gap) {
+    outstanding_.reset();
+    ++counters_.gap_timeouts;
+    host_.gap_request_expired();
+    return;
+  }
   const int attempt = outstanding_->attempt + 1;
   outstanding_.reset();
   if (attempt > settings_.max_retries) {

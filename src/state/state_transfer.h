@@ -44,6 +44,9 @@ class StateHost {
   // Blocks of a response, each checked and buffered by the host; returns how many it took.
   virtual std::size_t take_state_blocks(const PeerId& from,
                                         const std::vector<const ::gossip::Payload*>& blocks) = 0;
+  // A request of fetch_gap() got no answer within its timeout; nothing is outstanding
+  // now, so the host may ask another peer.
+  virtual void gap_request_expired() {}
 };
 
 struct StateCounters {
@@ -51,6 +54,7 @@ struct StateCounters {
   std::uint64_t retries = 0;
   std::uint64_t gave_up = 0;       // a range whose retries ran out
   std::uint64_t gap_requests = 0;  // of requests_sent, by fetch_gap
+  std::uint64_t gap_timeouts = 0;  // gap requests unanswered within their own timeout
   std::uint64_t responses_sent = 0;
   std::uint64_t blocks_received = 0;
   // Drops by reason.
@@ -84,8 +88,12 @@ class StateTransfer {
   void check_now();
   // Asks `peer` at once for [start, end] (cut to batch_size) when no request is
   // outstanding: a gap below blocks already buffered, which the next check would
-  // reach only after check_interval. Retries go the usual way. False if not sent.
-  bool fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end);
+  // reach only after check_interval. Unanswered after `timeout`, the request is
+  // dropped and the host told (StateHost::gap_request_expired), so that it can ask
+  // another peer at once: the periodic path's retries wait for responseTimeout and go
+  // by advertised heights, which lag. False if not sent.
+  bool fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end,
+                 runtime::Duration timeout);
 
   StateDrop on_request(const PeerId& from, std::uint64_t nonce,
                        const ::gossip::RemoteStateRequest& request);
@@ -103,6 +111,7 @@ class StateTransfer {
     std::uint64_t start = 0;
     std::uint64_t end = 0;  // inclusive
     int attempt = 0;
+    bool gap = false;  // sent by fetch_gap()
   };
 
   void check();

@@ -656,10 +656,14 @@ TEST_F(NodeBlocksTest, TheLeaderPushesAVerifiedBlockBeforeItsOwnAppendAndOnlyOnc
   block.ParseFromString(bytes);
   ASSERT_TRUE(chain.append(block, bytes).ok);
   net.node("peer0.org1").on_orderer_block("mychannel", 0, bytes);
-  net.scheduler.run_for(seconds(1));
+  net.scheduler.run_for(milliseconds(200));  // before the tail push (250 ms)
   EXPECT_EQ(pushes_from("peer0.org1"), 2) << "pushed again after the append";
   EXPECT_EQ(height("peer1.org1"), 1u);
   EXPECT_EQ(height("peer2.org1"), 1u);
+  // The quiet spell after the newest block: the tail push sends it to both once more.
+  net.scheduler.run_for(seconds(1));
+  EXPECT_EQ(pushes_from("peer0.org1"), 4);
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().tail_pushes, 1u);
   EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().committed_from_orderer, 1u);
 }
 
@@ -734,6 +738,55 @@ TEST_F(NodeBlocksTest, ASecondGapFoundWhileTheFirstIsFetchedIsFetchedWithoutAnot
   net.scheduler.run_for(milliseconds(150));
   EXPECT_EQ(height("peer2.org1"), 6u);
   EXPECT_GE(net.node("peer2.org1").blocks("mychannel")->state_counters().gap_requests, 2u);
+}
+
+TEST_F(NodeBlocksTest, AGapRequestTheLeaderNeverAnswersIsSentToAnotherPeerWithinItsTimeout) {
+  // Block 2 never reaches peer2.org1 by push, and the leader's answers to it are lost:
+  // the gap must come from another peer after gap_fetch_timeout (300 ms), not after
+  // state.responseTimeout (3 s) and the advertised heights.
+  net.lose = [](const std::string& from, const std::string& to, const SignedGossip& m) {
+    if (to != "peer2.org1") return false;
+    if (m.message.has_data_msg()) return m.message.data_msg().payload().seq_num() == 2;
+    return from == "peer0.org1" && m.message.has_state_response();
+  };
+  for (int i = 0; i < 6; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
+  EXPECT_EQ(height("peer2.org1"), 2u);
+  net.scheduler.run_for(milliseconds(400));
+  EXPECT_EQ(height("peer2.org1"), 6u);
+  EXPECT_EQ(blocks.state_counters().gap_timeouts, 1u);
+  EXPECT_GE(blocks.state_counters().gap_requests, 2u);
+  EXPECT_GE(blocks.counters().committed_by_state_transfer, 1u);
+}
+
+TEST_F(NodeBlocksTest, TheLastBlockOfABurstThatMissedAFollowerComesWithTheTailPush) {
+  // Every push of block 3, the last of the burst, to peer2.org1 is lost while the burst
+  // lasts; no later block shows peer2 the gap.
+  bool losing = true;
+  net.lose = [&losing](const std::string&, const std::string& to, const SignedGossip& m) {
+    return losing && to == "peer2.org1" && m.message.has_data_msg() &&
+           m.message.data_msg().payload().seq_num() == 3;
+  };
+  for (int i = 0; i < 4; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  losing = false;
+  const ChannelBlocks& leader = *net.node("peer0.org1").blocks("mychannel");
+  const ChannelBlocks& follower = *net.node("peer2.org1").blocks("mychannel");
+  net.scheduler.run_for(milliseconds(200));  // 220 ms after block 3: before the tail push
+  EXPECT_EQ(height("peer2.org1"), 3u);
+  EXPECT_EQ(leader.counters().tail_pushes, 0u);
+  net.scheduler.run_for(milliseconds(40));  // 250 ms after block 3, plus transit
+  EXPECT_EQ(leader.counters().tail_pushes, 1u);
+  EXPECT_EQ(height("peer2.org1"), 4u);
+  EXPECT_EQ(follower.counters().committed_by_pull, 0u);
+  // One tail push per quiet spell: no block since, no further push.
+  net.scheduler.run_for(seconds(2));
+  EXPECT_EQ(leader.counters().tail_pushes, 1u);
 }
 
 TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {

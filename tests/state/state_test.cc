@@ -129,6 +129,8 @@ struct Peer final : PullHost, StateHost {
     }
   }
   void receive(const PeerId& from, const ::gossip::GossipMessage& m);
+  void gap_request_expired() override { ++gap_requests_expired; }
+  int gap_requests_expired = 0;
 
   Net& net;
   PeerId id;
@@ -455,6 +457,33 @@ TEST(StateTransfer, RetriesThenGivesUpWhenNobodyAnswers) {
   EXPECT_EQ(behind.state.counters().retries, 3u);
   EXPECT_EQ(behind.state.counters().gave_up, 1u);
   EXPECT_FALSE(behind.state.fetching());
+}
+
+TEST(StateTransfer, AnUnansweredGapRequestExpiresAfterItsOwnTimeoutAndTellsTheHost) {
+  Net net;
+  Peer& behind = net.add("a");
+  Peer& mute = net.add("b");
+  Peer& helpful = net.add("c");
+  mute.hold(5);
+  helpful.hold(5);
+  mute.tamper = [](::gossip::GossipMessage&) { return false; };
+  behind.state.start();
+  ASSERT_TRUE(behind.state.fetch_gap("b", 0, 4, 300ms));
+  EXPECT_FALSE(behind.state.fetch_gap("c", 0, 4, 300ms));  // one request at a time
+  net.clock.run_for(299ms);
+  EXPECT_TRUE(behind.state.fetching());
+  EXPECT_EQ(behind.gap_requests_expired, 0);
+  net.clock.run_for(2ms);
+  // Expired, not retried the periodic way: the host picks whom to ask next.
+  EXPECT_FALSE(behind.state.fetching());
+  EXPECT_EQ(behind.gap_requests_expired, 1);
+  EXPECT_EQ(behind.state.counters().gap_timeouts, 1u);
+  EXPECT_EQ(behind.state.counters().retries, 0u);
+  ASSERT_TRUE(behind.state.fetch_gap("c", 0, 4, 300ms));
+  net.clock.run_for(20ms);
+  EXPECT_EQ(behind.chain.size(), 5u);
+  EXPECT_EQ(behind.state.counters().gap_requests, 2u);
+  EXPECT_EQ(behind.gap_requests_expired, 1);
 }
 
 TEST(StateTransfer, ResponsesNobodyAskedForAreDropped) {
