@@ -135,7 +135,10 @@ void ChannelBlocks::arm_tail_push() {
   tail_timer_.arm(delay, [this] {
     if (!newest_orderer_block_) return;
     ++counters_.tail_pushes;
-    for (const PeerId& peer : channel_.org_view()) {
+    std::vector<PeerId> targets = channel_.org_view();
+    const std::size_t most = env_.settings.blocks.tail_push_max_peers;
+    if (targets.size() > most) targets = pick_random(std::move(targets), most, env_.random);
+    for (const PeerId& peer : targets) {
       const discovery::Member* member = env_.discovery.member(peer);
       if (member) host_.send(peer, member->preferred_endpoint(), newest_orderer_block_);
     }

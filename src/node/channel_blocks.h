@@ -80,6 +80,9 @@ struct BlockSettings {
   // show it the gap and would wait for the next pull round (pullInterval, 4 s); the
   // others drop the copy as a duplicate. Zero: off, as Fabric.
   runtime::Duration tail_push_delay = std::chrono::milliseconds(250);
+  // At most this many peers get the tail push (picked at random in a larger org), so
+  // that a big org costs a bounded burst; there pull finds what the pick missed.
+  std::size_t tail_push_max_peers = 32;
   state::PullSettings pull;
   state::StateTransferSettings state;
 };

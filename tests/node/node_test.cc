@@ -862,6 +862,23 @@ TEST_F(NodeUnbatchedBlocksTest, ABurstSizeOfOneSendsEachBlockAtOnce) {
   EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().push_batches, 2u);
 }
 
+class NodeCappedTailPushTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    net.tune = [](NodeSettings& s) { s.blocks.tail_push_max_peers = 1; };
+    NodeBlocksTest::SetUp();
+  }
+};
+
+TEST_F(NodeCappedTailPushTest, TheTailPushGoesToAtMostTailPushMaxPeers) {
+  orderer_hands_over("peer0.org1");
+  net.scheduler.run_for(milliseconds(100));  // pushed to both peers of my org
+  count_pushes();
+  net.scheduler.run_for(milliseconds(200));  // the tail push, 250 ms after the block
+  EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().tail_pushes, 1u);
+  EXPECT_EQ(pushes_from("peer0.org1"), 1) << "one of the two peers of my org";
+}
+
 TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
   net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
     return to == "peer2.org1" && m.message.has_data_msg();
