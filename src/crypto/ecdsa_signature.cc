@@ -10,19 +10,26 @@ namespace fabnet::crypto::detail {
 
 namespace {
 
-using EcGroupPtr = std::unique_ptr<EC_GROUP, FreeWith<EC_GROUP_free>>;
-
-// The group lives for the whole process: curve constants, built once.
+// The groups live for the whole process: curve constants, built once.
 const BIGNUM* order_of_curve(int nid) {
-  static const EcGroupPtr p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   static const EcGroupPtr p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
-  const EC_GROUP* group = nid == NID_X9_62_prime256v1 ? p256.get()
+  const EC_GROUP* group = nid == NID_X9_62_prime256v1 ? p256_group()
                           : nid == NID_secp384r1      ? p384.get()
                                                       : nullptr;
   return group == nullptr ? nullptr : EC_GROUP_get0_order(group);
 }
 
 }  // namespace
+
+const EC_GROUP* p256_group() {
+  static const EcGroupPtr p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  return p256.get();
+}
+
+bool is_p256(const EVP_PKEY* key) {
+  const BIGNUM* order = curve_order(key);
+  return order != nullptr && order == EC_GROUP_get0_order(p256_group());
+}
 
 const BIGNUM* curve_order(const EVP_PKEY* key) {
   if (key == nullptr || !EVP_PKEY_is_a(key, "EC")) return nullptr;

@@ -14,6 +14,12 @@ namespace fabnet::crypto::detail {
 // the curves Fabric's software BCCSP handles.
 const BIGNUM* curve_order(const EVP_PKEY* key);
 
+// The process's P-256 group (curve constants, built once; read-only, any thread).
+const EC_GROUP* p256_group();
+
+// True when `key` is an EC key on P-256.
+bool is_p256(const EVP_PKEY* key);
+
 // The (r, s) of a signature, or null unless `der` is exactly the canonical DER
 // encoding of a SEQUENCE of two positive INTEGERs, nothing before or after.
 EcdsaSigPtr parse_signature(std::string_view der);

@@ -8,25 +8,14 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/obj_mac.h>
 
+#include "crypto/ecdsa_signature.h"
 #include "crypto/openssl_handles.h"
+#include "crypto/precompute_multiples.h"
 
 namespace fabnet::crypto::detail {
 
 namespace {
-
-using EcGroupPtr = std::unique_ptr<EC_GROUP, FreeWith<EC_GROUP_free>>;
-using EcPointPtr = std::unique_ptr<EC_POINT, FreeWith<EC_POINT_free>>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, FreeWith<BN_CTX_free>>;
-
-// P-256 with its own generator G (whose table OpenSSL has built in). Read-only once
-// made, so every thread may use it.
-const EC_GROUP* p256() {
-  static const EcGroupPtr group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
-  return group.get();
-}
 
 BN_CTX* thread_bn_ctx() {
   thread_local const BnCtxPtr context(BN_CTX_new());
@@ -35,36 +24,30 @@ BN_CTX* thread_bn_ctx() {
 
 // The key's public point Q in uncompressed form, or "" if it is not a P-256 key.
 std::string p256_public_point(const EVP_PKEY* key) {
-  char name[64] = {};
-  std::size_t length = 0;
   unsigned char point[133];
   std::size_t point_length = 0;
-  const bool ok = key != nullptr && EVP_PKEY_is_a(key, "EC") &&
-                  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
-                                                 &length) == 1 &&
-                  std::string_view(name, length) == "prime256v1" &&
-                  EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
-                                                  &point_length) == 1;
-  ERR_clear_error();  // nothing to report: a failure here only means "no table"
+  const bool ok =
+      is_p256(key) && EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point,
+                                                      sizeof point, &point_length) == 1;
+  take_openssl_errors();  // nothing to report: a failure here only means "no table"
   return ok ? std::string(reinterpret_cast<const char*>(point), point_length) : std::string();
 }
 
 std::unique_ptr<const FixedKeyVerifier> make_for_point(const std::string& encoded_point) {
-  if (encoded_point.empty() || p256() == nullptr) return nullptr;
+  const EC_GROUP* p256 = p256_group();
+  if (encoded_point.empty() || p256 == nullptr) return nullptr;
   BN_CTX* context = thread_bn_ctx();
-  EcPointPtr q(EC_POINT_new(p256()));
-  EcGroupPtr key_as_generator(EC_GROUP_dup(p256()));
+  EcPointPtr q(EC_POINT_new(p256));
+  EcGroupPtr key_as_generator(EC_GROUP_dup(p256));
   // oct2point refuses a point off the curve; Q ≠ O for a key from a certificate.
-  const bool ok =
-      q && key_as_generator && context != nullptr &&
-      EC_POINT_oct2point(p256(), q.get(), bytes_of(encoded_point), encoded_point.size(), context) ==
-          1 &&
-      EC_POINT_is_at_infinity(p256(), q.get()) == 0 &&
-      EC_GROUP_set_generator(key_as_generator.get(), q.get(), EC_GROUP_get0_order(p256()),
-                             EC_GROUP_get0_cofactor(p256())) == 1 &&
-      // Deprecated in OpenSSL 3 with no replacement; this file alone is built with it.
-      EC_GROUP_precompute_mult(key_as_generator.get(), context) == 1;
-  ERR_clear_error();  // nothing to report: a failure here only means "no table"
+  const bool ok = q && key_as_generator && context != nullptr &&
+                  EC_POINT_oct2point(p256, q.get(), bytes_of(encoded_point), encoded_point.size(),
+                                     context) == 1 &&
+                  EC_POINT_is_at_infinity(p256, q.get()) == 0 &&
+                  EC_GROUP_set_generator(key_as_generator.get(), q.get(), EC_GROUP_get0_order(p256),
+                                         EC_GROUP_get0_cofactor(p256)) == 1 &&
+                  precompute_generator_multiples(key_as_generator.get(), context);
+  take_openssl_errors();  // nothing to report: a failure here only means "no table"
   if (!ok) return nullptr;
   return std::make_unique<const FixedKeyVerifier>(key_as_generator.release());
 }
@@ -81,7 +64,7 @@ FixedKeyVerifier::~FixedKeyVerifier() {
 
 bool FixedKeyVerifier::verify(std::string_view digest, const ECDSA_SIG* signature) const {
   if (digest.size() != 32 || signature == nullptr) return false;
-  const EC_GROUP* curve = p256();
+  const EC_GROUP* curve = p256_group();
   const BIGNUM* order = EC_GROUP_get0_order(curve);
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
@@ -115,7 +98,7 @@ bool FixedKeyVerifier::verify(std::string_view digest, const ECDSA_SIG* signatur
       EC_POINT_get_affine_coordinates(curve, from_g.get(), x, nullptr, context) == 1 &&
       BN_nnmod(x, x, order, context) == 1 && BN_cmp(x, r) == 0;
   BN_CTX_end(context);
-  ERR_clear_error();  // a refusal is the answer; OpenSSL's reasons add nothing
+  take_openssl_errors();  // a refusal is the answer; OpenSSL's reasons add nothing
   return valid;
 }
 

@@ -5,7 +5,6 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <openssl/core_names.h>
 #include <openssl/pem.h>
 
 #include "crypto/ecdsa_signature.h"
@@ -18,17 +17,6 @@ namespace {
 
 std::shared_ptr<EVP_PKEY> share(detail::PkeyPtr key) {
   return std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free);
-}
-
-bool is_p256(const EVP_PKEY* key) {
-  char name[64] = {};
-  std::size_t length = 0;
-  const bool ok = EVP_PKEY_is_a(key, "EC") &&
-                  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
-                                                 &length) == 1 &&
-                  std::string_view(name, length) == "prime256v1";
-  detail::take_openssl_errors();
-  return ok;
 }
 
 }  // namespace
@@ -140,7 +128,7 @@ Result<Signer> Signer::from_pkcs8_pem(std::string_view pem) {
                     "\"-----BEGIN PRIVATE KEY-----\" (PKCS#8)",
                     detail::take_openssl_errors())};
   }
-  if (!is_p256(key.get())) {
+  if (!detail::is_p256(key.get())) {
     return Error{"holds a private key that is not ECDSA P-256; expected an ECDSA P-256 key"};
   }
   return Signer(share(std::move(key)));

@@ -106,43 +106,39 @@ MessagePtr ChannelBlocks::data_message(std::uint64_t number, const std::string& 
 
 void ChannelBlocks::on_orderer_block_verified(std::uint64_t number, const std::string& bytes) {
   if (number != height() || puller_.holds(number)) return;  // only the next block, once
-  const MessagePtr message = data_message(number, bytes);
-  puller_.add(number, message);
-  push(message, nullptr);
+  spread_orderer_block(number, bytes);
   pushed_before_append_ = number;
-  newest_orderer_block_ = message;
-  arm_tail_push();
 }
 
 void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& bytes) {
   ++counters_.committed_from_orderer;
-  if (pushed_before_append_ != number) {
-    const MessagePtr message = data_message(number, bytes);
-    puller_.add(number, message);
-    push(message, nullptr);
-    newest_orderer_block_ = message;
-    arm_tail_push();
-  }
+  if (pushed_before_append_ != number) spread_orderer_block(number, bytes);
   pushed_before_append_.reset();
   channel_.set_ledger_height(height());
   commit_ready();  // drops buffered copies the deliver client has passed
   host_.on_block_committed(channel_.name(), number, BlockSource::kDeliver);
 }
 
-void ChannelBlocks::arm_tail_push() {
+void ChannelBlocks::spread_orderer_block(std::uint64_t number, const std::string& bytes) {
+  const MessagePtr message = data_message(number, bytes);
+  puller_.add(number, message);
+  push(message, nullptr);
+  // The tail push: once no newer orderer block came for tail_push_delay, this one goes
+  // to the org once more.
   const runtime::Duration delay = env_.settings.blocks.tail_push_delay;
   if (delay <= runtime::Duration::zero()) return;
-  tail_timer_.arm(delay, [this] {
-    if (!newest_orderer_block_) return;
+  tail_timer_.arm(delay, [this, message] {
     ++counters_.tail_pushes;
     std::vector<PeerId> targets = channel_.org_view();
     const std::size_t most = env_.settings.blocks.tail_push_max_peers;
     if (targets.size() > most) targets = pick_random(std::move(targets), most, env_.random);
-    for (const PeerId& peer : targets) {
-      const discovery::Member* member = env_.discovery.member(peer);
-      if (member) host_.send(peer, member->preferred_endpoint(), newest_orderer_block_);
-    }
+    for (const PeerId& peer : targets) send_sealed(peer, message);
   });
+}
+
+void ChannelBlocks::send_sealed(const PeerId& to, const MessagePtr& message) {
+  const discovery::Member* member = env_.discovery.member(to);
+  if (member) host_.send(to, member->preferred_endpoint(), message);
 }
 
 std::shared_ptr<const common::Block> ChannelBlocks::verified(std::uint64_t number,
@@ -189,19 +185,21 @@ void ChannelBlocks::fetch_gap() {
     in_line.push_back(*leader);
   if (newest_pusher_ && (in_line.empty() || *newest_pusher_ != in_line.front()))
     in_line.push_back(*newest_pusher_);
-  std::vector<PeerId> others = channel_.org_view();
-  std::erase_if(others, [&in_line](const PeerId& peer) {
-    return std::find(in_line.begin(), in_line.end(), peer) != in_line.end();
-  });
   PeerId from;
   if (gap_attempts_ < in_line.size()) {
     from = in_line[gap_attempts_];
-  } else if (auto any = pick_random(std::move(others), 1, env_.random); !any.empty()) {
-    from = any.front();
-  } else if (!in_line.empty()) {
-    from = in_line.front();
   } else {
-    return;
+    std::vector<PeerId> others = channel_.org_view();
+    std::erase_if(others, [&in_line](const PeerId& peer) {
+      return std::find(in_line.begin(), in_line.end(), peer) != in_line.end();
+    });
+    if (auto any = pick_random(std::move(others), 1, env_.random); !any.empty()) {
+      from = any.front();
+    } else if (!in_line.empty()) {
+      from = in_line.front();
+    } else {
+      return;
+    }
   }
   // Another request is in flight (an earlier gap): try again once it may have been
   // answered, rather than wait for the next push, which never comes after the last
@@ -243,8 +241,7 @@ void ChannelBlocks::flush_pushes() {
   for (const PendingPush& pending : batch) {
     for (const PeerId& peer : picked) {
       if (pending.except && peer == *pending.except) continue;  // never back to its sender
-      const discovery::Member* member = env_.discovery.member(peer);
-      if (member) host_.send(peer, member->preferred_endpoint(), pending.message);
+      send_sealed(peer, pending.message);
     }
     ++counters_.forwarded;
   }

@@ -183,11 +183,10 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;
   runtime::Timer gap_timer_;
-  runtime::Timer tail_timer_;        // tail_push_delay after the newest orderer block
-  MessagePtr newest_orderer_block_;  // as pushed, for the tail push
-  runtime::Timer commit_timer_;      // due at once: commits what this turn made ready
-  bool committing_ = false;          // a commit_staged() has not called back yet
-  std::uint64_t staged_end_ = 0;     // while committing: one past the last block it covers
+  runtime::Timer tail_timer_;     // tail_push_delay after the newest orderer block
+  runtime::Timer commit_timer_;   // due at once: commits what this turn made ready
+  bool committing_ = false;       // a commit_staged() has not called back yet
+  std::uint64_t staged_end_ = 0;  // while committing: one past the last block it covers
   // Expires with this object: a commit that calls back later finds it gone.
   std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   // Where the buffer starts: the height, or past the blocks being committed.
@@ -197,8 +196,11 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
                  const ledger::AppendResult& result);
   std::optional<PeerId> newest_pusher_;                // who pushed the newest block buffered ahead
   std::optional<std::uint64_t> pushed_before_append_;  // the orderer block spread early
-  // (Re)starts the wait after which the newest orderer block goes to the whole org.
-  void arm_tail_push();
+  // Stores an orderer block for pull and pushes it to my org; (re)starts the wait after
+  // which it goes to the org once more (the tail push).
+  void spread_orderer_block(std::uint64_t number, const std::string& bytes);
+  // Sends an already sealed message to a member, if discovery knows its endpoint.
+  void send_sealed(const PeerId& to, const MessagePtr& message);
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
   // Gap requests of the current gap that went unanswered: picks the next peer to ask.

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
 #include <openssl/sha.h>
 
 #include <atomic>
@@ -13,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/ecdsa_signature.h"
 #include "crypto/openssl_handles.h"
 #include "crypto/signer.h"
 
@@ -70,9 +70,7 @@ EcdsaSigPtr with(const ECDSA_SIG* signature, const BIGNUM* r, const BIGNUM* s) {
 }
 
 const BIGNUM* p256_order() {
-  static const std::unique_ptr<EC_GROUP, FreeWith<EC_GROUP_free>> group(
-      EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
-  return EC_GROUP_get0_order(group.get());
+  return EC_GROUP_get0_order(p256_group());
 }
 
 // The table path must say exactly what OpenSSL's own verify says, for good signatures
