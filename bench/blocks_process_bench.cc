@@ -9,7 +9,9 @@
 //
 // Times come from the processes' own log lines (the orderer's "wrote block [n]"
 // and each peer's "committed block [n]", both at debug, millisecond stamps from
-// the one system clock), so the bench adds no traffic of its own.
+// the one system clock), so the bench adds no traffic of its own. A second line per
+// rate splits the path of blocks a follower missed by push at the moment it saw the
+// hole (its "block [b] arrived while block [a] is missing").
 
 #include <signal.h>
 
@@ -85,6 +87,39 @@ std::map<std::uint64_t, double> times_in(const std::filesystem::path& log,
     const std::uint64_t number = std::strtoull(line.c_str() + open + 1, nullptr, 10);
     const double t = stamp_ms(line);
     if (t >= 0) out.emplace(number, t);
+  }
+  return out;
+}
+
+// What one peer's log says of its blocks: when each was committed and how, and the
+// holes it saw in the pushed blocks ("block [b] arrived while block [a] is missing").
+struct PeerLog {
+  std::map<std::uint64_t, std::pair<double, std::string>> commits;  // n -> (time, source)
+  struct Hole {
+    std::uint64_t first, end;  // [first, end) missing when `end` arrived
+    double seen;
+  };
+  std::vector<Hole> holes;
+};
+
+PeerLog read_peer_log(const std::filesystem::path& log) {
+  PeerLog out;
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    const double t = stamp_ms(line);
+    if (t < 0) continue;
+    unsigned long long a = 0, b = 0;
+    char source[32] = {};
+    if (const auto at = line.find("committed block ["); at != std::string::npos) {
+      if (std::sscanf(line.c_str() + at, "committed block [%llu] (%31[a-z_])", &a, source) == 2)
+        out.commits.emplace(a, std::make_pair(t, std::string(source)));
+    } else if (const auto hole = line.find("] arrived while block ["); hole != std::string::npos) {
+      const auto open = line.rfind("block [", hole);
+      if (open != std::string::npos &&
+          std::sscanf(line.c_str() + open, "block [%llu] arrived while block [%llu]", &b, &a) == 2)
+        out.holes.push_back({a, b, t});
+    }
   }
   return out;
 }
@@ -193,6 +228,44 @@ int main(int argc, char** argv) {
         caught_up ? (std::to_string(static_cast<long long>(catch_up_ms)) + " ms").c_str()
                   : "not within 60 s",
         status == 0 ? "" : " (broadcast client failed)");
+    // The missed-push path: a follower that missed a block by push sees the hole only
+    // when a later block arrives, then fetches it (state transfer). Split that path's
+    // time at the moment the hole is seen.
+    std::vector<double> to_hole, hole_to_commit;
+    std::size_t by_state = 0, pairs = 0, slow = 0, slow_by_state = 0;
+    std::map<std::uint64_t, std::pair<double, std::string>> last_source;  // n -> slowest
+    for (const std::string& id : ids) {
+      const PeerLog log = read_peer_log(net.peer(id).dir / "log");
+      for (const auto& [n, commit] : log.commits) {
+        const auto w = written.find(n);
+        if (static_cast<long long>(n) < from || static_cast<long long>(n) >= to ||
+            w == written.end())
+          continue;
+        ++pairs;
+        auto& slowest = last_source[n];
+        if (commit.first >= slowest.first) slowest = commit;
+        if (commit.second != "state_transfer") continue;
+        ++by_state;
+        for (const PeerLog::Hole& hole : log.holes) {
+          if (hole.first > n || n >= hole.end) continue;
+          to_hole.push_back(hole.seen - w->second);
+          hole_to_commit.push_back(commit.first - hole.seen);
+          break;
+        }
+      }
+    }
+    for (const auto& [n, slowest] : last_source) {
+      const auto w = written.find(n);
+      if (w == written.end() || slowest.first - w->second <= 50) continue;
+      ++slow;
+      if (slowest.second == "state_transfer") ++slow_by_state;
+    }
+    std::printf(
+        "  missed pushes: %zu of %zu (peer, block) pairs came by state transfer; orderer -> "
+        "hole seen p50 %.0f / p99 %.0f ms, hole seen -> committed p50 %.0f / p99 %.0f ms; "
+        "%zu blocks reached the last peer after 50 ms, %zu of them by state transfer there\n",
+        by_state, pairs, percentile(to_hole, 0.5), percentile(to_hole, 0.99),
+        percentile(hole_to_commit, 0.5), percentile(hole_to_commit, 0.99), slow, slow_by_state);
     // What the peers counted so far (all rates up to this one): how blocks came, the
     // state requests, and every message a peer dropped, by reason.
     std::map<std::string, double> sums;

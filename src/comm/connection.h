@@ -84,7 +84,8 @@ struct Connection {
       std::lock_guard lock(mu);
       closed = true;
     }
-    cv.notify_all();
+    send_cv.notify_all();
+    recv_cv.notify_all();
     call->cancel();
   }
 
@@ -92,9 +93,12 @@ struct Connection {
   const std::shared_ptr<CancellableCall> call;
   const bool outbound;  // we dialled it
   std::mutex mu;
-  std::condition_variable cv;    // queue, in_flight or closed changed
-  std::deque<MessagePtr> queue;  // at most send_buffer_size
-  std::size_t in_flight = 0;     // posted to the loop, not handled yet
+  // Two conditions, so that the loop handling an inbound message does not wake the
+  // writer, nor a send the reader: one spurious thread switch per message otherwise.
+  std::condition_variable send_cv;  // the writer's: queue or closed changed
+  std::condition_variable recv_cv;  // the reader's: in_flight or closed changed
+  std::deque<MessagePtr> queue;     // at most send_buffer_size
+  std::size_t in_flight = 0;        // posted to the loop, not handled yet
   bool closed = false;
   bool write_failed = false;  // a Write failed, even one cut short by closing
 };

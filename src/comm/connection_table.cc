@@ -70,7 +70,7 @@ void ConnectionTable::enqueue(Connection& connection, MessagePtr message) {
     if (connection.queue.size() >= send_buffer_size_) return drop("queue_full");
     connection.queue.push_back(std::move(message));
   }
-  connection.cv.notify_all();
+  connection.send_cv.notify_one();
 }
 
 bool ConnectionTable::remove(const Connection& connection) {

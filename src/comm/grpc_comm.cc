@@ -574,8 +574,8 @@ class GrpcCommImpl final : public GrpcComm {
     const std::size_t limit = std::max<std::size_t>(settings_.recv_buffer_size, 1);
     {
       std::unique_lock lock(connection->mu);
-      connection->cv.wait(lock,
-                          [&] { return connection->closed || connection->in_flight < limit; });
+      connection->recv_cv.wait(lock,
+                               [&] { return connection->closed || connection->in_flight < limit; });
       if (connection->closed) return false;
       ++connection->in_flight;
     }
@@ -587,7 +587,7 @@ class GrpcCommImpl final : public GrpcComm {
         std::lock_guard lock(connection->mu);
         --connection->in_flight;
       }
-      connection->cv.notify_all();
+      connection->recv_cv.notify_one();
     });
     return true;
   }
@@ -598,7 +598,8 @@ class GrpcCommImpl final : public GrpcComm {
       MessagePtr message;
       {
         std::unique_lock lock(connection.mu);
-        connection.cv.wait(lock, [&] { return connection.closed || !connection.queue.empty(); });
+        connection.send_cv.wait(lock,
+                                [&] { return connection.closed || !connection.queue.empty(); });
         if (connection.closed) return;
         message = std::move(connection.queue.front());
         connection.queue.pop_front();

@@ -154,6 +154,11 @@ struct PeerDaemon::Impl final : node::NodeObserver {
     state_log->debug("[{}] committed block [{}] ({})", channel, number,
                      state::block_source_name(source));
   }
+  void on_block_gap(const node::Node&, const std::string& channel, std::uint64_t first_missing,
+                    std::uint64_t arrived) override {
+    state_log->debug("[{}] block [{}] arrived while block [{}] is missing: fetching the gap",
+                     channel, arrived, first_missing);
+  }
   void on_anchor_peer(const node::Node&, const std::string& channel, const node::AnchorPeer& anchor,
                       discovery::AnchorContact result) override {
     switch (result) {

@@ -164,11 +164,21 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   const BufferVerdict verdict =
       buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
   if (verdict != BufferVerdict::kAccepted) return host_.drop(from, *message, drop_of(verdict));
+  report_hole_below(number);
   const runtime::Duration delay = env_.settings.blocks.gap_fetch_delay;
   if (buffer_.size() != 0 && delay > runtime::Duration::zero()) {
     if (buffer_.highest() && *buffer_.highest() == number) newest_pusher_ = from.pki_id;
     if (!gap_timer_.armed()) gap_timer_.arm(delay, [this] { fetch_gap(); });
   }
+}
+
+void ChannelBlocks::report_hole_below(std::uint64_t number) {
+  // Each hole is reported once: by the block just above it, which arrives once.
+  const std::uint64_t base = buffer_base();
+  if (number <= base || buffer_.holds(number - 1)) return;
+  std::uint64_t first = number - 1;
+  while (first > base && !buffer_.holds(first - 1)) --first;
+  host_.on_block_gap(channel_.name(), first, number);
 }
 
 void ChannelBlocks::fetch_gap() {

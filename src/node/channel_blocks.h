@@ -201,6 +201,8 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   void spread_orderer_block(std::uint64_t number, const std::string& bytes);
   // Sends an already sealed message to a member, if discovery knows its endpoint.
   void send_sealed(const PeerId& to, const MessagePtr& message);
+  // Tells the host of a hole just below `number` (a block that came by push).
+  void report_hole_below(std::uint64_t number);
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
   // Gap requests of the current gap that went unanswered: picks the next peer to ask.

@@ -43,6 +43,8 @@ class ChannelHost {
   virtual void on_election_event(const std::string& channel, election::ElectionEvent event) = 0;
   virtual void on_block_committed(const std::string& /*channel*/, std::uint64_t /*number*/,
                                   state::BlockSource) {}
+  virtual void on_block_gap(const std::string& /*channel*/, std::uint64_t /*first_missing*/,
+                            std::uint64_t /*arrived*/) {}
 };
 
 // The node's parts a channel reads; all outlive the channel.

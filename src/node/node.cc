@@ -105,6 +105,10 @@ struct Node::Impl final : discovery::DiscoveryHost, ChannelHost {
                           state::BlockSource source) override {
     if (observer) observer->on_block_committed(owner, channel, number, source);
   }
+  void on_block_gap(const std::string& channel, std::uint64_t first_missing,
+                    std::uint64_t arrived) override {
+    if (observer) observer->on_block_gap(owner, channel, first_missing, arrived);
+  }
   // The channel's blocks for an inbound block message, or nullptr once dropped.
   ChannelBlocks* blocks_for(const ConnectionInfo& from, const MessagePtr& message) {
     ChannelState* channel = channel_named(message->message.channel());

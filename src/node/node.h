@@ -94,6 +94,10 @@ class NodeObserver {
   // A block appended to `channel`'s ledger (from the orderer, by push, pull or state transfer).
   virtual void on_block_committed(const Node&, const std::string& /*channel*/,
                                   std::uint64_t /*number*/, state::BlockSource) {}
+  // Block `arrived` came by push with blocks [first_missing, arrived) missing just
+  // below it: the first sign of a push this peer missed. Once per hole.
+  virtual void on_block_gap(const Node&, const std::string& /*channel*/,
+                            std::uint64_t /*first_missing*/, std::uint64_t /*arrived*/) {}
 };
 
 struct NodeCounters {

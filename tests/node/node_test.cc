@@ -3,6 +3,7 @@
 #include "node/node.h"
 #include "crypto/openssl_handles.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -180,6 +181,8 @@ struct TestNetwork {
                                           {"other", {"Org1MSP", "Org2MSP"}}};
   // Adjusts each node's settings before it is built.
   std::function<void(NodeSettings&)> tune;
+  // The observer of a node, by name, given to it when it is built.
+  std::map<std::string, NodeObserver*> observers;
 
   Node& add(const std::string& name, const std::string& org, const std::string& bootstrap,
             std::vector<std::string> join = {"mychannel"}) {
@@ -211,7 +214,9 @@ struct TestNetwork {
     p.transport = std::make_unique<TestTransport>(*this, name);
     if (with_ledgers) s.blocks.pull.pull_interval = milliseconds(400);
     if (tune) tune(s);
-    p.node = std::make_unique<Node>(s, scheduler, *p.transport, crypto);
+    const auto observer = observers.find(name);
+    p.node = std::make_unique<Node>(s, scheduler, *p.transport, crypto,
+                                    observer == observers.end() ? nullptr : observer->second);
     if (with_ledgers) {
       ledgers[name] = std::make_unique<TestLedgers>();
       p.node->set_ledger_provider(ledgers[name].get());
@@ -877,6 +882,52 @@ TEST_F(NodeCappedTailPushTest, TheTailPushGoesToAtMostTailPushMaxPeers) {
   net.scheduler.run_for(milliseconds(200));  // the tail push, 250 ms after the block
   EXPECT_EQ(net.node("peer0.org1").blocks("mychannel")->counters().tail_pushes, 1u);
   EXPECT_EQ(pushes_from("peer0.org1"), 1) << "one of the two peers of my org";
+}
+
+// Records the holes a node reports in the blocks pushed to it.
+struct GapObserver final : NodeObserver {
+  void on_block_gap(const Node&, const std::string& channel, std::uint64_t first_missing,
+                    std::uint64_t arrived) override {
+    gaps.push_back(fmt::format("{} [{}, {})", channel, first_missing, arrived));
+  }
+  std::vector<std::string> gaps;
+};
+
+class NodeGapReportTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    net.observers["peer2.org1"] = &observer;
+    NodeBlocksTest::SetUp();
+  }
+  GapObserver observer;
+};
+
+TEST_F(NodeGapReportTest, EachHoleInThePushedBlocksIsReportedOnceByTheBlockJustAboveIt) {
+  // Blocks 2, 3 and 5 never reach peer2.org1 by push; each block comes alone (20 ms
+  // apart), so 4 shows the hole [2, 4) and 6 the hole [5, 6), once each, though the
+  // other copies of 4 and 6 arrive too and the gap fetch fills the holes meanwhile.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    if (to != "peer2.org1" || !m.message.has_data_msg()) return false;
+    const std::uint64_t n = m.message.data_msg().payload().seq_num();
+    return n == 2 || n == 3 || n == 5;
+  };
+  for (int i = 0; i < 8; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  net.scheduler.run_for(milliseconds(200));
+  EXPECT_EQ(height("peer2.org1"), 8u);
+  EXPECT_EQ(observer.gaps, (std::vector<std::string>{"mychannel [2, 4)", "mychannel [5, 6)"}));
+}
+
+TEST_F(NodeGapReportTest, BlocksPushedInOrderReportNoHole) {
+  for (int i = 0; i < 8; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  net.scheduler.run_for(milliseconds(200));
+  EXPECT_EQ(height("peer2.org1"), 8u);
+  EXPECT_TRUE(observer.gaps.empty()) << observer.gaps.front();
 }
 
 TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
