@@ -216,7 +216,7 @@ void ChannelBlocks::fetch_gap() {
   // block of a burst.
   const BlockSettings& settings = env_.settings.blocks;
   if (!state_.fetch_gap(from, buffer_base(), *highest - 1, settings.gap_fetch_timeout) &&
-      state_.fetching())
+      state_.fetching_gap())
     gap_timer_.arm(settings.gap_fetch_delay, [this] { fetch_gap(); });
 }
 

@@ -11,7 +11,8 @@ StateTransfer::StateTransfer(std::string channel, StateTransferSettings settings
       scheduler_(scheduler),
       host_(host),
       check_timer_(scheduler),
-      response_timer_(scheduler) {}
+      response_timer_(scheduler),
+      gap_timer_(scheduler) {}
 
 void StateTransfer::start() {
   if (running_ || !settings_.enabled) return;
@@ -23,7 +24,9 @@ void StateTransfer::stop() {
   running_ = false;
   check_timer_.cancel();
   response_timer_.cancel();
+  gap_timer_.cancel();
   outstanding_.reset();
+  gap_.reset();
 }
 
 void StateTransfer::check_now() {
@@ -34,19 +37,22 @@ void StateTransfer::check_now() {
 
 bool StateTransfer::fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end,
                               runtime::Duration timeout) {
-  if (!running_ || outstanding_ || end < start) return false;
+  if (!running_ || gap_ || end < start) return false;
   end = std::min(end, start + settings_.batch_size - 1);
-  Outstanding request{peer, host_.new_nonce(), start, end, 0, true};
+  gap_ = Outstanding{peer, host_.new_nonce(), start, end, 0};
+  send_request(*gap_);
+  ++counters_.gap_requests;
+  gap_timer_.arm(timeout, [this] { on_gap_timeout(); });
+  return true;
+}
+
+void StateTransfer::send_request(const Outstanding& request) {
   ::gossip::GossipMessage message;
   message.set_nonce(request.nonce);
-  message.mutable_state_request()->set_start_seq_num(start);
-  message.mutable_state_request()->set_end_seq_num(end);
+  message.mutable_state_request()->set_start_seq_num(request.start);
+  message.mutable_state_request()->set_end_seq_num(request.end);
   host_.send_state_message(request.peer, std::move(message));
   ++counters_.requests_sent;
-  ++counters_.gap_requests;
-  outstanding_ = std::move(request);
-  response_timer_.arm(timeout, [this] { on_timeout(); });
-  return true;
 }
 
 void StateTransfer::check() {
@@ -70,26 +76,21 @@ bool StateTransfer::request_next(int attempt) {
   for (const auto& [peer, peer_height] : advertised)
     if (peer_height > end) holders.push_back(peer);
   if (holders.empty()) return false;
-  Outstanding request{host_.pick_one(holders), host_.new_nonce(), start, end, attempt};
-  ::gossip::GossipMessage message;
-  message.set_nonce(request.nonce);
-  message.mutable_state_request()->set_start_seq_num(start);
-  message.mutable_state_request()->set_end_seq_num(end);
-  host_.send_state_message(request.peer, std::move(message));
-  ++counters_.requests_sent;
-  outstanding_ = std::move(request);
+  outstanding_ = Outstanding{host_.pick_one(holders), host_.new_nonce(), start, end, attempt};
+  send_request(*outstanding_);
   response_timer_.arm(settings_.response_timeout, [this] { on_timeout(); });
   return true;
 }
 
+void StateTransfer::on_gap_timeout() {
+  if (!gap_) return;
+  gap_.reset();
+  ++counters_.gap_timeouts;
+  host_.gap_request_expired();
+}
+
 void StateTransfer::on_timeout() {
   if (!outstanding_) return;
-  if (outstanding_->gap) {
-    outstanding_.reset();
-    ++counters_.gap_timeouts;
-    host_.gap_request_expired();
-    return;
-  }
   const int attempt = outstanding_->attempt + 1;
   outstanding_.reset();
   if (attempt > settings_.max_retries) {
@@ -131,13 +132,22 @@ StateDrop StateTransfer::on_request(const PeerId& from, std::uint64_t nonce,
 
 StateDrop StateTransfer::on_response(const PeerId& from, std::uint64_t nonce,
                                      const ::gossip::RemoteStateResponse& response) {
-  if (!outstanding_ || outstanding_->nonce != nonce || outstanding_->peer != from) {
+  const auto matches = [&](const std::optional<Outstanding>& out) {
+    return out && out->nonce == nonce && out->peer == from;
+  };
+  Outstanding request;
+  if (matches(gap_)) {
+    request = *gap_;
+    gap_.reset();
+    gap_timer_.cancel();
+  } else if (matches(outstanding_)) {
+    request = *outstanding_;
+    outstanding_.reset();
+    response_timer_.cancel();
+  } else {
     ++counters_.unrequested;
     return StateDrop::kUnrequested;
   }
-  const Outstanding request = *outstanding_;
-  outstanding_.reset();
-  response_timer_.cancel();
   std::vector<const ::gossip::Payload*> blocks;
   for (const ::gossip::Payload& payload : response.payloads()) {
     if (payload.seq_num() < request.start || payload.seq_num() > request.end) {
@@ -148,7 +158,7 @@ StateDrop StateTransfer::on_response(const PeerId& from, std::uint64_t nonce,
   }
   counters_.blocks_received += host_.take_state_blocks(from, blocks);
   // Keep going while behind: the next batch at once, not at the next check.
-  if (running_) request_next(0);
+  if (running_ && !outstanding_) request_next(0);
   return StateDrop::kNone;
 }
 

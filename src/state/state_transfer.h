@@ -86,12 +86,14 @@ class StateTransfer {
   void stop();
   // Checks at once instead of at the next interval (after a restart or a gap).
   void check_now();
-  // Asks `peer` at once for [start, end] (cut to batch_size) when no request is
+  // Asks `peer` at once for [start, end] (cut to batch_size) when no gap request is
   // outstanding: a gap below blocks already buffered, which the next check would
   // reach only after check_interval. Unanswered after `timeout`, the request is
   // dropped and the host told (StateHost::gap_request_expired), so that it can ask
   // another peer at once: the periodic path's retries wait for responseTimeout and go
-  // by advertised heights, which lag. False if not sent.
+  // by advertised heights, which lag. A periodic request still out does not hold it
+  // back (one of each may be out): a lost periodic response would otherwise stall
+  // every gap for responseTimeout and its retries. False if not sent.
   bool fetch_gap(const PeerId& peer, std::uint64_t start, std::uint64_t end,
                  runtime::Duration timeout);
 
@@ -101,7 +103,9 @@ class StateTransfer {
   StateDrop on_response(const PeerId& from, std::uint64_t nonce,
                         const ::gossip::RemoteStateResponse& response);
 
-  bool fetching() const { return outstanding_.has_value(); }
+  // Whether a request (periodic or gap) is out; whether a gap request is.
+  bool fetching() const { return outstanding_.has_value() || gap_.has_value(); }
+  bool fetching_gap() const { return gap_.has_value(); }
   const StateCounters& counters() const { return counters_; }
 
  private:
@@ -111,13 +115,15 @@ class StateTransfer {
     std::uint64_t start = 0;
     std::uint64_t end = 0;  // inclusive
     int attempt = 0;
-    bool gap = false;  // sent by fetch_gap()
   };
 
   void check();
   // Requests the next batch from a peer that has it; false if there is nothing to fetch.
   bool request_next(int attempt);
   void on_timeout();
+  void on_gap_timeout();
+  // Sends a state request for [request.start, request.end] to request.peer.
+  void send_request(const Outstanding& request);
 
   std::string channel_;
   StateTransferSettings settings_;
@@ -125,8 +131,10 @@ class StateTransfer {
   StateHost& host_;
   runtime::Timer check_timer_;
   runtime::Timer response_timer_;
+  runtime::Timer gap_timer_;
   bool running_ = false;
-  std::optional<Outstanding> outstanding_;
+  std::optional<Outstanding> outstanding_;  // the periodic path's request
+  std::optional<Outstanding> gap_;          // fetch_gap()'s request
   StateCounters counters_;
 };
 

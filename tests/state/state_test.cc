@@ -459,6 +459,29 @@ TEST(StateTransfer, RetriesThenGivesUpWhenNobodyAnswers) {
   EXPECT_FALSE(behind.state.fetching());
 }
 
+TEST(StateTransfer, AGapFetchIsNotHeldBackByAPeriodicRequestStillOut) {
+  Net net;
+  Peer& behind = net.add("a");
+  Peer& mute = net.add("b");
+  mute.hold(5);
+  mute.tamper = [](::gossip::GossipMessage&) { return false; };
+  behind.state.start();
+  net.clock.run_for(10s + 100ms);  // the first check asks b, which never answers
+  ASSERT_EQ(behind.state.counters().requests_sent, 1u);
+  ASSERT_TRUE(behind.state.fetching());
+  EXPECT_FALSE(behind.state.fetching_gap());
+  Peer& helpful = net.add("c");
+  helpful.hold(5);
+  ASSERT_TRUE(behind.state.fetch_gap("c", 0, 4, 300ms));
+  EXPECT_TRUE(behind.state.fetching_gap());
+  EXPECT_FALSE(behind.state.fetch_gap("c", 0, 4, 300ms));  // one gap request at a time
+  net.clock.run_for(20ms);
+  EXPECT_EQ(behind.chain.size(), 5u) << "within the periodic request's 3 s responseTimeout";
+  EXPECT_FALSE(behind.state.fetching_gap());
+  EXPECT_TRUE(behind.state.fetching()) << "the periodic request is still out";
+  EXPECT_EQ(behind.state.counters().unrequested, 0u);
+}
+
 TEST(StateTransfer, AnUnansweredGapRequestExpiresAfterItsOwnTimeoutAndTellsTheHost) {
   Net net;
   Peer& behind = net.add("a");
