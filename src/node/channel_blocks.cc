@@ -158,9 +158,16 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   auto block = verified(number, data.payload().data());
   if (!block) return host_.drop(from, *message, DropReason::kBlockRefused);
   // Stored and forwarded before the buffer decides, as Fabric's gossip layer does:
-  // a peer far behind still helps the others.
-  puller_.add(number, message);
-  push(message, &from.pki_id);
+  // a peer far behind still helps the others. Not a block more than
+  // maxBlockCountToStore below the newest held: the store would drop it at once, so
+  // every peer would forward it on every copy, round and round the org (Fabric's
+  // store refuses it before verifying and drops it; here it still goes to the buffer).
+  if (puller_.would_keep(number)) {
+    puller_.add(number, message);
+    push(message, &from.pki_id);
+  } else {
+    ++counters_.not_forwarded_behind_store;
+  }
   const BufferVerdict verdict =
       buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
   if (verdict != BufferVerdict::kAccepted) return host_.drop(from, *message, drop_of(verdict));

@@ -99,6 +99,9 @@ struct BlockCounters {
   // in the buffer at once, so committed_by_* / group_commits is the blocks per sync.
   std::uint64_t group_commits = 0;
   std::uint64_t tail_pushes = 0;  // newest orderer blocks sent again to the org (tail_push_delay)
+  // New blocks received by push but not forwarded: more than maxBlockCountToStore below
+  // the newest block held (BlockPuller::would_keep).
+  std::uint64_t not_forwarded_behind_store = 0;
 };
 
 class ChannelBlocks final : public state::PullHost, public state::StateHost {

@@ -94,6 +94,12 @@ class BlockPuller {
   // Only the newest max_block_count_to_store are kept.
   void add(std::uint64_t number, MessagePtr data_message);
   bool holds(std::uint64_t number) const { return store_.contains(number); }
+  // Whether the store would take block `number` now: not when it is more than
+  // max_block_count_to_store below the newest block held (Fabric's block message store
+  // invalidates such a block, so it is neither forwarded nor handed on).
+  bool would_keep(std::uint64_t number) const {
+    return store_.empty() || number + settings_.max_block_count_to_store >= store_.rbegin()->first;
+  }
   std::size_t stored() const { return store_.size(); }
 
   // Each returns why the message was dropped, or PullDrop::kNone.

@@ -930,6 +930,59 @@ TEST_F(NodeGapReportTest, BlocksPushedInOrderReportNoHole) {
   EXPECT_TRUE(observer.gaps.empty()) << observer.gaps.front();
 }
 
+class NodeNoFetchTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    // Nothing but push: no gap fetch, no tail push, no pull round within the test.
+    net.tune = [](NodeSettings& s) {
+      s.blocks.gap_fetch_delay = runtime::Duration::zero();
+      s.blocks.tail_push_delay = runtime::Duration::zero();
+      s.blocks.pull.pull_interval = seconds(60);
+    };
+    NodeBlocksTest::SetUp();
+  }
+};
+
+TEST_F(NodeNoFetchTest, ABlockFarBelowTheNewestHeldIsCommittedButNotForwarded) {
+  // peer2.org1 misses block 1, then holds 2..14 (maxBlockCountToStore is 10).
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    return to == "peer2.org1" && m.message.has_data_msg() &&
+           m.message.data_msg().payload().seq_num() == 1;
+  };
+  for (int i = 0; i < 15; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  ASSERT_EQ(height("peer2.org1"), 1u);
+  // Block 1 now comes by push after all. The store keeps blocks from 4 on: it would
+  // drop 1 at once, so forwarding it would send it round the org on every copy.
+  int forwarded_by_peer2 = 0;
+  net.lose = [&forwarded_by_peer2](const std::string& from, const std::string&,
+                                   const SignedGossip& m) {
+    if (from == "peer2.org1" && m.message.has_data_msg() &&
+        m.message.data_msg().payload().seq_num() == 1)
+      ++forwarded_by_peer2;
+    return false;
+  };
+  Node& peer2 = net.node("peer2.org1");
+  GossipMessage block;
+  block.set_channel("mychannel");
+  block.set_tag(GossipMessage::CHAN_AND_ORG);
+  block.mutable_data_msg()->mutable_payload()->set_seq_num(1);
+  block.mutable_data_msg()->mutable_payload()->set_data(
+      *net.ledgers.at("peer0.org1")->chain().block_bytes(1));
+  auto sealed = std::make_shared<SignedGossip>();
+  sealed->message = block;
+  sealed->payload = block.SerializeAsString();
+  const Node& peer0 = net.node("peer0.org1");
+  peer2.on_message({peer0.id(), peer0.settings().self.identity, peer0.settings().self.endpoint},
+                   sealed);
+  net.scheduler.run_for(milliseconds(100));
+  EXPECT_EQ(height("peer2.org1"), 15u) << "committed all the same, with 2..14 behind it";
+  EXPECT_EQ(forwarded_by_peer2, 0);
+  EXPECT_EQ(peer2.blocks("mychannel")->counters().not_forwarded_behind_store, 1u);
+}
+
 TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
   net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
     return to == "peer2.org1" && m.message.has_data_msg();
