@@ -170,13 +170,32 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   }
   const BufferVerdict verdict =
       buffer(number, data.payload().data(), std::move(block), BlockSource::kPush);
+  if (verdict == BufferVerdict::kTooFarAhead) {
+    // Too far ahead to buffer, but proof that everything below it exists: fetched
+    // now, a batch at a time, rather than at the next state check.
+    if (!beyond_buffer_ || number > *beyond_buffer_) beyond_buffer_ = number;
+    schedule_gap_fetch();
+  }
   if (verdict != BufferVerdict::kAccepted) return host_.drop(from, *message, drop_of(verdict));
   report_hole_below(number);
-  const runtime::Duration delay = env_.settings.blocks.gap_fetch_delay;
-  if (buffer_.size() != 0 && delay > runtime::Duration::zero()) {
+  if (buffer_.size() != 0) {
     if (buffer_.highest() && *buffer_.highest() == number) newest_pusher_ = from.pki_id;
-    if (!gap_timer_.armed()) gap_timer_.arm(delay, [this] { fetch_gap(); });
+    schedule_gap_fetch();
   }
+}
+
+void ChannelBlocks::schedule_gap_fetch() {
+  const runtime::Duration delay = env_.settings.blocks.gap_fetch_delay;
+  if (delay > runtime::Duration::zero() && !gap_timer_.armed())
+    gap_timer_.arm(delay, [this] { fetch_gap(); });
+}
+
+std::optional<std::uint64_t> ChannelBlocks::gap_end() {
+  if (beyond_buffer_ && *beyond_buffer_ <= buffer_base()) beyond_buffer_.reset();
+  std::optional<std::uint64_t> highest = buffer_.highest();
+  if (beyond_buffer_ && (!highest || *beyond_buffer_ > *highest)) highest = beyond_buffer_;
+  if (!highest || *highest <= buffer_base()) return std::nullopt;
+  return highest;
 }
 
 void ChannelBlocks::report_hole_below(std::uint64_t number) {
@@ -189,8 +208,8 @@ void ChannelBlocks::report_hole_below(std::uint64_t number) {
 }
 
 void ChannelBlocks::fetch_gap() {
-  const auto highest = buffer_.highest();
-  if (!highest || *highest <= buffer_base()) {  // filled meanwhile
+  const auto highest = gap_end();
+  if (!highest) {  // filled meanwhile
     gap_attempts_ = 0;
     return;
   }
@@ -439,6 +458,9 @@ std::size_t ChannelBlocks::take_state_blocks(const PeerId&,
                BlockSource::kStateTransfer) == BufferVerdict::kAccepted)
       ++taken;
   }
+  // A gap longer than one batch: the next batch at once. Only after progress, so that
+  // an answer without the blocks does not turn into a stream of requests.
+  if (taken > 0 && beyond_buffer_) schedule_gap_fetch();
   return taken;
 }
 

@@ -208,6 +208,13 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   void report_hole_below(std::uint64_t number);
   // Fetches the gap below the buffered blocks if it is still there.
   void fetch_gap();
+  // Arms the gap fetch (gap_fetch_delay) unless armed already or turned off.
+  void schedule_gap_fetch();
+  // The block just above the gap to fetch (the newest buffered, or the newest seen too
+  // far ahead to buffer), or nullopt when nothing is missing.
+  std::optional<std::uint64_t> gap_end();
+  // The newest block that came by push too far ahead of the ledger to buffer.
+  std::optional<std::uint64_t> beyond_buffer_;
   // Gap requests of the current gap that went unanswered: picks the next peer to ask.
   std::size_t gap_attempts_ = 0;
   // The batch clock ticks every maxPropagationBurstLatency from here, like Fabric's

@@ -983,6 +983,36 @@ TEST_F(NodeNoFetchTest, ABlockFarBelowTheNewestHeldIsCommittedButNotForwarded) {
   EXPECT_EQ(peer2.blocks("mychannel")->counters().not_forwarded_behind_store, 1u);
 }
 
+class NodeNoPullTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    net.tune = [](NodeSettings& s) {
+      s.blocks.tail_push_delay = runtime::Duration::zero();
+      s.blocks.pull.pull_interval = seconds(60);
+    };
+    NodeBlocksTest::SetUp();
+  }
+};
+
+TEST_F(NodeNoPullTest, APushTooFarAheadToBufferStartsTheGapFetchBatchAfterBatch) {
+  // peer2.org1 misses the pushes of blocks 1..24; 25 and on are blockBufferSize (20)
+  // or more beyond its height of 1, too far ahead to buffer, yet they show the gap.
+  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
+    if (to != "peer2.org1" || !m.message.has_data_msg()) return false;
+    const std::uint64_t n = m.message.data_msg().payload().seq_num();
+    return n >= 1 && n <= 24;
+  };
+  for (int i = 0; i < 28; ++i) {
+    orderer_hands_over("peer0.org1");
+    net.scheduler.run_for(milliseconds(20));
+  }
+  net.scheduler.run_for(milliseconds(100));  // far less than a state check
+  EXPECT_EQ(height("peer2.org1"), 28u);
+  const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
+  EXPECT_GE(blocks.counters().committed_by_state_transfer, 24u);
+  EXPECT_GE(blocks.state_counters().gap_requests, 3u) << "[1, 10], [11, 20], [21, ...]";
+}
+
 TEST_F(NodeBlocksTest, APeerThatLostEveryPushCatchesUpByPullOrStateTransfer) {
   net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
     return to == "peer2.org1" && m.message.has_data_msg();
