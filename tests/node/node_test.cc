@@ -603,6 +603,20 @@ class NodeBlocksTest : public NodeTest {
     ASSERT_TRUE(chain.append(block, bytes).ok);
     net.node(leader).on_orderer_block("mychannel", n, bytes);
   }
+  // Every push (data message) to `peer` of a block for which `lost` holds is lost.
+  void lose_pushes_to(const std::string& peer, std::function<bool(std::uint64_t)> lost) {
+    net.lose = [peer, lost](const std::string&, const std::string& to, const SignedGossip& m) {
+      return to == peer && m.message.has_data_msg() &&
+             lost(m.message.data_msg().payload().seq_num());
+    };
+  }
+  // peer0.org1, the leader, gets `count` blocks from the orderer, `apart` from each other.
+  void hand_over_blocks(int count, runtime::Duration apart) {
+    for (int i = 0; i < count; ++i) {
+      orderer_hands_over("peer0.org1");
+      net.scheduler.run_for(apart);
+    }
+  }
   // Counts the block pushes (data messages) sent, by "from>to".
   std::map<std::string, int>& count_pushes() {
     net.lose = [this](const std::string& from, const std::string& to, const SignedGossip& m) {
@@ -707,14 +721,8 @@ TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
 
 TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) {
   // Every push of block 2 to peer2.org1 is lost; blocks 3.. arrive and wait.
-  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
-    return to == "peer2.org1" && m.message.has_data_msg() &&
-           m.message.data_msg().payload().seq_num() == 2;
-  };
-  for (int i = 0; i < 6; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n == 2; });
+  hand_over_blocks(6, milliseconds(20));
   net.scheduler.run_for(milliseconds(150));  // gap_fetch_delay 15 ms, then one round trip
   EXPECT_EQ(height("peer2.org1"), 6u);
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
@@ -906,25 +914,15 @@ TEST_F(NodeGapReportTest, EachHoleInThePushedBlocksIsReportedOnceByTheBlockJustA
   // Blocks 2, 3 and 5 never reach peer2.org1 by push; each block comes alone (20 ms
   // apart), so 4 shows the hole [2, 4) and 6 the hole [5, 6), once each, though the
   // other copies of 4 and 6 arrive too and the gap fetch fills the holes meanwhile.
-  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
-    if (to != "peer2.org1" || !m.message.has_data_msg()) return false;
-    const std::uint64_t n = m.message.data_msg().payload().seq_num();
-    return n == 2 || n == 3 || n == 5;
-  };
-  for (int i = 0; i < 8; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n == 2 || n == 3 || n == 5; });
+  hand_over_blocks(8, milliseconds(20));
   net.scheduler.run_for(milliseconds(200));
   EXPECT_EQ(height("peer2.org1"), 8u);
   EXPECT_EQ(observer.gaps, (std::vector<std::string>{"mychannel [2, 4)", "mychannel [5, 6)"}));
 }
 
 TEST_F(NodeGapReportTest, BlocksPushedInOrderReportNoHole) {
-  for (int i = 0; i < 8; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  hand_over_blocks(8, milliseconds(20));
   net.scheduler.run_for(milliseconds(200));
   EXPECT_EQ(height("peer2.org1"), 8u);
   EXPECT_TRUE(observer.gaps.empty()) << observer.gaps.front();
@@ -945,14 +943,8 @@ class NodeNoFetchTest : public NodeBlocksTest {
 
 TEST_F(NodeNoFetchTest, ABlockFarBelowTheNewestHeldIsCommittedButNotForwarded) {
   // peer2.org1 misses block 1, then holds 2..14 (maxBlockCountToStore is 10).
-  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
-    return to == "peer2.org1" && m.message.has_data_msg() &&
-           m.message.data_msg().payload().seq_num() == 1;
-  };
-  for (int i = 0; i < 15; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n == 1; });
+  hand_over_blocks(15, milliseconds(20));
   ASSERT_EQ(height("peer2.org1"), 1u);
   // Block 1 now comes by push after all. The store keeps blocks from 4 on: it would
   // drop 1 at once, so forwarding it would send it round the org on every copy.
@@ -997,15 +989,8 @@ class NodeNoPullTest : public NodeBlocksTest {
 TEST_F(NodeNoPullTest, APushTooFarAheadToBufferStartsTheGapFetchBatchAfterBatch) {
   // peer2.org1 misses the pushes of blocks 1..24; 25 and on are blockBufferSize (20)
   // or more beyond its height of 1, too far ahead to buffer, yet they show the gap.
-  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
-    if (to != "peer2.org1" || !m.message.has_data_msg()) return false;
-    const std::uint64_t n = m.message.data_msg().payload().seq_num();
-    return n >= 1 && n <= 24;
-  };
-  for (int i = 0; i < 28; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n >= 1 && n <= 24; });
+  hand_over_blocks(28, milliseconds(20));
   net.scheduler.run_for(milliseconds(100));  // far less than a state check
   EXPECT_EQ(height("peer2.org1"), 28u);
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");

@@ -445,12 +445,18 @@ TEST(StateTransfer, ReversedTooLongAndForbiddenRequestsGetNoAnswer) {
   EXPECT_EQ(peer.sent.size(), 1u);
 }
 
+// A peer holding `blocks` blocks that never answers.
+Peer& add_mute(Net& net, const PeerId& id, std::uint64_t blocks) {
+  Peer& mute = net.add(id);
+  mute.hold(blocks);
+  mute.tamper = [](::gossip::GossipMessage&) { return false; };
+  return mute;
+}
+
 TEST(StateTransfer, RetriesThenGivesUpWhenNobodyAnswers) {
   Net net;
   Peer& behind = net.add("a");
-  Peer& mute = net.add("b");
-  mute.hold(5);
-  mute.tamper = [](::gossip::GossipMessage&) { return false; };
+  add_mute(net, "b", 5);
   behind.state.start();
   net.clock.run_for(10s + 4 * 3s + 500ms);  // first check, then 1 + 3 retries of 3 s
   EXPECT_EQ(behind.state.counters().requests_sent, 4u);
@@ -462,9 +468,7 @@ TEST(StateTransfer, RetriesThenGivesUpWhenNobodyAnswers) {
 TEST(StateTransfer, AGapFetchIsNotHeldBackByAPeriodicRequestStillOut) {
   Net net;
   Peer& behind = net.add("a");
-  Peer& mute = net.add("b");
-  mute.hold(5);
-  mute.tamper = [](::gossip::GossipMessage&) { return false; };
+  add_mute(net, "b", 5);
   behind.state.start();
   net.clock.run_for(10s + 100ms);  // the first check asks b, which never answers
   ASSERT_EQ(behind.state.counters().requests_sent, 1u);
@@ -485,11 +489,9 @@ TEST(StateTransfer, AGapFetchIsNotHeldBackByAPeriodicRequestStillOut) {
 TEST(StateTransfer, AnUnansweredGapRequestExpiresAfterItsOwnTimeoutAndTellsTheHost) {
   Net net;
   Peer& behind = net.add("a");
-  Peer& mute = net.add("b");
+  add_mute(net, "b", 5);
   Peer& helpful = net.add("c");
-  mute.hold(5);
   helpful.hold(5);
-  mute.tamper = [](::gossip::GossipMessage&) { return false; };
   behind.state.start();
   ASSERT_TRUE(behind.state.fetch_gap("b", 0, 4, 300ms));
   EXPECT_FALSE(behind.state.fetch_gap("c", 0, 4, 300ms));  // one request at a time
