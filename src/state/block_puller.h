@@ -96,7 +96,7 @@ class BlockPuller {
   bool holds(std::uint64_t number) const { return store_.contains(number); }
   // Whether the store would take block `number` now: not when it is more than
   // max_block_count_to_store below the newest block held (Fabric's block message store
-  // invalidates such a block, so it is neither forwarded nor handed on).
+  // refuses such a block too).
   bool would_keep(std::uint64_t number) const {
     return store_.empty() || number + settings_.max_block_count_to_store >= store_.rbegin()->first;
   }
