@@ -907,6 +907,11 @@ class NodeGapReportTest : public NodeBlocksTest {
     net.observers["peer2.org1"] = &observer;
     NodeBlocksTest::SetUp();
   }
+  // The nodes go first: they report to the observer until they stop, and the
+  // observer, a member of this class, is destroyed before the base's network.
+  void TearDown() override {
+    for (auto& [name, peer] : net.peers) peer.node.reset();
+  }
   GapObserver observer;
 };
 
