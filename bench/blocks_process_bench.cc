@@ -42,14 +42,15 @@ constexpr char kChannel[] = "mychannel";
 // "family{labels}" without the channel label.
 void add_counters(const std::string& metrics, const std::vector<std::string>& families,
                   std::map<std::string, double>& sums) {
+  const std::string channel_label = fmt::format("channel=\"{}\",", kChannel);
   std::istringstream lines(metrics);
   for (std::string line; std::getline(lines, line);) {
     for (const std::string& family : families) {
       if (line.rfind(family + "{", 0) != 0) continue;
       const auto space = line.rfind(' ');
       std::string key = line.substr(0, space);
-      if (auto channel = key.find("channel=\"mychannel\","); channel != std::string::npos)
-        key.erase(channel, std::string("channel=\"mychannel\",").size());
+      if (auto channel = key.find(channel_label); channel != std::string::npos)
+        key.erase(channel, channel_label.size());
       sums[key] += std::stod(line.substr(space + 1));
     }
   }
@@ -201,18 +202,27 @@ int main(int argc, char** argv) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - done).count();
 
     const auto written = times_in(net.root() / "orderer" / "log", "wrote block");
-    std::map<std::uint64_t, double> last;  // block -> time at the last peer
+    // Each peer's log, read once: its commits (and their sources) and the holes it saw.
+    std::vector<PeerLog> logs;
+    for (const std::string& id : ids) logs.push_back(read_peer_log(net.peer(id).dir / "log"));
+    const auto in_run = [&](std::uint64_t n) {
+      return static_cast<long long>(n) >= from && static_cast<long long>(n) < to;
+    };
+    // Block -> its commit at the last peer (time, source), and how many peers have it.
+    std::map<std::uint64_t, std::pair<double, std::string>> slowest;
     std::map<std::uint64_t, int> peers_with;
-    for (const std::string& id : ids)
-      for (const auto& [n, t] : times_in(net.peer(id).dir / "log", "committed block")) {
-        if (static_cast<long long>(n) < from || static_cast<long long>(n) >= to) continue;
-        last[n] = std::max(last[n], t);
+    for (const PeerLog& log : logs)
+      for (const auto& [n, commit] : log.commits) {
+        if (!in_run(n)) continue;
+        auto& last = slowest[n];
+        if (commit.first >= last.first) last = commit;
         ++peers_with[n];
       }
     std::vector<double> propagation;
-    for (const auto& [n, t] : last) {
+    for (const auto& [n, last] : slowest) {
       const auto w = written.find(n);
-      if (w != written.end() && peers_with[n] == peers) propagation.push_back(t - w->second);
+      if (w != written.end() && peers_with[n] == peers)
+        propagation.push_back(last.first - w->second);
     }
     // No block at every peer yet: no figure, rather than a 0 that reads as instant.
     const auto figure = [&propagation](double value) {
@@ -233,17 +243,11 @@ int main(int argc, char** argv) {
     // time at the moment the hole is seen.
     std::vector<double> to_hole, hole_to_commit;
     std::size_t by_state = 0, pairs = 0, slow = 0, slow_by_state = 0;
-    std::map<std::uint64_t, std::pair<double, std::string>> last_source;  // n -> slowest
-    for (const std::string& id : ids) {
-      const PeerLog log = read_peer_log(net.peer(id).dir / "log");
+    for (const PeerLog& log : logs) {
       for (const auto& [n, commit] : log.commits) {
         const auto w = written.find(n);
-        if (static_cast<long long>(n) < from || static_cast<long long>(n) >= to ||
-            w == written.end())
-          continue;
+        if (!in_run(n) || w == written.end()) continue;
         ++pairs;
-        auto& slowest = last_source[n];
-        if (commit.first >= slowest.first) slowest = commit;
         if (commit.second != "state_transfer") continue;
         ++by_state;
         for (const PeerLog::Hole& hole : log.holes) {
@@ -254,11 +258,11 @@ int main(int argc, char** argv) {
         }
       }
     }
-    for (const auto& [n, slowest] : last_source) {
+    for (const auto& [n, last] : slowest) {
       const auto w = written.find(n);
-      if (w == written.end() || slowest.first - w->second <= 50) continue;
+      if (w == written.end() || last.first - w->second <= 50) continue;
       ++slow;
-      if (slowest.second == "state_transfer") ++slow_by_state;
+      if (last.second == "state_transfer") ++slow_by_state;
     }
     std::printf(
         "  missed pushes: %zu of %zu (peer, block) pairs came by state transfer; orderer -> "

@@ -156,8 +156,8 @@ struct PeerDaemon::Impl final : node::NodeObserver {
   }
   void on_block_gap(const node::Node&, const std::string& channel, std::uint64_t first_missing,
                     std::uint64_t arrived) override {
-    state_log->debug("[{}] block [{}] arrived while block [{}] is missing: fetching the gap",
-                     channel, arrived, first_missing);
+    state_log->debug("[{}] block [{}] arrived while block [{}] is missing", channel, arrived,
+                     first_missing);
   }
   void on_anchor_peer(const node::Node&, const std::string& channel, const node::AnchorPeer& anchor,
                       discovery::AnchorContact result) override {

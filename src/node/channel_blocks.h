@@ -63,11 +63,11 @@ struct BlockSettings {
   // sends each block at once.
   std::size_t max_propagation_burst_size = 10;
   runtime::Duration max_propagation_burst_latency = std::chrono::milliseconds(10);
-  // fabnet's, not Fabric's: a block missing below buffered ones for this long is
-  // asked for at once by a state request to the leader (or the peer that pushed the
-  // newest buffered block), instead of waiting for the next pull round or state
-  // check (seconds). One lost push otherwise holds up every later block (they are
-  // committed in order). Zero: off, as Fabric. Needs state transfer enabled.
+  // fabnet's, not Fabric's: a block missing below buffered ones (or below one pushed
+  // too far ahead to buffer) for this long is asked for at once by a state request to
+  // the leader (or the peer that pushed the newest buffered block), instead of waiting
+  // for the next pull round or state check (seconds). One lost push otherwise holds up every later
+  // block (they are committed in order). Zero: off, as Fabric. Needs state transfer enabled.
   runtime::Duration gap_fetch_delay = std::chrono::milliseconds(2);
   // fabnet's: a gap request unanswered for this long is sent again at once, to the
   // next peer in line (the leader, the newest block's pusher, then any peer of my org
