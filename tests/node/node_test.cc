@@ -744,10 +744,7 @@ TEST_F(NodeBlocksTest, ASecondGapFoundWhileTheFirstIsFetchedIsFetchedWithoutAnot
     return to == "peer2.org1" && m.message.has_state_response() ? milliseconds(40)
                                                                 : milliseconds(1);
   };
-  for (int i = 0; i < 6; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(12));
-  }
+  hand_over_blocks(6, milliseconds(12));
   net.scheduler.run_for(milliseconds(150));
   EXPECT_EQ(height("peer2.org1"), 6u);
   EXPECT_GE(net.node("peer2.org1").blocks("mychannel")->state_counters().gap_requests, 2u);
@@ -762,10 +759,7 @@ TEST_F(NodeBlocksTest, AGapRequestTheLeaderNeverAnswersIsSentToAnotherPeerWithin
     if (m.message.has_data_msg()) return m.message.data_msg().payload().seq_num() == 2;
     return from == "peer0.org1" && m.message.has_state_response();
   };
-  for (int i = 0; i < 6; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  hand_over_blocks(6, milliseconds(20));
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   EXPECT_EQ(height("peer2.org1"), 2u);
   net.scheduler.run_for(milliseconds(400));
@@ -783,10 +777,7 @@ TEST_F(NodeBlocksTest, TheLastBlockOfABurstThatMissedAFollowerComesWithTheTailPu
     return losing && to == "peer2.org1" && m.message.has_data_msg() &&
            m.message.data_msg().payload().seq_num() == 3;
   };
-  for (int i = 0; i < 4; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  hand_over_blocks(4, milliseconds(20));
   losing = false;
   const ChannelBlocks& leader = *net.node("peer0.org1").blocks("mychannel");
   const ChannelBlocks& follower = *net.node("peer2.org1").blocks("mychannel");
@@ -804,16 +795,11 @@ TEST_F(NodeBlocksTest, TheLastBlockOfABurstThatMissedAFollowerComesWithTheTailPu
 
 TEST_F(NodeBlocksTest, ARunOfReadyBlocksIsCommittedWithOneSync) {
   // Block 2 never reaches peer2.org1 by push: 3, 4, 5 wait in its buffer.
-  net.lose = [](const std::string&, const std::string& to, const SignedGossip& m) {
-    return to == "peer2.org1" && m.message.has_data_msg() &&
-           m.message.data_msg().payload().seq_num() == 2;
-  };
+  lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n == 2; });
   // 0, 1 and 2 a batch each; 3, 4 and 5 together, so that all three are buffered
   // before the gap fetch (gap_fetch_delay 15 ms) brings 2.
-  for (int i = 0; i < 6; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(i < 3 ? 20 : 3));
-  }
+  hand_over_blocks(3, milliseconds(20));
+  hand_over_blocks(3, milliseconds(3));
   net.scheduler.run_for(milliseconds(5));
   const ChannelBlocks& blocks = *net.node("peer2.org1").blocks("mychannel");
   ASSERT_EQ(height("peer2.org1"), 2u);
@@ -841,10 +827,7 @@ TEST_F(NodeBlocksTest, BlocksArrivingDuringASlowCommitAreForwardedAndShareTheNex
   ASSERT_TRUE(follower.pending_commit) << "block 0 is being committed";
   EXPECT_EQ(height("peer1.org1"), 0u);
   const int forwarded_before = pushes_from("peer1.org1");
-  for (int i = 0; i < 3; ++i) {
-    orderer_hands_over("peer0.org1");
-    net.scheduler.run_for(milliseconds(20));
-  }
+  hand_over_blocks(3, milliseconds(20));
   EXPECT_GT(pushes_from("peer1.org1"), forwarded_before) << "forwarding waited for the disk";
   EXPECT_EQ(follower.staging().staged_height(), 1u) << "staged more while a commit ran";
   follower.finish_commit();  // block 0 durable; 1..3 are ready and go together
