@@ -122,7 +122,7 @@ void ChannelBlocks::on_orderer_block(std::uint64_t number, const std::string& by
 void ChannelBlocks::spread_orderer_block(std::uint64_t number, const std::string& bytes) {
   const MessagePtr message = data_message(number, bytes);
   puller_.add(number, message);
-  push(message, nullptr);
+  push(message, number, nullptr);
   // The tail push: once no newer orderer block came for tail_push_delay, this one goes
   // to the org once more.
   const runtime::Duration delay = env_.settings.blocks.tail_push_delay;
@@ -152,9 +152,14 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   const ::gossip::DataMessage& data = message->message.data_msg();
   if (!data.has_payload()) return host_.drop(from, *message, DropReason::kMalformed);
   const std::uint64_t number = data.payload().seq_num();
-  if (number < buffer_base()) return host_.drop(from, *message, DropReason::kBlockTooOld);
-  if (puller_.holds(number) || buffer_.holds(number))
+  if (number < buffer_base()) {
+    note_holder(number, from.pki_id);
+    return host_.drop(from, *message, DropReason::kBlockTooOld);
+  }
+  if (puller_.holds(number) || buffer_.holds(number)) {
+    note_holder(number, from.pki_id);
     return host_.drop(from, *message, DropReason::kBlockDuplicate);
+  }
   auto block = verified(number, data.payload().data());
   if (!block) return host_.drop(from, *message, DropReason::kBlockRefused);
   // Stored and forwarded before the buffer decides, as Fabric's gossip layer does:
@@ -164,7 +169,7 @@ void ChannelBlocks::on_data_message(const ConnectionInfo& from, const MessagePtr
   // store refuses it before verifying and drops it; here it still goes to the buffer).
   if (puller_.would_keep(number)) {
     puller_.add(number, message);
-    push(message, &from.pki_id);
+    push(message, number, &from.pki_id);
   } else {
     ++counters_.not_forwarded_behind_store;
   }
@@ -252,9 +257,11 @@ void ChannelBlocks::gap_request_expired() {
   fetch_gap();
 }
 
-void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
-  pending_pushes_.push_back(
-      {message, except ? std::optional<PeerId>(*except) : std::optional<PeerId>()});
+void ChannelBlocks::push(const MessagePtr& message, std::uint64_t number,
+                         const PeerId* sender) {
+  PendingPush pending{message, number, {}};
+  if (sender) pending.holders.push_back(*sender);
+  pending_pushes_.push_back(std::move(pending));
   const BlockSettings& settings = env_.settings.blocks;
   const runtime::Duration latency = settings.max_propagation_burst_latency;
   if (pending_pushes_.size() >= settings.max_propagation_burst_size ||
@@ -266,17 +273,32 @@ void ChannelBlocks::push(const MessagePtr& message, const PeerId* except) {
   push_timer_.arm(latency - since % latency, [this] { flush_pushes(); });
 }
 
+void ChannelBlocks::note_holder(std::uint64_t number, const PeerId& peer) {
+  for (PendingPush& pending : pending_pushes_) {
+    if (pending.number != number) continue;
+    if (std::find(pending.holders.begin(), pending.holders.end(), peer) == pending.holders.end()) {
+      pending.holders.push_back(peer);
+      ++counters_.holders_learned;
+    }
+    return;
+  }
+}
+
 void ChannelBlocks::flush_pushes() {
   push_timer_.cancel();
   if (pending_pushes_.empty()) return;
   std::vector<PendingPush> batch;
   batch.swap(pending_pushes_);
   const auto count = static_cast<std::size_t>(env_.settings.propagate_peer_num);
-  const std::vector<PeerId> picked = pick_random(channel_.org_view(), count, env_.random);
+  std::vector<PeerId> view = channel_.org_view();
+  if (const PeerId* leader = channel_.believed_leader())
+    std::erase(view, *leader);  // it has every block it pushed
+  const std::vector<PeerId> picked = pick_random(std::move(view), count, env_.random);
   ++counters_.push_batches;
   for (const PendingPush& pending : batch) {
     for (const PeerId& peer : picked) {
-      if (pending.except && peer == *pending.except) continue;  // never back to its sender
+      if (std::find(pending.holders.begin(), pending.holders.end(), peer) != pending.holders.end())
+        continue;  // never back to its sender, nor to a peer that sent a copy meanwhile
       send_sealed(peer, pending.message);
     }
     ++counters_.forwarded;

@@ -93,7 +93,10 @@ struct BlockCounters {
   std::uint64_t committed_by_pull = 0;
   std::uint64_t committed_by_state_transfer = 0;
   std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
-  std::uint64_t push_batches = 0;     // batches flushed (each a fresh pick of peers)
+  std::uint64_t push_batches = 0;     // batches flushed
+  // Copies received of a block still waiting in my push batch: their senders are left
+  // out of its pick.
+  std::uint64_t holders_learned = 0;
   std::uint64_t commit_failures = 0;  // verified, then refused by the ledger's chain check
   // Ledger commits (syncs) for blocks from my org: each covers the run of blocks ready
   // in the buffer at once, so committed_by_* / group_commits is the blocks per sync.
@@ -159,10 +162,17 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   MessagePtr data_message(std::uint64_t number, const std::string& bytes);
   // `bytes` parsed, if it verifies as block `number`; nullptr if refused.
   std::shared_ptr<const common::Block> verified(std::uint64_t number, const std::string& bytes);
-  // Queues `message` for the push batch; `except` (its sender) never gets it back.
-  void push(const MessagePtr& message, const PeerId* except);
+  // Queues block `number` for the push batch; `sender` never gets it back.
+  void push(const MessagePtr& message, std::uint64_t number, const PeerId* sender);
+  // A copy of block `number` came from `peer`: if the block still waits in the push
+  // batch, `peer` is left out of its pick.
+  void note_holder(std::uint64_t number, const PeerId& peer);
   // Sends the waiting batch to up to propagatePeerNum random peers of my org in the
-  // channel, picked once per batch as Fabric's emitter does (§5.3).
+  // channel, picked once per batch as Fabric's emitter does (§5.3), each block to
+  // those picks except the peers known to hold it (its sender, and each peer whose
+  // copy came while it waited). fabnet's, not Fabric's: the leader this peer believes
+  // in is not picked, since it has every block it pushed; Fabric picks it as any
+  // other, and a forward to it is wasted.
   void flush_pushes();
   // Buffers a verified block; true unless the buffer refused it.
   state::BufferVerdict buffer(std::uint64_t number, const std::string& bytes,
@@ -181,7 +191,10 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
   state::StateTransfer state_;
   struct PendingPush {
     MessagePtr message;
-    std::optional<PeerId> except;
+    std::uint64_t number = 0;
+    // Peers known to hold the block: the one that sent it, and each one whose copy came
+    // while it waited here. None of them is sent it again.
+    std::vector<PeerId> holders;
   };
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;

@@ -719,6 +719,44 @@ TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
   EXPECT_EQ(dropped("peer1.org1", "block_too_old"), 1u);
 }
 
+// fabnet's forward pick (docs/operations.md, "Push batching"): a block goes to none
+// of the peers known to hold it. One org of five on the channel, peer0 leading.
+class NodeForwardPickTest : public NodeBlocksTest {
+ protected:
+  void SetUp() override {
+    net.with_ledgers = true;
+    for (int i = 0; i < 5; ++i)
+      net.add("peer" + std::to_string(i) + ".org1", "Org1MSP", "peer0.org1");
+    for (auto& [name, p] : net.peers) p.node->start();
+    net.scheduler.run_for(seconds(10));
+  }
+  static GossipMessage first_block() {
+    GossipMessage m;
+    m.set_channel("mychannel");
+    m.set_tag(GossipMessage::CHAN_AND_ORG);
+    m.mutable_data_msg()->mutable_payload()->set_seq_num(0);
+    m.mutable_data_msg()->mutable_payload()->set_data(test_block(0, ""));
+    return m;
+  }
+};
+
+TEST_F(NodeForwardPickTest, AForwardLeavesOutTheLeaderAndEachPeerWhoseCopyCameWhileItWaited) {
+  ASSERT_TRUE(net.node("peer0.org1").is_leader("mychannel"));
+  count_pushes();
+  inject("peer2.org1", "peer1.org1", first_block(), /*sign=*/false);
+  inject("peer3.org1", "peer1.org1", first_block(), /*sign=*/false);  // before the batch is due
+  EXPECT_EQ(net.node("peer1.org1").blocks("mychannel")->counters().holders_learned, 1u);
+  net.scheduler.run_for(milliseconds(10));
+  EXPECT_EQ(height("peer1.org1"), 1u);
+  // The pick is all three of peers 2, 3 and 4 (the leader, peer0, is not picked), and
+  // only peer4 is not known to hold the block: peer2 sent it, peer3 sent a copy.
+  // Fabric's pick (three of 0, 2, 3, 4, less the sender) would also send to peer3 and
+  // maybe peer0.
+  EXPECT_EQ(pushes_from("peer1.org1"), 1);
+  EXPECT_EQ(pushes["peer1.org1>peer4.org1"], 1);
+  EXPECT_EQ(net.node("peer1.org1").blocks("mychannel")->counters().forwarded, 1u);
+}
+
 TEST_F(NodeBlocksTest, AGapBelowBufferedBlocksIsFetchedAtOnceNotAtTheNextRound) {
   // Every push of block 2 to peer2.org1 is lost; blocks 3.. arrive and wait.
   lose_pushes_to("peer2.org1", [](std::uint64_t n) { return n == 2; });
