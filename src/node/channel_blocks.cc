@@ -257,8 +257,7 @@ void ChannelBlocks::gap_request_expired() {
   fetch_gap();
 }
 
-void ChannelBlocks::push(const MessagePtr& message, std::uint64_t number,
-                         const PeerId* sender) {
+void ChannelBlocks::push(const MessagePtr& message, std::uint64_t number, const PeerId* sender) {
   PendingPush pending{message, number, {}};
   if (sender) pending.holders.push_back(*sender);
   pending_pushes_.push_back(std::move(pending));

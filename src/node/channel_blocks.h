@@ -92,8 +92,8 @@ struct BlockCounters {
   std::uint64_t committed_by_push = 0;
   std::uint64_t committed_by_pull = 0;
   std::uint64_t committed_by_state_transfer = 0;
-  std::uint64_t forwarded = 0;        // pushes sent (each to up to propagatePeerNum peers)
-  std::uint64_t push_batches = 0;     // batches flushed
+  std::uint64_t forwarded = 0;     // pushes sent (each to up to propagatePeerNum peers)
+  std::uint64_t push_batches = 0;  // batches flushed
   // Copies received of a block still waiting in my push batch: their senders are left
   // out of its pick.
   std::uint64_t holders_learned = 0;
