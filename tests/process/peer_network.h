@@ -132,6 +132,7 @@ class PeerNetwork {
   std::vector<std::string> members(const std::string& channel, const std::string& org) const;
   PeerProcess& peer(const std::string& id) { return peers_.at(id); }
   const std::filesystem::path& root() const { return root_; }
+  pid_t orderer_pid() const { return orderer_pid_; }  // 0 before start_orderer()
   // FABRIC_LOGGING_SPEC of peers started from now on.
   std::string peer_logging_spec = "gossip.election,gossip.comm=debug:info";
   std::string log_tail(const std::string& id, int lines = 20) const;
