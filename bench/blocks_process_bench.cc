@@ -197,16 +197,8 @@ int main(int argc, char** argv) {
   // Election and membership: Fabric's defaults (core.yaml), or Fabric's test timings,
   // which settle in a second but cost each idle peer ~5 % of a core here in alive
   // messages and leader declarations (10 and 4 a second, each signed and verified).
-  NetworkTimings timings;
-  if (timings_name == "fabric") {
-    timings.startup_grace = "15s";
-    timings.sample = "1s";
-    timings.alive_threshold = "10s";
-    timings.election_duration = "5s";
-    timings.alive_interval = "5s";
-    timings.alive_expiration = "25s";
-    timings.reconnect = "25s";
-  }
+  NetworkTimings timings =
+      timings_name == "fabric" ? NetworkTimings::fabric_defaults() : NetworkTimings();
   timings.extra_gossip = "    maxPropagationBurstLatency: " + burst_latency +
                          "\n    maxPropagationBurstSize: " + burst_size + "\n";
   std::vector<int> members;

@@ -69,14 +69,7 @@ double percentile(std::vector<double> values, double p) {
 }
 
 int steady(int peers_per_org, int seconds) {
-  NetworkTimings defaults;
-  defaults.startup_grace = "15s";
-  defaults.sample = "1s";
-  defaults.alive_threshold = "10s";
-  defaults.election_duration = "5s";
-  defaults.alive_interval = "5s";
-  defaults.alive_expiration = "25s";
-  defaults.reconnect = "25s";
+  const NetworkTimings defaults = NetworkTimings::fabric_defaults();
   std::map<std::string, std::vector<int>> channels;
   const int per_channel = std::max(1, peers_per_org / 5);
   for (int c = 0; c < 5; ++c) {

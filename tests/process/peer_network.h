@@ -53,6 +53,19 @@ struct NetworkTimings {
   std::string alive_interval = "500ms", alive_expiration = "2500ms", reconnect = "2500ms";
   // More peer.gossip keys, as YAML lines indented four spaces (e.g. "    pullInterval: 1s\n").
   std::string extra_gossip;
+
+  // Fabric's defaults (its sample core.yaml) for the same keys.
+  static NetworkTimings fabric_defaults() {
+    NetworkTimings t;
+    t.startup_grace = "15s";
+    t.sample = "1s";
+    t.alive_threshold = "10s";
+    t.election_duration = "5s";
+    t.alive_interval = "5s";
+    t.alive_expiration = "25s";
+    t.reconnect = "25s";
+    return t;
+  }
 };
 
 // TLS everywhere (tests/process/tls_process_test.cc): every peer's gossip and deliver
