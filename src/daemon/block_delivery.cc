@@ -235,6 +235,10 @@ void refresh_block_metrics(const std::string& channel, const node::ChannelBlocks
        double(k.committed_by_state_transfer));
   sync(metrics.blocks_pushed, {channel}, double(k.forwarded));
   sync(metrics.commit_failures, {channel}, double(k.commit_failures));
+  sync(metrics.push_events, {channel, "batch"}, double(k.push_batches));
+  sync(metrics.push_events, {channel, "holder_learned"}, double(k.holders_learned));
+  sync(metrics.push_events, {channel, "tail_push"}, double(k.tail_pushes));
+  sync(metrics.push_events, {channel, "not_forwarded"}, double(k.not_forwarded_behind_store));
   const state::StateCounters& st = blocks.state_counters();
   sync(metrics.state_requests, {channel, "sent"}, double(st.requests_sent));
   sync(metrics.state_requests, {channel, "gap"}, double(st.gap_requests));

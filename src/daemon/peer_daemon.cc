@@ -429,6 +429,11 @@ json PeerDaemon::Impl::status() const {
           {"pull", k.committed_by_pull},
           {"state_transfer", k.committed_by_state_transfer}};
       channels_json[channel]["blocks_buffered"] = blocks->buffered();
+      channels_json[channel]["push"] = {{"forwarded", k.forwarded},
+                                        {"batches", k.push_batches},
+                                        {"holders_learned", k.holders_learned},
+                                        {"tail_pushes", k.tail_pushes},
+                                        {"not_forwarded", k.not_forwarded_behind_store}};
     }
   }
   out["channels"] = channels_json;

@@ -61,6 +61,12 @@ struct BlockMetrics {
   // retry and gave_up (the periodic path, after responseTimeout), answered (requests
   // of other peers this peer answered).
   CounterFamily& state_requests;
+  // gossip_state_push_events{channel,event}: what the push path did besides sending.
+  // event: batch (push batches sent, one pick of peers each), holder_learned (a copy of
+  // a block still waiting in the batch: its sender is skipped), tail_push (the newest
+  // orderer block sent again to the org after a quiet spell), not_forwarded (a block
+  // far below the newest held: committed, not forwarded).
+  CounterFamily& push_events;
 };
 
 }  // namespace fabnet::ops

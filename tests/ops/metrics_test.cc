@@ -208,6 +208,7 @@ TEST(BlockMetrics, DeclaresFabricsStateMetricsAndTheBlockCounters) {
   metrics.payload_buffer_size.with({"mychannel"}).set(3);
   metrics.blocks_committed.with({"mychannel", "state_transfer"}).inc(7);
   metrics.blocks_pushed.with({"mychannel"}).inc();
+  metrics.push_events.with({"mychannel", "holder_learned"}).inc(2);
   const std::string text = registry.render_prometheus();
   for (const char* line : {
            "# HELP gossip_state_height Current ledger height\n",
@@ -216,6 +217,7 @@ TEST(BlockMetrics, DeclaresFabricsStateMetricsAndTheBlockCounters) {
            "gossip_payload_buffer_size{channel=\"mychannel\"} 3\n",
            "gossip_state_blocks_committed{channel=\"mychannel\",source=\"state_transfer\"} 7\n",
            "gossip_state_blocks_pushed{channel=\"mychannel\"} 1\n",
+           "gossip_state_push_events{channel=\"mychannel\",event=\"holder_learned\"} 2\n",
        }) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in\n" << text;
   }

@@ -130,6 +130,21 @@ TEST(BlocksFaultsProcess, EveryPeerEndsWithTheOrderersChainAfterKillsPausesAndRe
   EXPECT_TRUE(PeerNetwork::wait_until(
       [&] { return net.metric(wiped, height_sample) == static_cast<double>(target); }, 5s))
       << net.metric(wiped, height_sample) << " (refreshed once a second)";
+  // The push path's counters: every block went out in batches, in /status and /metrics
+  // alike (the leader's, or a forwarding follower's).
+  long long batches = 0;
+  double batch_metric = 0;
+  const std::string batch_sample = std::string("gossip_state_push_events{channel=\"") +
+                                   kChannel + "\",event=\"batch\"}";
+  for (const std::string& id : peers) {
+    if (const auto s = net.status(id); s && (*s)["channels"].contains(kChannel)) {
+      const auto& c = (*s)["channels"][kChannel];
+      if (c.contains("push")) batches += c["push"].value("batches", 0LL);
+    }
+    batch_metric += std::max(0.0, net.metric(id, batch_sample));
+  }
+  EXPECT_GT(batches, 0);
+  EXPECT_GT(batch_metric, 0);
 
   // Block for block, every chain is the orderer's (stores are read after the
   // processes are gone, so no LevelDB lock is held).
