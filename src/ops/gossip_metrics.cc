@@ -54,9 +54,9 @@ BlockMetrics::BlockMetrics(MetricsRegistry& registry)
           "gossip_state_requests",
           "State transfer requests by event (sent, gap, gap_timeout, retry, gave_up, answered)",
           {"channel", "event"})),
-      push_events(registry.counter(
-          "gossip_state_push_events",
-          "Push path events (batch, holder_learned, tail_push, not_forwarded)",
-          {"channel", "event"})) {}
+      push_events(
+          registry.counter("gossip_state_push_events",
+                           "Push path events (batch, holder_learned, tail_push, not_forwarded)",
+                           {"channel", "event"})) {}
 
 }  // namespace fabnet::ops

@@ -134,8 +134,8 @@ TEST(BlocksFaultsProcess, EveryPeerEndsWithTheOrderersChainAfterKillsPausesAndRe
   // alike (the leader's, or a forwarding follower's).
   long long batches = 0;
   double batch_metric = 0;
-  const std::string batch_sample = std::string("gossip_state_push_events{channel=\"") +
-                                   kChannel + "\",event=\"batch\"}";
+  const std::string batch_sample =
+      std::string("gossip_state_push_events{channel=\"") + kChannel + "\",event=\"batch\"}";
   for (const std::string& id : peers) {
     if (const auto s = net.status(id); s && (*s)["channels"].contains(kChannel)) {
       const auto& c = (*s)["channels"][kChannel];
