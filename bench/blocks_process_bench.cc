@@ -185,9 +185,13 @@ int main(int argc, char** argv) {
       burst_latency = value;
     else if (flag == "--burst-size")
       burst_size = value;
-    else if (flag == "--timings" && (value == "fabric" || value == "test"))
+    else if (flag == "--timings") {
+      if (value != "fabric" && value != "test") {
+        std::fprintf(stderr, "--timings %s: want fabric or test\n", value.c_str());
+        return 2;
+      }
       timings_name = value;
-    else {
+    } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
@@ -324,8 +328,8 @@ int main(int argc, char** argv) {
         "%zu blocks reached the last peer after 50 ms, %zu of them by state transfer there\n",
         by_state, pairs, percentile(to_hole, 0.5), percentile(to_hole, 0.99),
         percentile(hole_to_commit, 0.5), percentile(hole_to_commit, 0.99), slow, slow_by_state);
-    // CPU over the load (the broadcast client's run): per block cut meanwhile.
-    const long long cut_in_load = std::max(net.orderer_height(kChannel) - from, 1LL);
+    // CPU over the load (the broadcast client's run), per block of the run.
+    const long long cut_in_load = std::max(to - from, 1LL);
     std::vector<double> per_block_ms;
     for (std::size_t i = 0; i < ids.size(); ++i)
       per_block_ms.push_back((peers_cpu_after[i] - peers_cpu_before[i]) * 1000.0 /

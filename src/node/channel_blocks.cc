@@ -275,7 +275,7 @@ void ChannelBlocks::push(const MessagePtr& message, std::uint64_t number, const 
 void ChannelBlocks::note_holder(std::uint64_t number, const PeerId& peer) {
   for (PendingPush& pending : pending_pushes_) {
     if (pending.number != number) continue;
-    if (std::find(pending.holders.begin(), pending.holders.end(), peer) == pending.holders.end()) {
+    if (!pending.held_by(peer)) {
       pending.holders.push_back(peer);
       ++counters_.holders_learned;
     }
@@ -296,7 +296,7 @@ void ChannelBlocks::flush_pushes() {
   ++counters_.push_batches;
   for (const PendingPush& pending : batch) {
     for (const PeerId& peer : picked) {
-      if (std::find(pending.holders.begin(), pending.holders.end(), peer) != pending.holders.end())
+      if (pending.held_by(peer))
         continue;  // never back to its sender, nor to a peer that sent a copy meanwhile
       send_sealed(peer, pending.message);
     }

@@ -6,6 +6,7 @@
 // height this peer advertises in its StateInfo (§7.1). Pure: time from the
 // scheduler, messages through the channel's host, blocks through ChannelLedger.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -195,6 +196,9 @@ class ChannelBlocks final : public state::PullHost, public state::StateHost {
     // Peers known to hold the block: the one that sent it, and each one whose copy came
     // while it waited here. None of them is sent it again.
     std::vector<PeerId> holders;
+    bool held_by(const PeerId& peer) const {
+      return std::find(holders.begin(), holders.end(), peer) != holders.end();
+    }
   };
   std::vector<PendingPush> pending_pushes_;
   runtime::Timer push_timer_;

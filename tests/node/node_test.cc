@@ -719,7 +719,7 @@ TEST_F(NodeBlocksTest, AForwardNeverGoesBackToItsSender) {
   EXPECT_EQ(dropped("peer1.org1", "block_too_old"), 1u);
 }
 
-// fabnet's forward pick (docs/operations.md, "Push batching"): a block goes to none
+// fabnet's forward pick (docs/operations.md, "Whom a block is pushed to"): a block goes to none
 // of the peers known to hold it. One org of five on the channel, peer0 leading.
 class NodeForwardPickTest : public NodeBlocksTest {
  protected:
